@@ -1,0 +1,28 @@
+// The nas-sync subcommands. Each returns the process exit status:
+// 0 success, 1 a run-time failure, 2 a usage or configuration error.
+// Errors are thrown as nas_sync::Error and mapped to a status in main.cpp.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace nas_sync::cli {
+
+struct GlobalOptions {
+    std::filesystem::path config = "nas-sync.yaml";
+    bool config_given = false;  // --config was on the command line
+    bool json = false;
+};
+
+struct InitOptions {
+    std::filesystem::path database;
+    std::string share;
+    std::string client_id;
+};
+
+int plugins_command(const GlobalOptions& global);
+int check_command(const GlobalOptions& global);
+int init_command(const GlobalOptions& global, const InitOptions& init);
+
+}  // namespace nas_sync::cli

@@ -1,0 +1,184 @@
+// `plugins`, `check` and `init`: the commands that change no synced data.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "database/schema.hpp"
+#include "host/loaded_pipeline.hpp"
+
+namespace nas_sync::cli {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// The pipeline's plugin_paths, when there is a pipeline file to read them from.
+std::vector<fs::path> pipeline_plugin_paths(const GlobalOptions& global) {
+    std::error_code ec;
+    if (!global.config_given && !fs::exists(global.config, ec)) return {};
+    return load_pipeline_file(global.config).plugin_paths;
+}
+
+json plan_json(const LoadedPipeline& pipeline, const std::vector<TableInfo>& tables,
+               const std::vector<std::string>& warnings, std::size_t objects_on_share) {
+    const auto& config = pipeline.config();
+    json out;
+    out["client_id"] = config.client_id;
+    out["database"] = config.database.string();
+    out["transport"] = {{"plugin", config.transport.plugin}, {"location", pipeline.transport().describe()},
+                        {"objects", objects_on_share}};
+    out["exchange"] = config.exchange == ExchangeLayout::snapshot ? "snapshot" : "journal";
+    out["discovery"] = config.discovery.plugin;
+    out["tables"] = json::array();
+    for (const auto& t : tables) {
+        json columns = json::array();
+        for (const auto& c : t.columns) columns.push_back(c.name);
+        out["tables"].push_back({{"name", t.name}, {"primary_key", t.primary_key},
+                                 {"timestamp_column", t.timestamp_column}, {"columns", columns}});
+    }
+    out["resolvers"] = json::array();
+    for (const auto& r : pipeline.resolvers())
+        out["resolvers"].push_back({{"plugin", r.plugin}, {"tables", r.tables}});
+    out["interval_ms"] = config.interval.count();
+    out["warnings"] = warnings;
+    return out;
+}
+
+void print_plan(const json& plan) {
+    std::cout << fmt::format("client      {}\n", plan["client_id"].get<std::string>());
+    std::cout << fmt::format("database    {}\n", plan["database"].get<std::string>());
+    std::cout << fmt::format("transport   {} ({}, {} objects on the share)\n",
+                             plan["transport"]["plugin"].get<std::string>(),
+                             plan["transport"]["location"].get<std::string>(),
+                             plan["transport"]["objects"].get<std::size_t>());
+    std::cout << fmt::format("exchange    {}\n", plan["exchange"].get<std::string>());
+    std::cout << fmt::format("discovery   {}\n", plan["discovery"].get<std::string>());
+    std::cout << "tables\n";
+    for (const auto& t : plan["tables"])
+        std::cout << fmt::format("  {:<24} key {:<12} timestamp {}\n", t["name"].get<std::string>(),
+                                 t["primary_key"].get<std::string>(), t["timestamp_column"].get<std::string>());
+    std::cout << "resolvers\n";
+    for (const auto& r : plan["resolvers"]) {
+        const auto tables = r["tables"].get<std::vector<std::string>>();
+        std::cout << fmt::format("  {:<24} {}\n", r["plugin"].get<std::string>(),
+                                 tables.empty() ? std::string("all tables")
+                                                : fmt::format("tables: {}", fmt::join(tables, ", ")));
+    }
+    for (const auto& w : plan["warnings"]) std::cout << "warning: " << w.get<std::string>() << "\n";
+}
+
+json make_plan(const LoadedPipeline& pipeline) {
+    auto db = open_database_read_only(pipeline.config().database);
+    std::vector<std::string> warnings;
+    const auto tables = pipeline.discover_tables(db, warnings);
+    const auto objects = pipeline.transport().list("");
+    return plan_json(pipeline, tables, warnings, objects.size());
+}
+
+// A path as the pipeline file should hold it: relative to the file's folder
+// when it lies below it, absolute otherwise.
+std::string path_for_pipeline(const fs::path& p, const fs::path& pipeline_dir) {
+    const auto absolute = fs::absolute(p).lexically_normal();
+    const auto relative = absolute.lexically_relative(pipeline_dir);
+    if (!relative.empty() && *relative.begin() != "..") return "./" + relative.generic_string();
+    return absolute.string();
+}
+
+std::string yaml_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    return out + "'";
+}
+
+}  // namespace
+
+int plugins_command(const GlobalOptions& global) {
+    const PluginRegistry registry(PluginRegistry::search_path(pipeline_plugin_paths(global)));
+    if (global.json) {
+        json out = json::array();
+        for (const auto& p : registry.plugins())
+            out.push_back({{"kind", to_string(p.descriptor->kind)}, {"name", p.descriptor->name},
+                           {"version", p.descriptor->version}, {"description", p.descriptor->description},
+                           {"path", p.file.string()}});
+        std::cout << out.dump(2) << "\n";
+    } else {
+        for (const auto& p : registry.plugins()) {
+            const auto& d = *p.descriptor;
+            std::cout << fmt::format("{:<10} {:<18} {:<8} {}\n  {}\n", to_string(d.kind), d.name, d.version,
+                                     d.description, p.file.string());
+            for (const auto& o : d.options)
+                std::cout << fmt::format("    {:<18} {:<16} {}{}\n", o.name, to_string(o.type), o.description,
+                                         o.required ? " (required)"
+                                         : o.default_value.empty() ? std::string()
+                                                                   : fmt::format(" (default: {})", o.default_value));
+        }
+    }
+    for (const auto& problem : registry.problems()) std::cerr << "nas-sync: " << problem << "\n";
+    return registry.problems().empty() ? 0 : 2;
+}
+
+int check_command(const GlobalOptions& global) {
+    const LoadedPipeline pipeline(load_pipeline_file(global.config));
+    const auto plan = make_plan(pipeline);
+    if (global.json)
+        std::cout << plan.dump(2) << "\n";
+    else
+        print_plan(plan);
+    return 0;
+}
+
+int init_command(const GlobalOptions& global, const InitOptions& init) {
+    const fs::path file = fs::absolute(global.config).lexically_normal();
+    std::error_code ec;
+    if (fs::exists(file, ec))
+        throw Error(ErrorCode::config, fmt::format("{} already exists; init never overwrites a pipeline "
+                                                   "(choose another --config)",
+                                                   file.string()));
+    if (!is_valid_client_id(init.client_id))
+        throw Error(ErrorCode::config, fmt::format("--client '{}' is not a valid client id; use 1 to 64 letters, "
+                                                   "digits, '.', '_' or '-'",
+                                                   init.client_id));
+    const fs::path dir = file.parent_path();
+    const std::string text = fmt::format(
+        "# nas-sync pipeline, written by `nas-sync init`. Every key: docs/configuration.md\n"
+        "version: 1\n"
+        "client_id: {}\n"
+        "database: {}\n"
+        "transport:\n"
+        "  plugin: fs\n"
+        "  path: {}\n"
+        "exchange: snapshot\n"
+        "discovery:\n"
+        "  plugin: auto\n"
+        "resolvers:\n"
+        "  - plugin: lww\n"
+        "interval: 30s\n",
+        init.client_id, yaml_quote(path_for_pipeline(init.database, dir)),
+        yaml_quote(path_for_pipeline(init.share, dir)));
+
+    // Load what we are about to write, so a pipeline that would not work is
+    // never written.
+    const LoadedPipeline pipeline(parse_pipeline(text, file));
+    const auto plan = make_plan(pipeline);
+    {
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.close();
+        if (!out) throw Error(ErrorCode::io, fmt::format("cannot write {}", file.string()));
+    }
+    if (global.json) {
+        std::cout << json{{"written", file.string()}, {"plan", plan}}.dump(2) << "\n";
+    } else {
+        std::cout << "wrote " << file.string() << "\n";
+        print_plan(plan);
+    }
+    return 0;
+}
+
+}  // namespace nas_sync::cli

@@ -1,0 +1,55 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "database/schema.hpp"
+#include "host/loaded_pipeline.hpp"
+
+namespace nas_sync {
+
+bool ResolverEntry::applies_to(const std::string& table) const {
+    return tables.empty() || std::find(tables.begin(), tables.end(), table) != tables.end();
+}
+
+LoadedPipeline::LoadedPipeline(PipelineConfig config) : config_(std::move(config)) {
+    validate_pipeline(config_);
+    registry_ = std::make_shared<PluginRegistry>(PluginRegistry::search_path(config_.plugin_paths));
+    registry_->require_no_problems();
+    transport_ = registry_->make_transport(config_.transport, config_.base_dir);
+    discovery_ = registry_->make_discovery(config_.discovery, config_.base_dir);
+    for (const auto& section : config_.resolvers)
+        resolvers_.push_back({section.plugin, section.tables, registry_->make_resolver(section, config_.base_dir)});
+}
+
+std::vector<TableInfo> LoadedPipeline::discover_tables(SQLite::Database& db, std::vector<std::string>& warnings) const {
+    const DatabaseSchema schema = read_schema(db);
+    DiscoveryResult result;
+    try {
+        result = discovery_->discover(schema);
+    } catch (const Error& e) {
+        throw Error(e.code(), fmt::format("{}: discovery '{}' on database '{}': {}", config_.discovery.location.str(),
+                                          config_.discovery.plugin, config_.database.string(), e.what()));
+    }
+    warnings.insert(warnings.end(), result.warnings.begin(), result.warnings.end());
+    std::vector<TableInfo> tables;
+    for (const auto& chosen : result.tables) {
+        const auto it = std::find_if(schema.tables.begin(), schema.tables.end(),
+                                     [&](const TableSchema& t) { return t.name == chosen.name; });
+        if (it == schema.tables.end() || !it->find(chosen.primary_key) || !it->find(chosen.timestamp_column))
+            throw Error(ErrorCode::internal,
+                        fmt::format("discovery '{}' chose table '{}' with columns '{}' and '{}', which the "
+                                    "database does not have",
+                                    config_.discovery.plugin, chosen.name, chosen.primary_key,
+                                    chosen.timestamp_column));
+        tables.push_back({chosen.name, chosen.primary_key, chosen.timestamp_column, it->columns});
+    }
+    std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    for (const auto& section : config_.resolvers)
+        for (const auto& t : section.tables)
+            if (std::none_of(tables.begin(), tables.end(), [&](const TableInfo& info) { return info.name == t; }))
+                warnings.push_back(fmt::format("{}: resolver '{}' is limited to table '{}', which is not synced",
+                                               section.location.str(), section.plugin, t));
+    return tables;
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,56 @@
+// A pipeline with its plugins loaded and created: the transport, the table
+// discovery and the resolver chain, ready for the engine or for `check`.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nas_sync/pipeline.hpp"
+#include "nas_sync/plugin.hpp"
+#include "plugins/plugin_registry.hpp"
+
+namespace nas_sync {
+
+// A synced table as the engine uses it: discovery's choice plus its columns.
+struct TableInfo {
+    std::string name;
+    std::string primary_key;
+    std::string timestamp_column;
+    std::vector<ColumnSchema> columns;
+};
+
+struct ResolverEntry {
+    std::string plugin;
+    std::vector<std::string> tables;  // empty: every table
+    std::shared_ptr<ConflictResolver> resolver;
+
+    bool applies_to(const std::string& table) const;
+};
+
+class LoadedPipeline {
+public:
+    // Loads the plugins the pipeline names and creates them from their
+    // sections. Throws Error(config) naming file, line and key on any problem.
+    explicit LoadedPipeline(PipelineConfig config);
+
+    const PipelineConfig& config() const { return config_; }
+    const PluginRegistry& registry() const { return *registry_; }
+    Transport& transport() const { return *transport_; }
+    const std::vector<ResolverEntry>& resolvers() const { return resolvers_; }
+
+    // Runs discovery on the database and checks each table it chose has its
+    // key and timestamp columns. Warnings go to `warnings`.
+    std::vector<TableInfo> discover_tables(SQLite::Database& db, std::vector<std::string>& warnings) const;
+
+private:
+    PipelineConfig config_;
+    std::shared_ptr<PluginRegistry> registry_;
+    std::shared_ptr<Transport> transport_;
+    std::shared_ptr<TableDiscovery> discovery_;
+    std::vector<ResolverEntry> resolvers_;
+};
+
+}  // namespace nas_sync

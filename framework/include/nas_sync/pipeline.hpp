@@ -1,0 +1,85 @@
+// nas_sync/pipeline.hpp: the pipeline, as read from a file or built in code.
+//
+// A PipelineConfig is plain data. load_pipeline_file() fills it from YAML and
+// checks the host's own keys; the plugin sections' options are checked later,
+// against each plugin's option table, when the plugins are loaded
+// (nas_sync/client.hpp). Errors are nas_sync::Error with ErrorCode::config and
+// a message that starts with FILE:LINE:COL and names the key.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace nas_sync {
+
+// Where a value came from: a place in a pipeline file, or a key path when the
+// pipeline was built in code.
+struct SourceLocation {
+    std::string file;  // "" when built in code
+    int line = 0;      // 1-based; 0 when unknown
+    int column = 0;
+
+    // "FILE:LINE:COL", "FILE" or "pipeline" (built in code).
+    std::string str() const;
+};
+
+// An option value as written, before it is checked against the plugin's
+// option table: a scalar, a list of scalars, or a map of scalars.
+struct RawOption {
+    using Value = std::variant<std::string, std::vector<std::string>, std::map<std::string, std::string>>;
+    Value value;
+    SourceLocation location;
+};
+
+// One `transport:`, `discovery:` or resolver entry.
+struct PluginSection {
+    std::string plugin;
+    std::vector<std::string> tables;  // resolvers only: the tables this entry is limited to
+    std::map<std::string, RawOption> options;
+    SourceLocation location;  // of the section itself
+    std::string key;          // where it sits in the file: "transport", "resolvers[1]", ...
+};
+
+enum class ExchangeLayout { snapshot, journal };
+
+struct PipelineConfig {
+    std::filesystem::path file;      // the pipeline file, "" when built in code
+    std::filesystem::path base_dir;  // relative paths are resolved against it
+    int version = 1;
+    std::string client_id;
+    std::filesystem::path database;
+    std::vector<std::filesystem::path> plugin_paths;
+    PluginSection transport;
+    ExchangeLayout exchange = ExchangeLayout::snapshot;
+    PluginSection discovery{.plugin = "auto", .key = "discovery"};
+    std::vector<PluginSection> resolvers{{.plugin = "lww", .key = "resolvers[0]"}};
+    std::chrono::milliseconds interval{std::chrono::seconds(30)};
+    std::chrono::milliseconds changelog_retention{std::chrono::hours(24 * 7)};
+    bool heartbeat = true;
+    std::string schema_version = "auto";
+    std::map<std::string, SourceLocation> locations;  // of each top-level key given in the file
+};
+
+// Reads and checks a pipeline file. Relative paths in it are resolved against
+// the file's folder.
+PipelineConfig load_pipeline_file(const std::filesystem::path& file);
+
+// The same from YAML text; `file` is used in messages and to resolve relative
+// paths.
+PipelineConfig parse_pipeline(const std::string& yaml_text, const std::filesystem::path& file);
+
+// Checks the host's keys of a pipeline built in code (client id, paths, ...).
+void validate_pipeline(const PipelineConfig& config);
+
+// A client id is 1 to 64 letters, digits, '.', '_' or '-'.
+bool is_valid_client_id(const std::string& id);
+
+// "30s", "5m", "1h", "7d", "500ms" -> milliseconds; throws Error(config) naming
+// `what` otherwise.
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& what);
+
+}  // namespace nas_sync

@@ -1,0 +1,28 @@
+// Transport `fs`: the share is a folder (a mounted NAS, or any local folder).
+#pragma once
+
+#include <nas_sync/transport.hpp>
+
+#include <filesystem>
+
+namespace nas_sync::fs_transport {
+
+class FsTransport final : public Transport {
+public:
+    // Error(config) when root is not an existing, writable folder.
+    explicit FsTransport(std::filesystem::path root);
+
+    std::vector<ObjectInfo> list(std::string_view prefix) override;
+    void put(const std::filesystem::path& local_file, std::string_view name) override;
+    void get(std::string_view name, const std::filesystem::path& local_file) override;
+    void remove(std::string_view name) override;
+    std::string describe() const override { return "fs:" + root_.string(); }
+
+    // Temporary names of unfinished puts: ".<final name>.<random>.nstmp".
+    static bool is_temporary_name(const std::string& filename);
+
+private:
+    std::filesystem::path root_;
+};
+
+}  // namespace nas_sync::fs_transport
