@@ -87,10 +87,10 @@ bool FsTransport::is_temporary_name(const std::string& filename) {
 FsTransport::FsTransport(fs::path root) : root_(std::move(root)) {
     struct stat st {};
     if (::stat(root_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        throw Error(ErrorCode::config, "share folder '" + root_.string() + "' does not exist or is not a folder");
+        throw OptionError("path", "share folder '" + root_.string() + "' does not exist or is not a folder");
     if (::access(root_.c_str(), R_OK | W_OK | X_OK) != 0)
-        throw Error(ErrorCode::config, "share folder '" + root_.string() +
-                                           "' cannot be written by this user: " + std::strerror(errno));
+        throw OptionError("path", "share folder '" + root_.string() +
+                                      "' cannot be written by this user: " + std::strerror(errno));
 }
 
 std::vector<ObjectInfo> FsTransport::list(std::string_view prefix) {

@@ -1,0 +1,190 @@
+// The conformance suite every transport passes: put/get/list/remove, atomic
+// replacement under a concurrent reader, and refusal of unsafe names. Each
+// transport runs here as its real plugin against a real store.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
+
+#include "plugins/plugin_registry.hpp"
+#include "test_support.hpp"
+
+using namespace nas_sync;
+using namespace nas_sync::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TransportUnderTest {
+    std::string name;
+    std::function<std::shared_ptr<Transport>()> make;
+};
+
+// A fresh, empty store for each transport this build has.
+std::vector<TransportUnderTest> transports(const TempDir& store) {
+    static const PluginRegistry registry({build_plugin_dir()});
+    std::vector<TransportUnderTest> out;
+    out.push_back({"fs", [&store] {
+                       PluginSection s;
+                       s.plugin = "fs";
+                       s.key = "transport";
+                       s.options["path"] = RawOption{store.path().string(), {}};
+                       return registry.make_transport(s, ".");
+                   }});
+    return out;
+}
+
+// Content whose size and bytes depend on n, with its own length in front, so a
+// torn or mixed copy is detected.
+std::string payload(int n) {
+    const std::size_t size = 1000 + static_cast<std::size_t>(n % 7) * 40000;
+    std::string body(size, static_cast<char>('a' + n % 26));
+    return std::to_string(size) + ":" + body + ":" + std::to_string(n);
+}
+
+bool is_whole_payload(const std::string& data) {
+    const auto colon = data.find(':');
+    if (colon == std::string::npos) return false;
+    const std::size_t size = std::stoul(data.substr(0, colon));
+    if (data.size() < colon + 1 + size + 1) return false;
+    const std::string body = data.substr(colon + 1, size);
+    const int n = std::stoi(data.substr(colon + 1 + size + 1));
+    return data == payload(n) && body.find_first_not_of(body[0]) == std::string::npos;
+}
+
+ErrorCode error_code_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.code();
+    }
+    return ErrorCode::internal;
+}
+
+}  // namespace
+
+TEST_CASE("transport conformance") {
+    TempDir store;
+    TempDir local;
+    for (const auto& t : transports(store)) {
+        CAPTURE(t.name);
+        auto transport = t.make();
+
+        SUBCASE("put, get, list, remove") {
+            write_file(local / "a", "hello");
+            write_file(local / "b", "a longer object");
+            transport->put(local / "a", "client-A.sqlite");
+            transport->put(local / "b", "journal/A/000001.seg");
+            transport->put(local / "a", "journal/B/000001.seg");
+
+            const auto all = transport->list("");
+            REQUIRE(all.size() == 3);
+            CHECK(all[0].name == "client-A.sqlite");
+            CHECK(all[0].size == 5);
+            CHECK(std::chrono::system_clock::now() - all[0].modified < std::chrono::minutes(5));
+            CHECK(all[1].name == "journal/A/000001.seg");
+            CHECK(all[1].size == 15);
+
+            const auto folder = transport->list("journal/A/");
+            REQUIRE(folder.size() == 1);
+            CHECK(folder[0].name == "journal/A/000001.seg");
+            CHECK(transport->list("client-").size() == 1);
+            CHECK(transport->list("nothing/").empty());
+
+            transport->get("journal/A/000001.seg", local / "copy");
+            CHECK(read_file(local / "copy") == "a longer object");
+
+            write_file(local / "b", "replaced");
+            transport->put(local / "b", "client-A.sqlite");
+            transport->get("client-A.sqlite", local / "copy");
+            CHECK(read_file(local / "copy") == "replaced");
+
+            transport->remove("client-A.sqlite");
+            CHECK(transport->list("client-").empty());
+            CHECK(error_code_of([&] { transport->get("client-A.sqlite", local / "copy"); }) == ErrorCode::not_found);
+            CHECK(error_code_of([&] { transport->remove("client-A.sqlite"); }) == ErrorCode::not_found);
+        }
+
+        SUBCASE("unsafe names are refused") {
+            write_file(local / "a", "x");
+            for (const std::string& name : std::vector<std::string>{"../escape", "/etc/passwd", "a/../../b", "a\\b", std::string("a\0b", 3), "",
+                                           "a//b", "./a", "a/", "x/../../evil/client.sqlite", "sp ace"}) {
+                CAPTURE(name);
+                CHECK(error_code_of([&] { transport->put(local / "a", name); }) == ErrorCode::refused);
+                CHECK(error_code_of([&] { transport->get(name, local / "b"); }) == ErrorCode::refused);
+                CHECK(error_code_of([&] { transport->remove(name); }) == ErrorCode::refused);
+            }
+            CHECK(transport->list("").empty());
+            CHECK_FALSE(fs::exists(store.path().parent_path() / "escape"));
+        }
+
+        SUBCASE("a reader never sees a partial object while a writer replaces it 1,000 times") {
+            write_file(local / "w0", payload(0));
+            transport->put(local / "w0", "shared.obj");
+            std::atomic<bool> done{false};
+            std::atomic<int> whole_reads{0};
+            std::atomic<int> bad_reads{0};
+            std::thread reader([&] {
+                auto reader_transport = t.make();
+                int i = 0;
+                while (!done.load()) {
+                    const auto file = local / ("r" + std::to_string(i++ % 2));
+                    try {
+                        reader_transport->get("shared.obj", file);
+                    } catch (const Error& e) {
+                        if (e.code() != ErrorCode::not_found) ++bad_reads;  // briefly missing is allowed
+                        continue;
+                    }
+                    if (is_whole_payload(read_file(file)))
+                        ++whole_reads;
+                    else
+                        ++bad_reads;
+                }
+            });
+            for (int n = 1; n <= 1000; ++n) {
+                const auto file = local / "w";
+                write_file(file, payload(n));
+                transport->put(file, "shared.obj");
+            }
+            done = true;
+            reader.join();
+            CHECK(bad_reads.load() == 0);
+            CHECK(whole_reads.load() > 0);
+            transport->get("shared.obj", local / "final");
+            CHECK(read_file(local / "final") == payload(1000));
+            CHECK(transport->list("").size() == 1);  // no temporary file left behind
+        }
+    }
+}
+
+TEST_CASE("fs: a share folder that does not exist or cannot be written is a clear error") {
+    const PluginRegistry registry({build_plugin_dir()});
+    PluginSection s;
+    s.plugin = "fs";
+    s.key = "transport";
+    s.options["path"] = RawOption{"/nonexistent/share", {}};
+    CHECK_THROWS_WITH_AS(registry.make_transport(s, "."), doctest::Contains("'/nonexistent/share' does not exist"), Error);
+    TempDir store;
+    write_file(store / "file", "x");
+    s.options["path"] = RawOption{(store / "file").string(), {}};
+    CHECK_THROWS_WITH_AS(registry.make_transport(s, "."), doctest::Contains("is not a folder"), Error);
+}
+
+TEST_CASE("fs: temporary files of an unfinished put are not listed, and old ones are removed by the next put") {
+    const PluginRegistry registry({build_plugin_dir()});
+    TempDir store, local;
+    PluginSection s;
+    s.plugin = "fs";
+    s.key = "transport";
+    s.options["path"] = RawOption{store.path().string(), {}};
+    auto transport = registry.make_transport(s, ".");
+    const auto leftover = store / ".client-A.sqlite.0123456789abcdef.nstmp";
+    write_file(leftover, "half a database");
+    CHECK(transport->list("").empty());
+    fs::last_write_time(leftover, fs::file_time_type::clock::now() - std::chrono::hours(2));
+    write_file(local / "a", "x");
+    transport->put(local / "a", "client-A.sqlite");
+    CHECK_FALSE(fs::exists(leftover));
+    CHECK(transport->list("").size() == 1);
+}

@@ -1,0 +1,127 @@
+// Table discovery: the `auto` plugin follows the original's rules, the
+// `explicit` plugin takes exactly the listed tables. Both run as the real
+// plugin libraries, on real SQLite files.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "database/schema.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "test_support.hpp"
+
+using namespace nas_sync;
+using namespace nas_sync::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const PluginRegistry& registry() {
+    static const PluginRegistry r({build_plugin_dir()});
+    return r;
+}
+
+PluginSection section(const std::string& plugin, std::map<std::string, RawOption::Value> options = {}) {
+    PluginSection s;
+    s.plugin = plugin;
+    s.key = "discovery";
+    for (auto& [k, v] : options) s.options[k] = RawOption{v, {}};
+    return s;
+}
+
+DiscoveryResult discover(const fs::path& db_file, const PluginSection& s) {
+    SQLite::Database db(db_file.string(), SQLite::OPEN_READONLY);
+    return registry().make_discovery(s, ".")->discover(read_schema(db));
+}
+
+std::vector<std::string> names(const DiscoveryResult& r) {
+    std::vector<std::string> out;
+    for (const auto& t : r.tables) out.push_back(t.name);
+    return out;
+}
+
+bool any_warning_mentions(const DiscoveryResult& r, const std::string& text) {
+    return std::any_of(r.warnings.begin(), r.warnings.end(),
+                       [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
+const char* app_schema = R"(
+CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT);
+CREATE TABLE "Order Items"(id TEXT PRIMARY KEY, qty INTEGER, updatedAt TEXT);
+CREATE TABLE _private(id TEXT PRIMARY KEY, updatedAt TEXT);
+CREATE TABLE audit(id TEXT PRIMARY KEY, what TEXT, modifiedAt TEXT);
+CREATE TABLE LocalCache(id TEXT PRIMARY KEY, blob BLOB);
+CREATE TABLE counters(id INTEGER PRIMARY KEY, n INTEGER, updatedAt TEXT);
+CREATE TABLE logs(line TEXT, updatedAt TEXT);
+CREATE VIEW user_names AS SELECT name FROM users;
+)";
+
+}  // namespace
+
+TEST_CASE("auto: the original's rules") {
+    TempDir dir;
+    create_database(dir / "app.sqlite", app_schema);
+
+    SUBCASE("internal prefixes, TEXT keys and timestamp columns; sorted by name") {
+        const auto r = discover(dir / "app.sqlite", section("auto"));
+        CHECK(names(r) == std::vector<std::string>{"Order Items", "users"});
+        CHECK(any_warning_mentions(r, "table 'audit' skipped: it has the key column 'id' but no timestamp column 'updatedAt'"));
+        CHECK(any_warning_mentions(r, "table 'LocalCache' skipped"));
+        CHECK(any_warning_mentions(r, "table 'counters' skipped: its key column 'id' is declared 'INTEGER', not TEXT"));
+        CHECK_FALSE(any_warning_mentions(r, "_private"));
+        CHECK_FALSE(any_warning_mentions(r, "logs"));  // no key column: not meant for sync
+        CHECK(r.tables[1].primary_key == "id");
+        CHECK(r.tables[1].timestamp_column == "updatedAt");
+    }
+    SUBCASE("per-table timestamp column, and exclude silences warnings") {
+        const auto r = discover(dir / "app.sqlite",
+                                section("auto", {{"timestamp_columns", std::map<std::string, std::string>{{"audit", "modifiedAt"}}},
+                                                 {"exclude", std::vector<std::string>{"LocalCache", "counters", "users"}}}));
+        CHECK(names(r) == std::vector<std::string>{"Order Items", "audit"});
+        CHECK(r.tables[1].timestamp_column == "modifiedAt");
+        CHECK(r.warnings.empty());
+    }
+    SUBCASE("another key column name") {
+        create_database(dir / "other.sqlite",
+                        "CREATE TABLE a(uid TEXT PRIMARY KEY, updatedAt TEXT); CREATE TABLE b(id TEXT PRIMARY KEY, updatedAt TEXT);");
+        const auto r = discover(dir / "other.sqlite", section("auto", {{"primary_key", std::string("uid")}}));
+        CHECK(names(r) == std::vector<std::string>{"a"});
+        CHECK(r.tables[0].primary_key == "uid");
+    }
+    SUBCASE("zero tables is an error") {
+        create_database(dir / "empty.sqlite", "CREATE TABLE logs(line TEXT);");
+        CHECK_THROWS_WITH_AS(discover(dir / "empty.sqlite", section("auto")), doctest::Contains("no table to sync"), Error);
+    }
+}
+
+TEST_CASE("auto: the tables the original chose for its schema-version fixtures") {
+    const auto dir = fixtures_dir() / "schema-version";
+    CHECK(names(discover(dir / "prisma-mixed-case.sqlite", section("auto"))) ==
+          std::vector<std::string>{"Post", "User", "attachments", "comments"});
+    CHECK(names(discover(dir / "simple-lowercase.sqlite", section("auto"))) == std::vector<std::string>{"posts", "users"});
+}
+
+TEST_CASE("explicit: exactly the listed tables, each checked") {
+    TempDir dir;
+    create_database(dir / "app.sqlite", app_schema);
+    const auto db = dir / "app.sqlite";
+
+    const auto r = discover(db, section("explicit", {{"tables", std::vector<std::string>{"users", "audit"}},
+                                                     {"timestamp_columns", std::map<std::string, std::string>{{"audit", "modifiedAt"}}}}));
+    CHECK(names(r) == std::vector<std::string>{"audit", "users"});
+    CHECK(r.tables[0].timestamp_column == "modifiedAt");
+    CHECK(r.warnings.empty());
+
+    CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"nope"}}})),
+                         doctest::Contains("listed table 'nope' does not exist"), Error);
+    CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"audit"}}})),
+                         doctest::Contains("listed table 'audit' has no timestamp column 'updatedAt'"), Error);
+    CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"logs"}}})),
+                         doctest::Contains("listed table 'logs' has no primary-key column 'id'"), Error);
+    CHECK_THROWS_WITH_AS(
+        registry().make_discovery(section("explicit", {{"tables", std::vector<std::string>{"users"}},
+                                                       {"primary_keys", std::map<std::string, std::string>{{"usres", "id"}}}}),
+                                  "."),
+        doctest::Contains("names table 'usres', which 'tables' does not list"), Error);
+    CHECK_THROWS_WITH_AS(registry().make_discovery(section("explicit"), "."),
+                         doctest::Contains("needs option 'tables'"), Error);
+}
