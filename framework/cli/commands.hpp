@@ -24,5 +24,8 @@ struct InitOptions {
 int plugins_command(const GlobalOptions& global);
 int check_command(const GlobalOptions& global);
 int init_command(const GlobalOptions& global, const InitOptions& init);
+int sync_command(const GlobalOptions& global);
+int run_command(const GlobalOptions& global);
+int status_command(const GlobalOptions& global);
 
 }  // namespace nas_sync::cli

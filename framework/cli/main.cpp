@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
     init->add_option("--share", init_options.share, "The share folder (a mounted NAS or any folder)")->required();
     init->add_option("--client", init_options.client_id, "This client's id: letters, digits, '.', '_', '-'")->required();
 
+    auto* sync = app.add_subcommand("sync", "Run one sync and print its result");
+    auto* run = app.add_subcommand("run", "Sync every interval until SIGINT/SIGTERM, then finish with one last sync");
+    auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -42,6 +46,9 @@ int main(int argc, char** argv) {
         if (*plugins) return plugins_command(global);
         if (*check) return check_command(global);
         if (*init) return init_command(global, init_options);
+        if (*sync) return sync_command(global);
+        if (*run) return run_command(global);
+        if (*status_cmd) return status_command(global);
     } catch (const nas_sync::Error& e) {
         std::cerr << "nas-sync: " << e.what() << "\n";
         return e.code() == nas_sync::ErrorCode::config ? 2 : 1;

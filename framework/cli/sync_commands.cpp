@@ -1,0 +1,140 @@
+// `sync`, `run` and `status`: the commands that sync.
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <pthread.h>
+
+#include "cli/commands.hpp"
+#include "nas_sync/client.hpp"
+
+namespace nas_sync::cli {
+using nlohmann::json;
+
+namespace {
+
+json result_json(const SyncResult& r) {
+    json skipped = json::array();
+    for (const auto& s : r.skipped_remotes)
+        skipped.push_back({{"client", s.client},
+                           {"remote_schema_version", s.remote_schema_version},
+                           {"local_schema_version", s.local_schema_version}});
+    return {{"clients_synced", r.clients_synced},   {"inserted", r.inserted},
+            {"updated", r.updated},                 {"deleted", r.deleted},
+            {"skipped", r.skipped},                 {"conflicts_resolved", r.conflicts_resolved},
+            {"warnings", r.warnings},               {"skipped_remotes", skipped},
+            {"had_changelog_gap", r.had_changelog_gap}, {"bytes_published", r.bytes_published},
+            {"bytes_fetched", r.bytes_fetched},     {"duration_ms", r.duration_ms}};
+}
+
+void print_result(const SyncResult& r) {
+    std::cout << fmt::format(
+        "synced with {} peer(s): {} inserted, {} updated, {} deleted, {} skipped, {} conflict(s) resolved; "
+        "{} bytes published, {} fetched, {} ms{}\n",
+        r.clients_synced, r.inserted, r.updated, r.deleted, r.skipped, r.conflicts_resolved, r.bytes_published,
+        r.bytes_fetched, r.duration_ms, r.had_changelog_gap ? " (change-log gap: full merge)" : "");
+    for (const auto& s : r.skipped_remotes)
+        std::cout << fmt::format("skipped peer '{}': schema version {} differs from ours ({})\n", s.client,
+                                 s.remote_schema_version.empty() ? "(none)" : s.remote_schema_version,
+                                 s.local_schema_version);
+    for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
+}
+
+}  // namespace
+
+int sync_command(const GlobalOptions& global) {
+    SyncClient client(load_pipeline_file(global.config));
+    const SyncResult result = client.sync_now();
+    if (global.json)
+        std::cout << result_json(result).dump() << "\n";
+    else
+        print_result(result);
+    return 0;
+}
+
+int run_command(const GlobalOptions& global) {
+    // SIGINT and SIGTERM are taken by sigwait below, in this thread only.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    SyncClient client(load_pipeline_file(global.config));
+    std::mutex out;
+    auto emit = [&](const json& event) {
+        std::lock_guard lock(out);
+        std::cout << event.dump() << std::endl;
+    };
+    client.on_start([&] {
+        if (global.json) emit({{"event", "start"}});
+    });
+    client.on_complete([&](const SyncResult& r) {
+        if (global.json) {
+            json e = result_json(r);
+            e["event"] = "complete";
+            emit(e);
+        } else {
+            std::lock_guard lock(out);
+            print_result(r);
+        }
+    });
+    client.on_error([&](const std::string& message) {
+        if (global.json)
+            emit({{"event", "error"}, {"message", message}});
+        else
+            std::cerr << "nas-sync: sync failed: " << message << std::endl;
+    });
+    client.on_conflict([&](const ConflictEvent& c) {
+        if (global.json)
+            emit({{"event", "conflict"}, {"table", c.table}, {"key", c.key}, {"peer", c.peer},
+                  {"resolution", c.resolution}, {"resolver", c.resolver}});
+    });
+    client.start();
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    try {
+        client.stop();  // finishes the sync in flight, then one last sync
+    } catch (const std::exception&) {
+        return 1;  // reported by on_error
+    }
+    return 0;
+}
+
+int status_command(const GlobalOptions& global) {
+    SyncClient client(load_pipeline_file(global.config));
+    const Status s = client.status();
+    if (global.json) {
+        json peers = json::array();
+        for (const auto& p : s.peers)
+            peers.push_back({{"client", p.client},
+                             {"last_publish", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(p.last_publish)))},
+                             {"object_size", p.object_size},
+                             {"unread_changes", p.unread_changes},
+                             {"never_read", p.never_read},
+                             {"schema_mismatch", p.schema_mismatch},
+                             {"schema_version", p.schema_version}});
+        std::cout << json{{"client_id", s.client_id},
+                          {"schema_version", s.schema_version},
+                          {"unpublished_changes", s.unpublished_changes},
+                          {"peers", peers},
+                          {"warnings", s.warnings}}
+                         .dump(2)
+                  << "\n";
+        return 0;
+    }
+    std::cout << fmt::format("client {} (schema version {}), {} change(s) not yet published\n", s.client_id,
+                             s.schema_version, s.unpublished_changes);
+    for (const auto& p : s.peers)
+        std::cout << fmt::format("  {:<24} published {:%Y-%m-%d %H:%M:%S} UTC  {:>10} bytes  {}{}\n", p.client,
+                                 fmt::gmtime(std::chrono::system_clock::to_time_t(p.last_publish)), p.object_size,
+                                 p.never_read ? "never read: full merge next" : fmt::format("{} unread change(s)", p.unread_changes),
+                                 p.schema_mismatch ? fmt::format("  SCHEMA MISMATCH ({})", p.schema_version) : "");
+    for (const auto& w : s.warnings) std::cout << "warning: " << w << "\n";
+    return 0;
+}
+
+}  // namespace nas_sync::cli

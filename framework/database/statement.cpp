@@ -1,0 +1,113 @@
+#include "database/statement.hpp"
+
+#include <fmt/format.h>
+
+#include "nas_sync/error.hpp"
+
+namespace nas_sync {
+
+void throw_sqlite_error(sqlite3* db, int rc, const std::string& context) {
+    const int primary = rc & 0xff;
+    const auto code = (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? ErrorCode::corrupt : ErrorCode::io;
+    throw Error(code, fmt::format("{}: {} (SQLite code {})", context, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc));
+}
+
+void exec(sqlite3* db, const std::string& sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+        const std::string text = message ? message : sqlite3_errstr(rc);
+        sqlite3_free(message);
+        const auto code = ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) ? ErrorCode::corrupt : ErrorCode::io;
+        throw Error(code, fmt::format("SQL failed: {} (in: {})", text, sql.substr(0, 200)));
+    }
+}
+
+Statement::Statement(sqlite3* db, const std::string& sql) : db_(db), sql_(sql) {
+    const int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
+                                      nullptr);
+    if (rc != SQLITE_OK) throw_sqlite_error(db, rc, "cannot prepare '" + sql.substr(0, 200) + "'");
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), sql_(std::move(other.sql_)) {}
+
+Statement& Statement::bind(int index, const Value& value) {
+    int rc = SQLITE_OK;
+    switch (value.index()) {
+        case 0: rc = sqlite3_bind_null(stmt_, index); break;
+        case 1: rc = sqlite3_bind_int64(stmt_, index, std::get<std::int64_t>(value)); break;
+        case 2: rc = sqlite3_bind_double(stmt_, index, std::get<double>(value)); break;
+        case 3: {
+            const auto& s = std::get<std::string>(value);
+            rc = sqlite3_bind_text64(stmt_, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            break;
+        }
+        case 4: {
+            const auto& b = std::get<Blob>(value);
+            rc = sqlite3_bind_blob64(stmt_, index, b.data(), b.size(), SQLITE_TRANSIENT);
+            break;
+        }
+    }
+    if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "cannot bind a value");
+    return *this;
+}
+
+Statement& Statement::bind(int index, const std::string& text) { return bind(index, Value(text)); }
+Statement& Statement::bind(int index, std::int64_t number) { return bind(index, Value(number)); }
+
+bool Statement::step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    const int saved = rc;
+    sqlite3_reset(stmt_);
+    throw_sqlite_error(db_, saved, "SQL failed (" + sql_.substr(0, 200) + ")");
+}
+
+void Statement::run() {
+    while (step()) {
+    }
+    reset();
+}
+
+void Statement::reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+}
+
+int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+
+Value Statement::value(int column) const {
+    switch (sqlite3_column_type(stmt_, column)) {
+        case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(stmt_, column));
+        case SQLITE_FLOAT: return sqlite3_column_double(stmt_, column);
+        case SQLITE_TEXT: {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+            return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+        }
+        case SQLITE_BLOB: {
+            const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
+            return Blob(p, p + sqlite3_column_bytes(stmt_, column));
+        }
+        default: return Null{};
+    }
+}
+
+std::string Statement::text(int column) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
+}
+
+std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+std::int64_t query_integer(sqlite3* db, const std::string& sql, std::int64_t fallback) {
+    Statement s(db, sql);
+    if (!s.step() || s.is_null(0)) return fallback;
+    return s.integer(0);
+}
+
+}  // namespace nas_sync

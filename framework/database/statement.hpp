@@ -1,0 +1,52 @@
+// A thin RAII layer over SQLite's C API for the engine's hot paths: prepared
+// statements that bind and read nas_sync::Value directly, on our own
+// connection or on a peer's read-only snapshot.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "nas_sync/value.hpp"
+
+namespace nas_sync {
+
+// Throws Error(io), or Error(corrupt) for SQLITE_CORRUPT / SQLITE_NOTADB,
+// with SQLite's message and what we were doing.
+[[noreturn]] void throw_sqlite_error(sqlite3* db, int rc, const std::string& context);
+
+void exec(sqlite3* db, const std::string& sql);
+
+class Statement {
+public:
+    Statement(sqlite3* db, const std::string& sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    Statement(Statement&& other) noexcept;
+
+    Statement& bind(int index, const Value& value);
+    Statement& bind(int index, const std::string& text);
+    Statement& bind(int index, std::int64_t number);
+    // True while there is a row; false when done. Throws on error.
+    bool step();
+    // step() until done, then reset(); for statements that return nothing.
+    void run();
+    void reset();
+
+    int column_count() const;
+    Value value(int column) const;
+    std::string text(int column) const;  // "" for NULL
+    std::int64_t integer(int column) const;
+    bool is_null(int column) const;
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+    std::string sql_;
+};
+
+// Reads one integer (or a default when there is no row / it is NULL).
+std::int64_t query_integer(sqlite3* db, const std::string& sql, std::int64_t fallback = 0);
+
+}  // namespace nas_sync

@@ -1,0 +1,382 @@
+#include "engine/local_database.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "database/schema.hpp"
+#include "nas_sync/error.hpp"
+
+namespace nas_sync {
+
+namespace {
+
+const char* heartbeat_id = "00000000-0000-0000-0000-000000000000";
+
+// The original's internal tables, exactly, and ours.
+const char* internal_tables_sql = R"(
+CREATE TABLE IF NOT EXISTS _changelog (id INTEGER PRIMARY KEY AUTOINCREMENT, tableName TEXT NOT NULL, recordId TEXT NOT NULL, operation TEXT NOT NULL, changedAt TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE INDEX IF NOT EXISTS idx_changelog_id ON _changelog(id);
+CREATE TABLE IF NOT EXISTS _sync_state (remoteClientId TEXT PRIMARY KEY, lastSeenId INTEGER NOT NULL DEFAULT 0, lastSyncedAt TEXT);
+CREATE TABLE IF NOT EXISTS _tombstone (tableName TEXT NOT NULL, recordId TEXT NOT NULL, deletedAt TEXT NOT NULL DEFAULT (datetime('now')), PRIMARY KEY (tableName, recordId));
+CREATE TABLE IF NOT EXISTS _heartbeat (id TEXT PRIMARY KEY, updatedAt TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _sync_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _nas_sync_versions (tableName TEXT NOT NULL, recordId TEXT NOT NULL, time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, PRIMARY KEY (tableName, recordId)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _nas_sync_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS _nas_sync_peers (clientId TEXT PRIMARY KEY, merged INTEGER NOT NULL DEFAULT 0, objectSize INTEGER, objectModified INTEGER);
+)";
+
+std::string trigger_name(const std::string& operation, const std::string& table) {
+    return "_changelog_after_" + operation + "_" + table;
+}
+
+// Our trigger for one operation on one table. The delete trigger records the
+// deletion time with milliseconds (the original writes whole seconds).
+std::string trigger_sql(const std::string& operation, const TableInfo& table) {
+    const std::string upper = operation == "insert" ? "INSERT" : operation == "update" ? "UPDATE" : "DELETE";
+    const std::string row = operation == "delete" ? "OLD" : "NEW";
+    const std::string key = row + "." + quote_identifier(table.primary_key);
+    std::string body = fmt::format("INSERT INTO _changelog (tableName, recordId, operation) VALUES ({}, {}, '{}');",
+                                   quote_literal(table.name), key, upper);
+    if (operation == "delete")
+        body += fmt::format(
+            " INSERT OR REPLACE INTO _tombstone (tableName, recordId, deletedAt) VALUES ({}, {}, "
+            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));",
+            quote_literal(table.name), key);
+    return fmt::format("CREATE TRIGGER {} AFTER {} ON {} FOR EACH ROW BEGIN {} END",
+                       quote_identifier(trigger_name(operation, table.name)), upper, quote_identifier(table.name), body);
+}
+
+std::string column_list(const TableInfo& table) {
+    std::string out;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        if (i) out += ", ";
+        out += quote_identifier(table.columns[i].name);
+    }
+    return out;
+}
+
+}  // namespace
+
+TableInfo heartbeat_table() {
+    return {"_heartbeat", "id", "updatedAt", {{"id", "TEXT", false, 1}, {"updatedAt", "TEXT", true, 0}}};
+}
+
+struct LocalDatabase::TableStatements {
+    struct UniqueIndex {
+        std::vector<std::string> columns;
+        Statement find_other;  // keys of other rows holding these values
+    };
+    Statement select_row;
+    Statement upsert;
+    Statement delete_row;
+    std::vector<UniqueIndex> unique_indexes;
+};
+
+LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables)
+    : file_(file), tables_(std::move(tables)) {
+    tables_.push_back(heartbeat_table());
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+        throw Error(ErrorCode::not_found, fmt::format("database '{}' does not exist", file.string()));
+    const int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw Error(ErrorCode::io, fmt::format("cannot open database '{}': {}", file.string(), message));
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    sqlite3_extended_result_codes(db_, 1);
+    exec(db_, "PRAGMA journal_mode = WAL");
+    // Rows arrive in any order; the peer that deleted a parent also sends the
+    // deletions its cascade made, so constraints are not enforced while applying.
+    exec(db_, "PRAGMA foreign_keys = OFF");
+    exec(db_, "PRAGMA recursive_triggers = OFF");
+}
+
+LocalDatabase::~LocalDatabase() {
+    statements_.clear();
+    sqlite3_close_v2(db_);
+}
+
+const TableInfo* LocalDatabase::find_table(const std::string& name) const {
+    for (const auto& t : tables_)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
+LocalDatabase::Transaction::Transaction(LocalDatabase& db) : db_(db) { exec(db_.db_, "BEGIN IMMEDIATE"); }
+LocalDatabase::Transaction::~Transaction() {
+    if (!done_) sqlite3_exec(db_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+void LocalDatabase::Transaction::commit() {
+    exec(db_.db_, "COMMIT");
+    done_ = true;
+}
+
+void LocalDatabase::install() {
+    Transaction tx(*this);
+    exec(db_, internal_tables_sql);
+    Statement existing(db_, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?");
+    for (const auto& table : tables_) {
+        for (const std::string operation : {"insert", "update", "delete"}) {
+            if (table.name == "_heartbeat" && operation == "delete") continue;
+            const std::string wanted = trigger_sql(operation, table);
+            existing.bind(1, trigger_name(operation, table.name));
+            const bool same = existing.step() && existing.text(0) == wanted;
+            existing.reset();
+            if (same) continue;
+            exec(db_, "DROP TRIGGER IF EXISTS " + quote_identifier(trigger_name(operation, table.name)));
+            exec(db_, wanted);
+        }
+    }
+    tx.commit();
+}
+
+std::string LocalDatabase::meta(const std::string& key) const {
+    Statement s(db_, "SELECT value FROM _sync_meta WHERE key = ?");
+    s.bind(1, key);
+    return s.step() ? s.text(0) : std::string();
+}
+
+void LocalDatabase::set_meta(const std::string& key, const std::string& value) {
+    Statement s(db_, "INSERT INTO _sync_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, key).bind(2, value).run();
+}
+
+std::int64_t LocalDatabase::state_value(const std::string& key) const {
+    Statement s(db_, "SELECT value FROM _nas_sync_state WHERE key = ?");
+    s.bind(1, key);
+    return s.step() ? s.integer(0) : 0;
+}
+
+void LocalDatabase::set_state_value(const std::string& key, std::int64_t value) {
+    Statement s(db_, "INSERT INTO _nas_sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, key).bind(2, value).run();
+}
+
+std::int64_t LocalDatabase::max_changelog_id() const { return query_integer(db_, "SELECT MAX(id) FROM _changelog"); }
+
+void LocalDatabase::capture() {
+    const std::int64_t from = state_value("captured_id");
+    const std::int64_t to = max_changelog_id();
+    if (to == from) return;
+    if (to > from) {
+        Statement changed(db_, "SELECT DISTINCT tableName, recordId FROM _changelog WHERE id > ? AND id <= ?");
+        changed.bind(1, from).bind(2, to);
+        std::vector<std::pair<std::string, std::string>> keys;
+        while (changed.step()) keys.emplace_back(changed.text(0), changed.text(1));
+        for (const auto& [table_name, key] : keys) {
+            const TableInfo* table = find_table(table_name);
+            if (!table) continue;
+            const RecordState s = state(*table, key);
+            if (s.kind != RecordState::Kind::absent) store_version(table->name, key, s.version);
+        }
+    }
+    set_state_value("captured_id", to);
+}
+
+LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table) {
+    auto& slot = statements_[table.name];
+    if (slot) return *slot;
+    const std::string t = quote_identifier(table.name);
+    const std::string pk = quote_identifier(table.primary_key);
+    std::string placeholders, updates;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        placeholders += i ? ", ?" : "?";
+        if (table.columns[i].name == table.primary_key) continue;
+        if (!updates.empty()) updates += ", ";
+        const auto c = quote_identifier(table.columns[i].name);
+        updates += c + " = excluded." + c;
+    }
+    const std::string conflict = updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates;
+    slot.reset(new TableStatements{
+        Statement(db_, fmt::format("SELECT {} FROM {} WHERE {} = ?", column_list(table), t, pk)),
+        Statement(db_, fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT({}) {}", t, column_list(table),
+                                   placeholders, pk, conflict)),
+        Statement(db_, fmt::format("DELETE FROM {} WHERE {} = ?", t, pk)),
+        {}});
+    // Secondary UNIQUE indexes (not the key, not partial, on plain columns).
+    Statement indexes(db_, "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND origin != 'pk' AND partial = 0");
+    indexes.bind(1, table.name);
+    std::vector<std::string> names;
+    while (indexes.step()) names.push_back(indexes.text(0));
+    for (const auto& index : names) {
+        Statement info(db_, "SELECT name FROM pragma_index_info(?) ORDER BY seqno");
+        info.bind(1, index);
+        std::vector<std::string> columns;
+        bool plain = true;
+        while (info.step()) {
+            if (info.is_null(0)) plain = false;
+            columns.push_back(info.text(0));
+        }
+        if (!plain || columns.empty() || (columns.size() == 1 && columns[0] == table.primary_key)) continue;
+        std::string where;
+        for (const auto& c : columns) where += quote_identifier(c) + " = ? AND ";
+        slot->unique_indexes.push_back(
+            {columns, Statement(db_, fmt::format("SELECT {} FROM {} WHERE {}{} IS NOT ?", pk, t, where, pk))});
+    }
+    return *slot;
+}
+
+std::optional<RowImage> LocalDatabase::read_row(const TableInfo& table, const std::string& key) {
+    auto& s = statements(table).select_row;
+    s.bind(1, key);
+    std::optional<RowImage> row;
+    if (s.step()) {
+        row.emplace();
+        for (int i = 0; i < s.column_count(); ++i) {
+            row->columns.push_back(table.columns[static_cast<std::size_t>(i)].name);
+            row->values.push_back(s.value(i));
+        }
+    }
+    s.reset();
+    return row;
+}
+
+RecordState LocalDatabase::state(const TableInfo& table, const std::string& key) {
+    std::optional<std::string> tombstone;
+    {
+        Statement s(db_, "SELECT deletedAt FROM _tombstone WHERE tableName = ? AND recordId = ?");
+        s.bind(1, table.name).bind(2, key);
+        if (s.step()) tombstone = s.text(0);
+    }
+    std::optional<StoredVersion> stored;
+    {
+        Statement s(db_, "SELECT time, deleted, hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ?");
+        s.bind(1, table.name).bind(2, key);
+        if (s.step()) stored = StoredVersion{s.integer(0), s.integer(1) != 0, static_cast<std::uint64_t>(s.integer(2))};
+    }
+    return derive_state(read_row(table, key), table.timestamp_column, tombstone, stored);
+}
+
+void LocalDatabase::store_version(const std::string& table, const std::string& key, const Version& v) {
+    Statement s(db_,
+                "INSERT INTO _nas_sync_versions (tableName, recordId, time, deleted, hash) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(tableName, recordId) DO UPDATE SET time = excluded.time, deleted = excluded.deleted, "
+                "hash = excluded.hash");
+    s.bind(1, table).bind(2, key).bind(3, v.time_ms).bind(4, std::int64_t{v.deletion ? 1 : 0})
+        .bind(5, static_cast<std::int64_t>(v.content_hash)).run();
+}
+
+void LocalDatabase::set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms) {
+    Statement s(db_, "INSERT OR REPLACE INTO _tombstone (tableName, recordId, deletedAt) VALUES (?, ?, ?)");
+    s.bind(1, table).bind(2, key).bind(3, format_timestamp_ms(time_ms)).run();
+}
+
+void LocalDatabase::remove_tombstone(const std::string& table, const std::string& key) {
+    Statement s(db_, "DELETE FROM _tombstone WHERE tableName = ? AND recordId = ?");
+    s.bind(1, table).bind(2, key).run();
+}
+
+bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, const RecordState& remote) {
+    auto& st = statements(table);
+    const RowImage& row = *remote.row;
+    auto value_of = [&](const std::string& column) -> Value {
+        const Value* v = row.find(column);
+        return v ? *v : Value(Null{});
+    };
+    for (auto& index : st.unique_indexes) {
+        bool has_null = false;
+        for (std::size_t i = 0; i < index.columns.size(); ++i) {
+            const Value v = value_of(index.columns[i]);
+            has_null = has_null || std::holds_alternative<Null>(v);
+            index.find_other.bind(static_cast<int>(i + 1), v);
+        }
+        index.find_other.bind(static_cast<int>(index.columns.size() + 1), key);
+        std::vector<std::string> others;
+        while (!has_null && index.find_other.step()) others.push_back(index.find_other.text(0));
+        index.find_other.reset();
+        for (const auto& other_key : others) {
+            const RecordState other = state(table, other_key);
+            if (other.version > remote.version) return false;  // the row holding the values is newer
+            delete_as_local_change(table, other_key, other.version);
+        }
+    }
+    for (std::size_t i = 0; i < table.columns.size(); ++i)
+        st.upsert.bind(static_cast<int>(i + 1), value_of(table.columns[i].name));
+    st.upsert.run();
+    store_version(table.name, key, remote.version);
+    remove_tombstone(table.name, key);
+    return true;
+}
+
+void LocalDatabase::apply_deletion(const TableInfo& table, const std::string& key, const Version& version) {
+    auto& st = statements(table);
+    st.delete_row.bind(1, key).run();
+    record_deletion_time(table, key, version);
+}
+
+void LocalDatabase::record_deletion_time(const TableInfo& table, const std::string& key, const Version& version) {
+    set_tombstone(table.name, key, version.time_ms);
+    store_version(table.name, key, version);
+}
+
+void LocalDatabase::delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed) {
+    const Version deletion{std::max(now_ms(), removed.time_ms + 1), true, 0};
+    apply_deletion(table, key, deletion);
+    local_deletions_.emplace_back(table.name, key);
+}
+
+void LocalDatabase::begin_apply() {
+    apply_base_id_ = max_changelog_id();
+    local_deletions_.clear();
+}
+
+void LocalDatabase::end_apply() {
+    Statement drop(db_, "DELETE FROM _changelog WHERE id > ?");
+    drop.bind(1, apply_base_id_).run();
+    Statement log(db_, "INSERT INTO _changelog (tableName, recordId, operation) VALUES (?, ?, 'DELETE')");
+    for (const auto& [table, key] : local_deletions_) log.bind(1, table).bind(2, key).run();
+    local_deletions_.clear();
+    set_state_value("captured_id", max_changelog_id());
+}
+
+std::int64_t LocalDatabase::last_seen_id(const std::string& peer) const {
+    Statement s(db_, "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = ?");
+    s.bind(1, peer);
+    return s.step() ? s.integer(0) : 0;
+}
+
+LocalDatabase::PeerRecord LocalDatabase::peer(const std::string& peer) const {
+    Statement s(db_, "SELECT merged, objectSize, objectModified FROM _nas_sync_peers WHERE clientId = ?");
+    s.bind(1, peer);
+    PeerRecord r;
+    if (s.step()) {
+        r.merged = s.integer(0) != 0;
+        r.object_size = s.is_null(1) ? -1 : s.integer(1);
+        r.object_modified = s.is_null(2) ? -1 : s.integer(2);
+    }
+    return r;
+}
+
+void LocalDatabase::record_peer(const std::string& peer, std::int64_t last_seen, std::int64_t object_size,
+                                std::int64_t object_modified) {
+    Statement state(db_,
+                    "INSERT INTO _sync_state (remoteClientId, lastSeenId, lastSyncedAt) VALUES (?, ?, datetime('now')) "
+                    "ON CONFLICT(remoteClientId) DO UPDATE SET lastSeenId = excluded.lastSeenId, "
+                    "lastSyncedAt = excluded.lastSyncedAt");
+    state.bind(1, peer).bind(2, last_seen).run();
+    Statement ours(db_,
+                   "INSERT INTO _nas_sync_peers (clientId, merged, objectSize, objectModified) VALUES (?, 1, ?, ?) "
+                   "ON CONFLICT(clientId) DO UPDATE SET merged = 1, objectSize = excluded.objectSize, "
+                   "objectModified = excluded.objectModified");
+    ours.bind(1, peer).bind(2, object_size).bind(3, object_modified).run();
+}
+
+void LocalDatabase::write_heartbeat() {
+    const std::string today = format_timestamp_ms(now_ms()).substr(0, 10) + "T12:00:00Z";
+    Statement s(db_,
+                "INSERT INTO _heartbeat (id, updatedAt) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "updatedAt = excluded.updatedAt WHERE excluded.updatedAt > _heartbeat.updatedAt");
+    s.bind(1, std::string(heartbeat_id)).bind(2, today).run();
+}
+
+void LocalDatabase::prune_changelog(std::chrono::milliseconds retention) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(retention).count();
+    Statement s(db_, "DELETE FROM _changelog WHERE changedAt < datetime('now', ?) AND id <= ?");
+    s.bind(1, fmt::format("-{} seconds", seconds)).bind(2, state_value("captured_id")).run();
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,117 @@
+// The client's own database: the original's internal tables and triggers
+// (names and columns exactly as COMPAT.md states), our version bookkeeping,
+// and the primitives the sync engine applies peers' states with.
+//
+// Tables of ours (ignored by the original, which skips names starting '_'):
+//   _nas_sync_versions(tableName, recordId, time, deleted, hash)  the version of every known record state
+//   _nas_sync_state(key, value)                                    capture and publish progress
+//   _nas_sync_peers(clientId, merged, objectSize, objectModified)  what we last read of each peer
+#pragma once
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "database/statement.hpp"
+#include "engine/versions.hpp"
+#include "host/loaded_pipeline.hpp"
+
+namespace nas_sync {
+
+// The heartbeat table, synced like an application table.
+TableInfo heartbeat_table();
+
+class LocalDatabase {
+public:
+    // Opens (WAL, busy timeout) the database; `tables` are the synced tables.
+    LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables);
+    ~LocalDatabase();
+    LocalDatabase(const LocalDatabase&) = delete;
+    LocalDatabase& operator=(const LocalDatabase&) = delete;
+
+    sqlite3* handle() const { return db_; }
+    const std::filesystem::path& file() const { return file_; }
+    // Synced tables plus _heartbeat.
+    const std::vector<TableInfo>& tables() const { return tables_; }
+    const TableInfo* find_table(const std::string& name) const;
+
+    // Creates the internal tables and (re)creates the triggers whose SQL
+    // differs from ours. Idempotent; adopts a database set up by the original.
+    void install();
+
+    // RAII write transaction (BEGIN IMMEDIATE); rolls back unless committed.
+    class Transaction {
+    public:
+        explicit Transaction(LocalDatabase& db);
+        ~Transaction();
+        void commit();
+
+    private:
+        LocalDatabase& db_;
+        bool done_ = false;
+    };
+
+    std::string meta(const std::string& key) const;  // _sync_meta
+    void set_meta(const std::string& key, const std::string& value);
+    std::int64_t state_value(const std::string& key) const;  // _nas_sync_state, 0 when unset
+    void set_state_value(const std::string& key, std::int64_t value);
+
+    // Records the version of every record the application changed since the
+    // last capture. Call inside a write transaction.
+    void capture();
+    std::int64_t max_changelog_id() const;
+
+    RecordState state(const TableInfo& table, const std::string& key);
+
+    // Apply a peer's state (inside a transaction opened with begin_apply()).
+    // apply_row returns false when a secondary UNIQUE index holds the values
+    // for another key whose state is newer (the row is then not applied).
+    bool apply_row(const TableInfo& table, const std::string& key, const RecordState& remote);
+    void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
+    void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
+    // A deletion made here (a resolver's delete, a UNIQUE collision): newer than
+    // the state it removes, and published as our change.
+    void delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed);
+
+    // Echo suppression: changes applied from peers are not logged as ours.
+    void begin_apply();
+    void end_apply();
+
+    // Progress per peer.
+    std::int64_t last_seen_id(const std::string& peer) const;
+    struct PeerRecord {
+        bool merged = false;
+        std::int64_t object_size = -1;
+        std::int64_t object_modified = -1;
+    };
+    PeerRecord peer(const std::string& peer) const;
+    void record_peer(const std::string& peer, std::int64_t last_seen_id, std::int64_t object_size,
+                     std::int64_t object_modified);
+
+    // Writes today's heartbeat (as the original does) when newer.
+    void write_heartbeat();
+    // Removes captured change-log rows older than the retention.
+    void prune_changelog(std::chrono::milliseconds retention);
+
+private:
+    struct TableStatements;
+    TableStatements& statements(const TableInfo& table);
+    std::optional<RowImage> read_row(const TableInfo& table, const std::string& key);
+    void store_version(const std::string& table, const std::string& key, const Version& v);
+    void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
+    void remove_tombstone(const std::string& table, const std::string& key);
+
+    std::filesystem::path file_;
+    sqlite3* db_ = nullptr;
+    std::vector<TableInfo> tables_;
+    std::map<std::string, std::unique_ptr<TableStatements>> statements_;
+    std::int64_t apply_base_id_ = 0;
+    std::vector<std::pair<std::string, std::string>> local_deletions_;  // made while applying
+};
+
+}  // namespace nas_sync

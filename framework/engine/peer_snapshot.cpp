@@ -1,0 +1,222 @@
+#include "engine/peer_snapshot.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstring>
+#include <fstream>
+
+#include "database/schema.hpp"
+#include "database/statement.hpp"
+#include "nas_sync/error.hpp"
+
+namespace nas_sync {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::uint32_t big_endian(const unsigned char* p, int bytes) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
+    return v;
+}
+
+// Checks the header against the file size; turns a WAL-mode header into a
+// rollback-journal one so the private copy opens without -wal/-shm files.
+void check_and_prepare_header(const fs::path& file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (ec) throw Error(ErrorCode::io, fmt::format("cannot read '{}': {}", file.string(), ec.message()));
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    std::array<unsigned char, 100> h{};
+    if (size < 512 || !f.read(reinterpret_cast<char*>(h.data()), h.size()))
+        throw Error(ErrorCode::corrupt, "not a SQLite database (too short)");
+    if (std::memcmp(h.data(), "SQLite format 3", 16) != 0)
+        throw Error(ErrorCode::corrupt, "not a SQLite database (bad header)");
+    std::uint32_t page_size = big_endian(&h[16], 2);
+    if (page_size == 1) page_size = 65536;
+    if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
+        throw Error(ErrorCode::corrupt, "not a SQLite database (bad page size)");
+    if (size % page_size != 0)
+        throw Error(ErrorCode::corrupt, fmt::format("torn database: {} bytes is not a whole number of {}-byte pages",
+                                                    size, page_size));
+    const std::uint32_t change_counter = big_endian(&h[24], 4);
+    const std::uint32_t page_count = big_endian(&h[28], 4);
+    const std::uint32_t valid_for = big_endian(&h[92], 4);
+    if (valid_for == change_counter && static_cast<std::uint64_t>(page_count) * page_size != size)
+        throw Error(ErrorCode::corrupt, fmt::format("torn database: header says {} pages, file has {}", page_count,
+                                                    size / page_size));
+    if (h[18] == 2 || h[19] == 2) {
+        const char legacy[2] = {1, 1};
+        f.seekp(18);
+        f.write(legacy, 2);
+        if (!f) throw Error(ErrorCode::io, "cannot prepare the private copy of a peer's database");
+    }
+}
+
+// Only reads, and only the few functions our own queries use.
+int read_only_authorizer(void*, int action, const char*, const char* b, const char*, const char*) {
+    switch (action) {
+        case SQLITE_SELECT:
+        case SQLITE_READ: return SQLITE_OK;
+        case SQLITE_FUNCTION: {
+            const std::string function = b ? b : "";
+            return (function == "max" || function == "min" || function == "count")
+                       ? SQLITE_OK
+                       : SQLITE_DENY;
+        }
+        default: return SQLITE_DENY;
+    }
+}
+
+}  // namespace
+
+PeerSnapshot::PeerSnapshot(const fs::path& file) {
+    check_and_prepare_header(file);
+    const std::string uri = "file:" + file.string() + "?immutable=1";
+    const int rc = sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw Error(ErrorCode::corrupt, "cannot open: " + message);
+    }
+    int ignored = 0;
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, &ignored);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &ignored);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &ignored);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_VIEW, 0, &ignored);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &ignored);
+    sqlite3_extended_result_codes(db_, 1);
+    try {
+        exec(db_, "PRAGMA query_only = 1");
+        Statement tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table'");
+        while (tables.step()) tables_.insert(tables.text(0));
+        // Column lists are read now, before the authorizer allows only plain reads.
+        Statement columns(db_, "SELECT name FROM pragma_table_info(?)");
+        for (const auto& table : tables_) {
+            columns.bind(1, table);
+            auto& list = columns_[table];
+            while (columns.step()) list.push_back(columns.text(0));
+            columns.reset();
+        }
+    } catch (...) {
+        sqlite3_close(db_);
+        throw;
+    }
+    sqlite3_set_authorizer(db_, read_only_authorizer, nullptr);
+}
+
+PeerSnapshot::~PeerSnapshot() { sqlite3_close_v2(db_); }
+
+std::string PeerSnapshot::schema_version() const {
+    if (!tables_.count("_sync_meta")) return "";
+    Statement s(db_, "SELECT value FROM _sync_meta WHERE key = 'schemaVersion'");
+    return s.step() ? s.text(0) : std::string();
+}
+
+PeerSnapshot::ChangelogRange PeerSnapshot::changelog_range() const {
+    ChangelogRange r;
+    if (!tables_.count("_changelog")) return r;
+    Statement s(db_, "SELECT count(*), min(id), max(id) FROM _changelog");
+    if (s.step()) {
+        r.count = s.integer(0);
+        r.min_id = s.integer(1);
+        r.max_id = s.integer(2);
+    }
+    return r;
+}
+
+std::vector<std::pair<std::string, std::string>> PeerSnapshot::changed_keys(std::int64_t after_id) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!tables_.count("_changelog")) return out;
+    Statement s(db_, "SELECT tableName, recordId, max(id) AS last FROM _changelog WHERE id > ? "
+                     "GROUP BY tableName, recordId ORDER BY last");
+    s.bind(1, after_id);
+    while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    return out;
+}
+
+std::vector<std::string> PeerSnapshot::shared_columns(const TableInfo& table) const {
+    std::vector<std::string> shared;
+    const auto it = columns_.find(table.name);
+    if (it == columns_.end()) return shared;
+    for (const auto& c : table.columns)
+        if (std::find(it->second.begin(), it->second.end(), c.name) != it->second.end()) shared.push_back(c.name);
+    return shared;
+}
+
+bool PeerSnapshot::has_table(const TableInfo& table) const {
+    if (!tables_.count(table.name)) return false;
+    const auto columns = shared_columns(table);
+    return std::find(columns.begin(), columns.end(), table.primary_key) != columns.end();
+}
+
+std::string PeerSnapshot::select_columns(const TableInfo& table) const {
+    std::string out;
+    for (const auto& c : shared_columns(table)) out += (out.empty() ? "" : ", ") + quote_identifier(c);
+    return out;
+}
+
+std::optional<StoredVersion> PeerSnapshot::stored_version(const std::string& table, const std::string& key) const {
+    if (!tables_.count("_nas_sync_versions")) return std::nullopt;
+    Statement s(db_, "SELECT time, deleted, hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ?");
+    s.bind(1, table).bind(2, key);
+    if (!s.step()) return std::nullopt;
+    return StoredVersion{s.integer(0), s.integer(1) != 0, static_cast<std::uint64_t>(s.integer(2))};
+}
+
+std::optional<std::string> PeerSnapshot::tombstone(const std::string& table, const std::string& key) const {
+    if (!tables_.count("_tombstone")) return std::nullopt;
+    Statement s(db_, "SELECT deletedAt FROM _tombstone WHERE tableName = ? AND recordId = ?");
+    s.bind(1, table).bind(2, key);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+}
+
+RecordState PeerSnapshot::state(const TableInfo& table, const std::string& key) const {
+    if (!has_table(table)) return {};
+    const auto columns = shared_columns(table);
+    Statement s(db_, fmt::format("SELECT {} FROM {} WHERE {} = ?", select_columns(table), quote_identifier(table.name),
+                                 quote_identifier(table.primary_key)));
+    s.bind(1, key);
+    std::optional<RowImage> row;
+    if (s.step()) {
+        row.emplace();
+        row->columns = columns;
+        for (int i = 0; i < s.column_count(); ++i) row->values.push_back(s.value(i));
+    }
+    return derive_state(std::move(row), table.timestamp_column, row ? std::nullopt : tombstone(table.name, key),
+                        stored_version(table.name, key));
+}
+
+void PeerSnapshot::for_each_row(const TableInfo& table,
+                                const std::function<void(const std::string&, RecordState)>& visit) const {
+    if (!has_table(table)) return;
+    const auto columns = shared_columns(table);
+    const auto key_index = static_cast<int>(std::find(columns.begin(), columns.end(), table.primary_key) - columns.begin());
+    Statement s(db_, fmt::format("SELECT {} FROM {}", select_columns(table), quote_identifier(table.name)));
+    while (s.step()) {
+        RowImage row;
+        row.columns = columns;
+        for (int i = 0; i < s.column_count(); ++i) row.values.push_back(s.value(i));
+        const std::string key = s.text(key_index);
+        visit(key, derive_state(std::move(row), table.timestamp_column, std::nullopt, stored_version(table.name, key)));
+    }
+}
+
+void PeerSnapshot::for_each_deletion(const TableInfo& table,
+                                     const std::function<void(const std::string&, RecordState)>& visit) const {
+    if (!tables_.count("_tombstone") || !has_table(table)) return;
+    Statement s(db_, "SELECT recordId FROM _tombstone WHERE tableName = ?");
+    s.bind(1, table.name);
+    std::vector<std::string> keys;
+    while (s.step()) keys.push_back(s.text(0));
+    for (const auto& key : keys) {
+        RecordState st = state(table, key);
+        if (st.kind == RecordState::Kind::deletion) visit(key, std::move(st));
+    }
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,66 @@
+// A peer's published database, copied to a private temp file and opened so
+// that nothing in it can run in our process: read-only and immutable, with
+// triggers, views, extension loading and untrusted schema functions off, and
+// an authorizer that allows only reads.
+//
+// Checked cheaply but soundly: the SQLite header (magic, page size, page count
+// matching the file size, so a torn or truncated copy is refused) and the
+// schema of every table we read. Any read error later (a corrupt page) throws
+// Error(corrupt), which aborts that peer's round before anything is committed.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/versions.hpp"
+#include "host/loaded_pipeline.hpp"
+
+namespace nas_sync {
+
+class PeerSnapshot {
+public:
+    // Error(corrupt) when the file is not a sound SQLite database. May rewrite
+    // the header's journal-mode bytes of this private copy.
+    explicit PeerSnapshot(const std::filesystem::path& file);
+    ~PeerSnapshot();
+    PeerSnapshot(const PeerSnapshot&) = delete;
+    PeerSnapshot& operator=(const PeerSnapshot&) = delete;
+
+    std::string schema_version() const;  // "" when the peer has none
+
+    struct ChangelogRange {
+        std::int64_t count = 0;
+        std::int64_t min_id = 0;
+        std::int64_t max_id = 0;
+    };
+    ChangelogRange changelog_range() const;
+    // (table, key) of every change after `after_id`.
+    std::vector<std::pair<std::string, std::string>> changed_keys(std::int64_t after_id) const;
+
+    // Whether the peer has the table (an ordinary table) and our key column.
+    bool has_table(const TableInfo& table) const;
+    RecordState state(const TableInfo& table, const std::string& key) const;
+    // Every row of a table, and every deletion (tombstones of rows it no longer has).
+    void for_each_row(const TableInfo& table, const std::function<void(const std::string&, RecordState)>& visit) const;
+    void for_each_deletion(const TableInfo& table,
+                           const std::function<void(const std::string&, RecordState)>& visit) const;
+
+private:
+    std::optional<StoredVersion> stored_version(const std::string& table, const std::string& key) const;
+    std::optional<std::string> tombstone(const std::string& table, const std::string& key) const;
+    std::string select_columns(const TableInfo& table) const;
+    std::vector<std::string> shared_columns(const TableInfo& table) const;
+
+    sqlite3* db_ = nullptr;
+    std::set<std::string> tables_;  // ordinary tables in the file
+    std::map<std::string, std::vector<std::string>> columns_;  // every table's columns
+};
+
+}  // namespace nas_sync

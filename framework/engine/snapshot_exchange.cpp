@@ -1,0 +1,295 @@
+#include "engine/snapshot_exchange.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <regex>
+
+#include "database/statement.hpp"
+#include "engine/peer_snapshot.hpp"
+#include "engine/work_folder.hpp"
+#include "nas_sync/error.hpp"
+
+namespace nas_sync {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t to_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+const char* to_string(Resolution r) {
+    switch (r) {
+        case Resolution::keep_local: return "keep_local";
+        case Resolution::take_remote: return "take_remote";
+        case Resolution::delete_record: return "delete_record";
+        case Resolution::pass: return "pass";
+    }
+    return "pass";
+}
+
+// Writes a consistent copy of the database (SQLite's online backup) to `copy`.
+void backup_database(sqlite3* source, const fs::path& copy) {
+    sqlite3* dest = nullptr;
+    if (sqlite3_open_v2(copy.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+        const std::string message = dest ? sqlite3_errmsg(dest) : "out of memory";
+        sqlite3_close(dest);
+        throw Error(ErrorCode::io, "cannot create a snapshot copy: " + message);
+    }
+    sqlite3_backup* backup = sqlite3_backup_init(dest, "main", source, "main");
+    int rc = backup ? sqlite3_backup_step(backup, -1) : sqlite3_errcode(dest);
+    if (backup) sqlite3_backup_finish(backup);
+    if (rc != SQLITE_DONE) {
+        const std::string message = sqlite3_errmsg(dest);
+        sqlite3_close(dest);
+        throw Error(ErrorCode::io, "cannot copy the database for publishing: " + message);
+    }
+    rc = sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+    sqlite3_close(dest);
+    if (rc != SQLITE_OK) throw Error(ErrorCode::io, "cannot finish the snapshot copy");
+}
+
+}  // namespace
+
+std::string snapshot_object_name(const std::string& client_id) { return "client-" + client_id + ".sqlite"; }
+
+std::string client_of_snapshot_object(const std::string& object_name) {
+    static const std::regex pattern("client-(.+)\\.sqlite");
+    std::smatch m;
+    if (!std::regex_match(object_name, m, pattern)) return "";
+    const std::string id = m[1].str();
+    return is_valid_client_id(id) ? id : "";
+}
+
+SyncResult SnapshotExchange::sync() {
+    const auto started = std::chrono::steady_clock::now();
+    SyncResult result;
+    auto& db = ctx_.db;
+    const auto& config = ctx_.pipeline.config();
+    {
+        LocalDatabase::Transaction tx(db);
+        if (db.meta("schemaVersion") != ctx_.schema_version) {
+            db.set_meta("schemaVersion", ctx_.schema_version);
+            db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
+        }
+        db.capture();
+        tx.commit();
+    }
+
+    const auto objects = ctx_.pipeline.transport().list("client-");
+    WorkFolder work(config.client_id);
+    bool own_listed = false;
+    for (const auto& object : objects) {
+        const std::string peer = client_of_snapshot_object(object.name);
+        if (peer.empty()) continue;
+        if (peer == config.client_id) {
+            own_listed = true;
+            continue;
+        }
+        const std::int64_t size = static_cast<std::int64_t>(object.size);
+        const std::int64_t modified = to_ms(object.modified);
+        const auto record = db.peer(peer);
+        if (record.merged && record.object_size == size && record.object_modified == modified) {
+            ++result.clients_synced;  // unchanged since we last read it
+            continue;
+        }
+        const fs::path copy = work.file("peer-" + peer + ".sqlite");
+        try {
+            try {
+                ctx_.pipeline.transport().get(object.name, copy);
+            } catch (const Error& e) {
+                if (e.code() != ErrorCode::not_found) throw;
+                result.warnings.push_back(
+                    fmt::format("peer '{}': its copy was listed but is missing now (being replaced?); trying next round", peer));
+                continue;
+            }
+            result.bytes_fetched += fs::file_size(copy);
+            const PeerSnapshot snapshot(copy);
+            const std::string theirs = snapshot.schema_version();
+            if (theirs != ctx_.schema_version) {
+                result.skipped_remotes.push_back({peer, theirs, ctx_.schema_version});
+                continue;
+            }
+            const auto range = snapshot.changelog_range();
+            const std::int64_t last_seen = db.last_seen_id(peer);
+            const bool gap = last_seen > 0 && (range.count == 0 || range.min_id > last_seen || range.max_id < last_seen);
+            if (gap && record.merged) {
+                result.had_changelog_gap = true;
+                result.warnings.push_back(
+                    fmt::format("peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));
+            }
+            LocalDatabase::Transaction tx(db);
+            db.capture();
+            db.begin_apply();
+            merge_peer(peer, snapshot, !record.merged || gap, result);
+            db.end_apply();
+            db.record_peer(peer, range.max_id, size, modified);
+            tx.commit();
+            ++result.clients_synced;
+        } catch (const Error& e) {
+            result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
+        }
+        std::error_code ec;
+        fs::remove(copy, ec);
+    }
+
+    if (config.heartbeat) {
+        LocalDatabase::Transaction tx(db);
+        db.write_heartbeat();
+        tx.commit();
+    }
+    publish(result, own_listed);
+    {
+        LocalDatabase::Transaction tx(db);
+        db.prune_changelog(config.changelog_retention);
+        tx.commit();
+    }
+    result.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    return result;
+}
+
+void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& snapshot, bool full, SyncResult& result) {
+    auto& db = ctx_.db;
+    bool changed = false;
+    if (full) {
+        for (const auto& table : db.tables()) {
+            snapshot.for_each_row(table, [&](const std::string& key, RecordState remote) {
+                merge_record(table, key, peer, remote, result, changed);
+            });
+            snapshot.for_each_deletion(table, [&](const std::string& key, RecordState remote) {
+                merge_record(table, key, peer, remote, result, changed);
+            });
+        }
+    } else {
+        for (const auto& [table_name, key] : snapshot.changed_keys(db.last_seen_id(peer))) {
+            const TableInfo* table = db.find_table(table_name);
+            if (!table) continue;
+            merge_record(*table, key, peer, snapshot.state(*table, key), result, changed);
+        }
+    }
+    if (changed) db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
+}
+
+void SnapshotExchange::merge_record(const TableInfo& table, const std::string& key, const std::string& peer,
+                                    const RecordState& remote, SyncResult& result, bool& changed) {
+    using Kind = RecordState::Kind;
+    if (remote.kind == Kind::absent) return;
+    auto& db = ctx_.db;
+    const RecordState local = db.state(table, key);
+    if (local.kind == remote.kind && local.version == remote.version) return;  // same state
+    if (remote.kind == Kind::deletion && local.kind != Kind::row) {
+        // Nothing to remove here; remember the newest deletion so that an
+        // older row arriving later loses to it.
+        if (remote.version > local.version) {
+            db.record_deletion_time(table, key, remote.version);
+            changed = true;
+        }
+        return;
+    }
+
+    Resolution decision = Resolution::pass;
+    std::string decided_by = "version";
+    const Conflict conflict{table.name, key, peer, local, remote};
+    for (const auto& entry : ctx_.pipeline.resolvers()) {
+        if (!entry.applies_to(table.name)) continue;
+        decision = entry.resolver->resolve(conflict);
+        if (decision != Resolution::pass) {
+            decided_by = entry.plugin;
+            break;
+        }
+    }
+    if (decision == Resolution::pass)
+        decision = remote.version > local.version ? Resolution::take_remote : Resolution::keep_local;
+    if (local.kind != Kind::absent) {
+        ++result.conflicts_resolved;
+        if (ctx_.on_conflict) ctx_.on_conflict({table.name, key, peer, to_string(decision), decided_by});
+    }
+
+    switch (decision) {
+        case Resolution::keep_local:
+        case Resolution::pass: ++result.skipped; break;
+        case Resolution::take_remote:
+            if (remote.kind == Kind::row) {
+                if (db.apply_row(table, key, remote)) {
+                    ++(local.kind == Kind::row ? result.updated : result.inserted);
+                    changed = true;
+                } else {
+                    ++result.skipped;
+                }
+            } else {
+                db.apply_deletion(table, key, remote.version);
+                ++result.deleted;
+                changed = true;
+            }
+            break;
+        case Resolution::delete_record:
+            if (local.kind == Kind::row) {
+                db.delete_as_local_change(table, key, std::max(local.version, remote.version));
+                ++result.deleted;
+                changed = true;
+            }
+            break;
+    }
+}
+
+void SnapshotExchange::publish(SyncResult& result, bool own_object_listed) {
+    auto& db = ctx_.db;
+    const bool changed = db.max_changelog_id() != db.state_value("published_changelog_id") ||
+                         db.state_value("applied_seq") != db.state_value("published_applied_seq");
+    if (own_object_listed && !changed) return;  // idle: nothing new to publish
+    std::int64_t changelog_id = 0, applied_seq = 0;
+    {
+        LocalDatabase::Transaction tx(db);
+        db.capture();
+        changelog_id = db.max_changelog_id();
+        applied_seq = db.state_value("applied_seq");
+        tx.commit();
+    }
+    WorkFolder work(ctx_.pipeline.config().client_id);
+    const fs::path copy = work.file("publish.sqlite");
+    backup_database(db.handle(), copy);
+    ctx_.pipeline.transport().put(copy, snapshot_object_name(ctx_.pipeline.config().client_id));
+    result.bytes_published += fs::file_size(copy);
+    LocalDatabase::Transaction tx(db);
+    db.set_state_value("published_changelog_id", changelog_id);
+    db.set_state_value("published_applied_seq", applied_seq);
+    tx.commit();
+}
+
+Status SnapshotExchange::status() {
+    auto& db = ctx_.db;
+    const auto& config = ctx_.pipeline.config();
+    Status status;
+    status.client_id = config.client_id;
+    status.schema_version = ctx_.schema_version;
+    status.unpublished_changes = query_integer(
+        db.handle(), fmt::format("SELECT count(*) FROM _changelog WHERE id > {}", db.state_value("published_changelog_id")));
+    WorkFolder work(config.client_id);
+    for (const auto& object : ctx_.pipeline.transport().list("client-")) {
+        const std::string peer = client_of_snapshot_object(object.name);
+        if (peer.empty() || peer == config.client_id) continue;
+        PeerStatus p;
+        p.client = peer;
+        p.last_publish = object.modified;
+        p.object_size = object.size;
+        p.never_read = !db.peer(peer).merged;
+        const fs::path copy = work.file("peer-" + peer + ".sqlite");
+        try {
+            ctx_.pipeline.transport().get(object.name, copy);
+            const PeerSnapshot snapshot(copy);
+            p.schema_version = snapshot.schema_version();
+            p.schema_mismatch = p.schema_version != ctx_.schema_version;
+            p.unread_changes = static_cast<std::int64_t>(snapshot.changed_keys(db.last_seen_id(peer)).size());
+        } catch (const Error& e) {
+            status.warnings.push_back(fmt::format("peer '{}': {}", peer, e.what()));
+        }
+        std::error_code ec;
+        fs::remove(copy, ec);
+        status.peers.push_back(std::move(p));
+    }
+    return status;
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,44 @@
+// The `snapshot` exchange: the original's share layout. Each client publishes
+// a full copy of its database as client-<id>.sqlite; each reads its peers'
+// copies and merges their states, incrementally from their change logs, or in
+// full on first contact and after a gap.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "engine/local_database.hpp"
+#include "host/loaded_pipeline.hpp"
+#include "nas_sync/client.hpp"
+
+namespace nas_sync {
+
+class PeerSnapshot;
+
+struct SyncContext {
+    const LoadedPipeline& pipeline;
+    LocalDatabase& db;
+    std::string schema_version;
+    std::function<void(const ConflictEvent&)> on_conflict;
+};
+
+// The object name of a client's snapshot, and the client id in a name (or "").
+std::string snapshot_object_name(const std::string& client_id);
+std::string client_of_snapshot_object(const std::string& object_name);
+
+class SnapshotExchange {
+public:
+    explicit SnapshotExchange(SyncContext context) : ctx_(std::move(context)) {}
+    SyncResult sync();
+    Status status();
+
+private:
+    void merge_peer(const std::string& peer, const PeerSnapshot& snapshot, bool full, SyncResult& result);
+    void merge_record(const TableInfo& table, const std::string& key, const std::string& peer,
+                      const RecordState& remote, SyncResult& result, bool& changed);
+    void publish(SyncResult& result, bool own_object_listed);
+
+    SyncContext ctx_;
+};
+
+}  // namespace nas_sync

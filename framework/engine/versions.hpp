@@ -1,0 +1,55 @@
+// Versions of record states: the one rule every path of the engine uses.
+//
+// A row's time is its timestamp column read by meaning (ISO-8601 text with or
+// without milliseconds and zone, SQLite datetime() text, epoch seconds or
+// milliseconds as integers). A deletion's time is its tombstone's deletedAt;
+// the original writes whole seconds, which we read as the end of that second
+// so a delete still beats the row state it removed within that second.
+//
+// Each client remembers the version of every record state it knows in
+// _nas_sync_versions (published with its snapshot). A local change is always
+// made newer than the state it replaced (time raised to the previous version's
+// time + 1 ms when the clock or the application's timestamp is behind), so a
+// delete beats the row it removed and a re-creation beats the delete, even
+// with clocks ahead.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "nas_sync/value.hpp"
+
+namespace nas_sync {
+
+inline constexpr std::int64_t unknown_time = INT64_MIN;
+
+// Milliseconds since the Unix epoch, or unknown_time when the value is NULL,
+// a BLOB or text that is not a timestamp.
+std::int64_t timestamp_ms(const Value& value);
+
+// A tombstone's deletedAt: seconds-only text counts as the end of that second.
+std::int64_t deletion_time_ms(const std::string& deleted_at);
+
+// "2026-01-02T03:04:05.678Z"
+std::string format_timestamp_ms(std::int64_t ms);
+
+std::int64_t now_ms();
+
+// A stable 64-bit digest of a row's columns and values (column names sorted),
+// the same on every client for the same content.
+std::uint64_t content_hash(const RowImage& row);
+
+// What a client remembers of a record: _nas_sync_versions.
+struct StoredVersion {
+    std::int64_t time_ms = unknown_time;
+    bool deleted = false;
+    std::uint64_t content_hash = 0;
+};
+
+// The state of a record from what a database holds: the row (if any), its
+// tombstone's deletedAt (if any) and the stored version (if any).
+RecordState derive_state(std::optional<RowImage> row, const std::string& timestamp_column,
+                         const std::optional<std::string>& tombstone, const std::optional<StoredVersion>& stored);
+
+}  // namespace nas_sync
