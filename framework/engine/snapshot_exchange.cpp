@@ -111,6 +111,10 @@ SyncResult SnapshotExchange::sync() {
                 result.skipped_remotes.push_back({peer, theirs, ctx_.schema_version});
                 continue;
             }
+            for (const auto& table : db.tables())
+                if (table.name != "_heartbeat" && !snapshot.has_table(table))
+                    throw Error(ErrorCode::corrupt, fmt::format("its copy has no plain table '{}' with key column '{}'",
+                                                                table.name, table.primary_key));
             const auto range = snapshot.changelog_range();
             const std::int64_t last_seen = db.last_seen_id(peer);
             const bool gap = last_seen > 0 && (range.count == 0 || range.min_id > last_seen || range.max_id < last_seen);

@@ -1,0 +1,294 @@
+// The sync engine on real SQLite files and a real folder as the share:
+// convergence, no echo, one versioning rule on every path, and the original's
+// measured defects (COMPAT.md) absent.
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/Statement.h>
+
+#include "fleet.hpp"
+#include "nas_sync/error.hpp"
+
+using namespace nas_sync;
+using namespace nas_sync::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* users_schema = "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, email TEXT, updatedAt TEXT);";
+
+std::int64_t count(const fs::path& db_file, const std::string& sql) {
+    SQLite::Database db(db_file.string(), SQLite::OPEN_READONLY);
+    return db.execAndGet(sql).getInt64();
+}
+
+void check_converged(Fleet& fleet) {
+    const auto first = fleet.dump(fleet.ids()[0]);
+    for (const auto& id : fleet.ids()) {
+        CAPTURE(id);
+        CHECK(fleet.dump(id) == first);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("two clients: inserts, updates and deletes converge") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('u1','Alice','a@x','2026-01-01T00:00:01.000Z'),"
+                     "('u2','Bob','b@x','2026-01-01T00:00:02.000Z')");
+    fleet.write("B", "INSERT INTO users VALUES('u4','Dave','d@x','2026-01-01T00:00:04.000Z')");
+    fleet.sync_all();
+    CHECK(fleet.dump("A")["users"].size() == 3);
+    check_converged(fleet);
+
+    fleet.write("A", "UPDATE users SET name='Alice A.', updatedAt='2026-01-02T00:00:01.000Z' WHERE id='u1'");
+    fleet.write("B", "DELETE FROM users WHERE id='u2'");
+    const auto a = fleet.sync("A");
+    CHECK(a.clients_synced == 1);
+    fleet.sync_all();
+    check_converged(fleet);
+    const auto users = fleet.dump("B")["users"];
+    REQUIRE(users.size() == 2);
+    CHECK(users[0]["name"] == "Alice A.");
+    CHECK(users[1]["id"] == "u4");
+}
+
+TEST_CASE("no echo: applied changes are not logged as ours, and a deleted row never comes back") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('r','Row','r@x','2026-01-01T00:00:00Z')");
+    fleet.sync_all();
+    CHECK(count(fleet.database("B"), "SELECT count(*) FROM _changelog WHERE tableName = 'users'") == 0);
+    fleet.write("A", "DELETE FROM users WHERE id = 'r'");
+    for (int round = 0; round < 4; ++round) {
+        fleet.sync_all(1);
+        CHECK(count(fleet.database("A"), "SELECT count(*) FROM users") == 0);
+    }
+    CHECK(count(fleet.database("B"), "SELECT count(*) FROM users") == 0);
+    CHECK(count(fleet.database("B"), "SELECT count(*) FROM _changelog WHERE tableName = 'users'") == 0);
+}
+
+TEST_CASE("a delete racing an update settles on the higher version, everywhere") {
+    SUBCASE("the update is newer") {
+        Fleet fleet({"A", "B"}, users_schema);
+        fleet.write("A", "INSERT INTO users VALUES('r','Row','r@x','2026-01-01T00:00:00Z')");
+        fleet.sync_all();
+        fleet.write("A", "UPDATE users SET name='later', updatedAt='2099-01-01T00:00:00Z' WHERE id='r'");
+        fleet.write("B", "DELETE FROM users WHERE id='r'");
+        for (int round = 0; round < 3; ++round) fleet.sync_all(1);
+        check_converged(fleet);
+        CHECK(fleet.dump("A")["users"][0]["name"] == "later");
+    }
+    SUBCASE("the delete is newer") {
+        Fleet fleet({"A", "B"}, users_schema);
+        fleet.write("A", "INSERT INTO users VALUES('r','Row','r@x','2026-01-01T00:00:00Z')");
+        fleet.sync_all();
+        fleet.write("A", "UPDATE users SET name='earlier', updatedAt='2026-01-02T00:00:00Z' WHERE id='r'");
+        fleet.write("B", "DELETE FROM users WHERE id='r'");
+        for (int round = 0; round < 3; ++round) fleet.sync_all(1);
+        check_converged(fleet);
+        CHECK(fleet.dump("A")["users"].empty());
+    }
+}
+
+TEST_CASE("a delete beats the row state it removed even when that row's time is ahead of the clock") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('r','Future','f@x','2099-01-01T00:00:00Z')");
+    fleet.sync_all();
+    fleet.write("B", "DELETE FROM users WHERE id='r'");
+    fleet.sync_all();
+    check_converged(fleet);
+    CHECK(fleet.dump("A")["users"].empty());
+    // and a write made after the delete beats the delete
+    fleet.write("A", "INSERT INTO users VALUES('r','Again','g@x','2026-01-01T00:00:00Z')");
+    fleet.sync_all();
+    check_converged(fleet);
+    REQUIRE(fleet.dump("B")["users"].size() == 1);
+    CHECK(fleet.dump("B")["users"][0]["name"] == "Again");
+}
+
+TEST_CASE("equal timestamps with different content settle the same way on every client") {
+    Fleet fleet({"A", "B", "C"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('r','Row','r@x','2026-01-01T00:00:00Z')");
+    fleet.sync_all();
+    fleet.write("A", "UPDATE users SET name='from A' WHERE id='r'");
+    fleet.write("B", "UPDATE users SET name='from B' WHERE id='r'");
+    fleet.write("C", "UPDATE users SET name='from C' WHERE id='r'");
+    fleet.sync_all(3);
+    check_converged(fleet);
+}
+
+TEST_CASE("timestamps compare by meaning, not as strings") {
+    Fleet fleet({"A", "B"}, "CREATE TABLE t(id TEXT PRIMARY KEY, v TEXT, updatedAt);");
+    // epoch milliseconds (2026-06-01) against older datetime() text: the integer is newer
+    fleet.write("A", "INSERT INTO t VALUES('k1','text','2026-01-01 10:00:00')");
+    fleet.write("B", "INSERT INTO t VALUES('k1','epoch ms',1780272000000)");
+    // '2026-01-01 10:00:00' (space) is later than '2026-01-01T09:00:00Z' although it sorts first as text
+    fleet.write("A", "INSERT INTO t VALUES('k2','space form','2026-01-01 10:00:00')");
+    fleet.write("B", "INSERT INTO t VALUES('k2','T form','2026-01-01T09:00:00Z')");
+    // an offset: 11:00+02:00 is 09:00Z, earlier than 09:30Z
+    fleet.write("A", "INSERT INTO t VALUES('k3','offset','2026-01-01T11:00:00+02:00')");
+    fleet.write("B", "INSERT INTO t VALUES('k3','zulu','2026-01-01T09:30:00Z')");
+    fleet.sync_all();
+    check_converged(fleet);
+    const auto rows = fleet.dump("A")["t"];
+    CHECK(rows[0]["v"] == "epoch ms");
+    CHECK(rows[1]["v"] == "space form");
+    CHECK(rows[2]["v"] == "zulu");
+}
+
+TEST_CASE("tables with quotes, spaces, hyphens and mixed case sync") {
+    Fleet fleet({"A", "B"}, R"(CREATE TABLE "Order Items"(id TEXT PRIMARY KEY, qty INTEGER, updatedAt TEXT);
+                               CREATE TABLE "we""ird"(id TEXT PRIMARY KEY, v TEXT, updatedAt TEXT);
+                               CREATE TABLE "my-table"(id TEXT PRIMARY KEY, v TEXT, updatedAt TEXT);
+                               CREATE TABLE "Robert'); DROP TABLE x;--"(id TEXT PRIMARY KEY, v TEXT, updatedAt TEXT);)");
+    fleet.write("A", R"(INSERT INTO "Order Items" VALUES('o1', 3, '2026-01-01T00:00:00Z');
+                        INSERT INTO "we""ird" VALUES('w1', 'q', '2026-01-01T00:00:00Z');
+                        INSERT INTO "Robert'); DROP TABLE x;--" VALUES('b1', 'bobby', '2026-01-01T00:00:00Z');)");
+    fleet.write("B", R"(INSERT INTO "my-table" VALUES('m1', 'h', '2026-01-01T00:00:00Z');)");
+    fleet.sync_all();
+    check_converged(fleet);
+    const auto dump = fleet.dump("B");
+    CHECK(dump["Order Items"].size() == 1);
+    CHECK(dump["we\"ird"].size() == 1);
+    CHECK(dump["Robert'); DROP TABLE x;--"].size() == 1);
+    CHECK(fleet.dump("A")["my-table"].size() == 1);
+}
+
+TEST_CASE("rows that existed before setup spread through the first-contact full merge") {
+    TempDir scratch;
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('old','Before setup','o@x','2025-01-01T00:00:00Z')");
+    fleet.sync_all();
+    check_converged(fleet);
+    CHECK(fleet.dump("B")["users"].size() == 1);
+}
+
+TEST_CASE("a secondary UNIQUE collision keeps the newer row and deletes the other everywhere") {
+    Fleet fleet({"A", "B"}, "CREATE TABLE users(id TEXT PRIMARY KEY, email TEXT UNIQUE, updatedAt TEXT);");
+    fleet.write("A", "INSERT INTO users VALUES('k1','same@x','2026-01-01T00:00:01Z')");
+    fleet.write("B", "INSERT INTO users VALUES('k2','same@x','2026-01-01T00:00:02Z')");
+    fleet.sync_all(3);
+    check_converged(fleet);
+    const auto users = fleet.dump("A")["users"];
+    REQUIRE(users.size() == 1);
+    CHECK(users[0]["id"] == "k2");
+}
+
+TEST_CASE("foreign keys with ON DELETE CASCADE, rows arriving in any order") {
+    const char* schema = R"(CREATE TABLE parent(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT);
+        CREATE TABLE child(id TEXT PRIMARY KEY, parentId TEXT REFERENCES parent(id) ON DELETE CASCADE, updatedAt TEXT);)";
+    Fleet fleet({"A", "B"}, schema);
+    fleet.write("A", "INSERT INTO parent VALUES('p1','P','2026-01-01T00:00:00Z');"
+                     "INSERT INTO child VALUES('c1','p1','2026-01-01T00:00:00Z');"
+                     "INSERT INTO parent VALUES('p2','P2','2026-01-01T00:00:00Z');"
+                     "INSERT INTO child VALUES('c2','p2','2026-01-01T00:00:00Z');");
+    fleet.sync_all();
+    check_converged(fleet);
+    fleet.write("A", "DELETE FROM parent WHERE id='p1'");  // cascades to c1
+    fleet.sync_all();
+    check_converged(fleet);
+    const auto dump = fleet.dump("B");
+    CHECK(dump["parent"].size() == 1);
+    CHECK(dump["child"].size() == 1);
+    CHECK(count(fleet.database("B"), "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+}
+
+TEST_CASE("a peer with another schema version is skipped and reported") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.sync("A");
+    Fleet other({"C"}, "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT, extra TEXT);");
+    other.sync("C");
+    fs::copy_file(other.share() / "client-C.sqlite", fleet.share() / "client-C.sqlite");
+    const auto r = fleet.sync("B");
+    REQUIRE(r.skipped_remotes.size() == 1);
+    CHECK(r.skipped_remotes[0].client == "C");
+    CHECK(r.skipped_remotes[0].remote_schema_version != r.skipped_remotes[0].local_schema_version);
+    CHECK(r.clients_synced == 1);
+}
+
+TEST_CASE("an idle sync publishes nothing and fetches nothing") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.sync_all(2);
+    const auto r = fleet.sync("A");
+    CHECK(r.bytes_published == 0);
+    CHECK(r.bytes_fetched == 0);
+    CHECK(r.clients_synced == 1);
+}
+
+TEST_CASE("corrupt, torn, hostile and vanished peer files are skipped with a warning; the others go on") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("B", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.sync("B");
+    fleet.sync("A");  // A publishes too
+    const auto good = read_file(fleet.share() / "client-B.sqlite");
+    write_file(fleet.share() / "client-garbage.sqlite", std::string(4096, 'x'));
+    write_file(fleet.share() / "client-torn.sqlite", good.substr(0, good.size() / 2));
+
+    // A peer whose "users" is a view and whose tables carry triggers: nothing of it may run here.
+    const auto hostile = fleet.share() / "client-hostile.sqlite";
+    fs::copy_file(fleet.share() / "client-B.sqlite", hostile);
+    {
+        SQLite::Database db(hostile.string(), SQLite::OPEN_READWRITE);
+        db.exec("PRAGMA journal_mode = DELETE; DROP TABLE users;"
+                "CREATE TABLE log(x TEXT);"
+                "CREATE VIEW users AS SELECT 'h1' AS id, 'Mallory' AS name, 'm@x' AS email, '2099-01-01' AS updatedAt;"
+                "CREATE TRIGGER t AFTER INSERT ON log BEGIN DELETE FROM _sync_meta; END;"
+                "INSERT INTO _changelog(tableName, recordId, operation) VALUES('users','h1','INSERT');");
+    }
+    const auto hostile_before = read_file(hostile);
+
+    fleet.write("B", "INSERT INTO users VALUES('u2','Bob','b@x','2026-01-01T00:00:00Z')");
+    fleet.sync("B");
+    const auto r = fleet.sync("A");
+    CHECK(r.clients_synced == 1);  // B
+    int peer_warnings = 0;
+    for (const auto& w : r.warnings)
+        if (w.find("garbage") != std::string::npos || w.find("torn") != std::string::npos ||
+            w.find("hostile") != std::string::npos)
+            ++peer_warnings;
+    CHECK(peer_warnings == 3);
+    const auto users = fleet.dump("A")["users"];
+    CHECK(users.size() == 2);
+    for (const auto& u : users) CHECK(u["name"] != "Mallory");
+    CHECK(read_file(hostile) == hostile_before);
+    CHECK(count(fleet.database("A"), "SELECT count(*) FROM sqlite_master WHERE name IN ('log', 't')") == 0);
+}
+
+TEST_CASE("a client id cannot escape the share: such names on the share are ignored") {
+    Fleet fleet({"A"}, users_schema);
+    write_file(fleet.share() / "client-a b.sqlite", "x");
+    const auto r = fleet.sync("A");
+    CHECK(r.warnings.empty());
+    CHECK(r.clients_synced == 0);
+    PipelineConfig bad = fleet.config("A");
+    bad.client_id = "x/../../evil";
+    CHECK_THROWS_WITH_AS(SyncClient{bad}, doctest::Contains("not a valid client id"), Error);
+    CHECK_FALSE(fs::exists(fleet.share().parent_path().parent_path() / "evil"));
+}
+
+TEST_CASE("the library: synced tables, callbacks, status") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.write("B", "INSERT INTO users VALUES('u1','Ann B','a@x','2026-01-01T00:00:05Z')");
+    auto& b = fleet.client("B");
+    REQUIRE(b.synced_tables().size() == 1);
+    CHECK(b.synced_tables()[0].name == "users");
+    int started = 0, completed = 0;
+    std::vector<ConflictEvent> conflicts;
+    b.on_start([&] { ++started; });
+    b.on_complete([&](const SyncResult&) { ++completed; });
+    b.on_conflict([&](const ConflictEvent& e) { conflicts.push_back(e); });
+    fleet.sync("A");
+    const auto status = b.status();
+    REQUIRE(status.peers.size() == 1);
+    CHECK(status.peers[0].client == "A");
+    CHECK(status.peers[0].never_read);
+    fleet.sync("B");
+    CHECK(started == 1);
+    CHECK(completed == 1);
+    REQUIRE(conflicts.size() == 1);
+    CHECK(conflicts[0].key == "u1");
+    CHECK(conflicts[0].resolution == "keep_local");
+    CHECK(conflicts[0].resolver == "lww");
+    CHECK_FALSE(b.status().peers[0].never_read);
+}

@@ -1,0 +1,87 @@
+#include "fleet.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace nas_sync::test {
+namespace fs = std::filesystem;
+
+Fleet::Fleet(const std::vector<std::string>& ids, const std::string& schema_sql, ClientOptions options)
+    : ids_(ids), options_(std::move(options)) {
+    fs::create_directory(share());
+    for (const auto& id : ids) create_database(database(id), schema_sql);
+}
+
+PipelineConfig Fleet::config(const std::string& id) const {
+    PipelineConfig c;
+    c.client_id = id;
+    c.database = database(id);
+    c.base_dir = dir_.path();
+    c.transport.plugin = "fs";
+    c.transport.key = "transport";
+    c.transport.options["path"] = RawOption{share().string(), {}};
+    c.resolvers = options_.resolvers;
+    c.schema_version = options_.schema_version;
+    c.changelog_retention = options_.retention;
+    return c;
+}
+
+void Fleet::write(const std::string& id, const std::string& sql) {
+    SQLite::Database db(database(id).string(), SQLite::OPEN_READWRITE);
+    db.setBusyTimeout(10000);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec(sql);
+}
+
+SyncClient& Fleet::client(const std::string& id) {
+    auto& slot = clients_[id];
+    if (!slot) slot = std::make_unique<SyncClient>(config(id));
+    return *slot;
+}
+
+SyncResult Fleet::sync(const std::string& id) { return client(id).sync_now(); }
+
+void Fleet::sync_all(int rounds) {
+    for (int r = 0; r < rounds; ++r)
+        for (const auto& id : ids_) sync(id);
+}
+
+nlohmann::json Fleet::dump(const std::string& id) { return dump_database(database(id)); }
+
+nlohmann::json dump_database(const fs::path& file) {
+    SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
+    nlohmann::json out = nlohmann::json::object();
+    SQLite::Statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' "
+                                 "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
+    while (tables.executeStep()) {
+        const std::string table = tables.getColumn(0).getString();
+        std::string quoted = "\"";
+        for (char c : table) quoted += (c == '"') ? std::string("\"\"") : std::string(1, c);
+        quoted += "\"";
+        bool has_id = false;
+        SQLite::Statement columns(db, "SELECT name FROM pragma_table_info(?)");
+        columns.bind(1, table);
+        while (columns.executeStep()) has_id = has_id || columns.getColumn(0).getString() == "id";
+        SQLite::Statement rows(db, "SELECT * FROM " + quoted + (has_id ? " ORDER BY id" : " ORDER BY rowid"));
+        nlohmann::json list = nlohmann::json::array();
+        while (rows.executeStep()) {
+            nlohmann::json row = nlohmann::json::object();
+            for (int i = 0; i < rows.getColumnCount(); ++i) {
+                const auto c = rows.getColumn(i);
+                const std::string name = rows.getColumnName(i);
+                if (c.isNull())
+                    row[name] = nullptr;
+                else if (c.isInteger())
+                    row[name] = c.getInt64();
+                else if (c.isFloat())
+                    row[name] = c.getDouble();
+                else
+                    row[name] = c.getString();
+            }
+            list.push_back(row);
+        }
+        out[table] = list;
+    }
+    return out;
+}
+
+}  // namespace nas_sync::test

@@ -1,0 +1,55 @@
+// A fleet of real clients for engine tests: one real folder as the share,
+// one real SQLite file and one SyncClient per client, built in code.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nas_sync/client.hpp"
+#include "test_support.hpp"
+
+namespace nas_sync::test {
+
+struct ClientOptions {
+    std::vector<PluginSection> resolvers{{.plugin = "lww", .key = "resolvers[0]"}};
+    std::string schema_version = "auto";
+    std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
+};
+
+class Fleet {
+public:
+    // Creates each client's database with `schema_sql`.
+    Fleet(const std::vector<std::string>& ids, const std::string& schema_sql, ClientOptions options = {});
+
+    std::filesystem::path share() const { return dir_ / "nas"; }
+    std::filesystem::path database(const std::string& id) const { return dir_ / (id + ".sqlite"); }
+    PipelineConfig config(const std::string& id) const;
+
+    // Runs SQL on a client's database as its application would (own connection,
+    // foreign keys on).
+    void write(const std::string& id, const std::string& sql);
+    SyncClient& client(const std::string& id);
+    SyncResult sync(const std::string& id);
+    // Every client syncs, `rounds` times, in the order given.
+    void sync_all(int rounds = 2);
+
+    // {table: [rows sorted by primary key]} of the application's tables.
+    nlohmann::json dump(const std::string& id);
+    const std::vector<std::string>& ids() const { return ids_; }
+
+private:
+    TempDir dir_;
+    std::vector<std::string> ids_;
+    ClientOptions options_;
+    std::map<std::string, std::unique_ptr<SyncClient>> clients_;
+};
+
+// The canonical dump of a database file: every table not starting with '_'
+// or 'sqlite_', rows sorted by `id` (or rowid), as JSON.
+nlohmann::json dump_database(const std::filesystem::path& file);
+
+}  // namespace nas_sync::test
