@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <thread>
 
 #include "database/schema.hpp"
 #include "nas_sync/error.hpp"
@@ -88,11 +89,26 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
     }
     sqlite3_busy_timeout(db_, 10000);
     sqlite3_extended_result_codes(db_, 1);
-    exec(db_, "PRAGMA journal_mode = WAL");
+    use_wal();
     // Rows arrive in any order; the peer that deleted a parent also sends the
     // deletions its cascade made, so constraints are not enforced while applying.
     exec(db_, "PRAGMA foreign_keys = OFF");
     exec(db_, "PRAGMA recursive_triggers = OFF");
+}
+
+// WAL lets the application keep writing while we read and publish. Switching
+// needs a moment without other connections; SQLite does not wait for it, so we do.
+void LocalDatabase::use_wal() {
+    for (int attempt = 0;; ++attempt) {
+        Statement mode(db_, "PRAGMA journal_mode");
+        if (mode.step() && mode.text(0) == "wal") return;
+        mode.reset();
+        const int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+        if (rc == SQLITE_OK) return;
+        if ((rc & 0xff) != SQLITE_BUSY || attempt >= 200)
+            throw_sqlite_error(db_, rc, "cannot switch database '" + file_.string() + "' to WAL mode");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 LocalDatabase::~LocalDatabase() {

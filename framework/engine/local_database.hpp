@@ -99,6 +99,7 @@ public:
     void prune_changelog(std::chrono::milliseconds retention);
 
 private:
+    void use_wal();
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
     std::optional<RowImage> read_row(const TableInfo& table, const std::string& key);

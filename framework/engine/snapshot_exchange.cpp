@@ -180,6 +180,8 @@ void SnapshotExchange::merge_record(const TableInfo& table, const std::string& k
                                     const RecordState& remote, SyncResult& result, bool& changed) {
     using Kind = RecordState::Kind;
     if (remote.kind == Kind::absent) return;
+    SyncResult not_counted;  // the heartbeat is bookkeeping, not the application's data
+    SyncResult& counts = table.name == "_heartbeat" ? not_counted : result;
     auto& db = ctx_.db;
     const RecordState local = db.state(table, key);
     if (local.kind == remote.kind && local.version == remote.version) return;  // same state
@@ -207,31 +209,31 @@ void SnapshotExchange::merge_record(const TableInfo& table, const std::string& k
     if (decision == Resolution::pass)
         decision = remote.version > local.version ? Resolution::take_remote : Resolution::keep_local;
     if (local.kind != Kind::absent) {
-        ++result.conflicts_resolved;
+        ++counts.conflicts_resolved;
         if (ctx_.on_conflict) ctx_.on_conflict({table.name, key, peer, to_string(decision), decided_by});
     }
 
     switch (decision) {
         case Resolution::keep_local:
-        case Resolution::pass: ++result.skipped; break;
+        case Resolution::pass: ++counts.skipped; break;
         case Resolution::take_remote:
             if (remote.kind == Kind::row) {
                 if (db.apply_row(table, key, remote)) {
-                    ++(local.kind == Kind::row ? result.updated : result.inserted);
+                    ++(local.kind == Kind::row ? counts.updated : counts.inserted);
                     changed = true;
                 } else {
-                    ++result.skipped;
+                    ++counts.skipped;
                 }
             } else {
                 db.apply_deletion(table, key, remote.version);
-                ++result.deleted;
+                ++counts.deleted;
                 changed = true;
             }
             break;
         case Resolution::delete_record:
             if (local.kind == Kind::row) {
                 db.delete_as_local_change(table, key, std::max(local.version, remote.version));
-                ++result.deleted;
+                ++counts.deleted;
                 changed = true;
             }
             break;

@@ -1,0 +1,157 @@
+// sync, run and status as real processes: JSON shapes, exit statuses, the
+// signal handling of `run`, and an application writing during syncs.
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/Statement.h>
+
+#include <set>
+#include <thread>
+
+#include "fleet.hpp"
+
+using namespace nas_sync::test;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_pipeline(const fs::path& dir, const std::string& id) {
+    write_file(dir / (id + ".yaml"), "version: 1\nclient_id: " + id + "\ndatabase: " + id +
+                                         ".sqlite\ntransport:\n  plugin: fs\n  path: nas\ninterval: 200ms\n");
+}
+
+struct Site {
+    TempDir dir;
+    Site() {
+        fs::create_directory(dir / "nas");
+        for (const char* id : {"A", "B"}) {
+            create_database(dir / (std::string(id) + ".sqlite"),
+                            "CREATE TABLE notes(id TEXT PRIMARY KEY, body TEXT, updatedAt TEXT);");
+            write_pipeline(dir.path(), id);
+        }
+    }
+    ProcessResult nas_sync(const std::string& id, std::vector<std::string> args) {
+        args.insert(args.begin(), {"--config", (dir / (id + ".yaml")).string()});
+        return run_nas_sync(args);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("sync --json prints one object with exactly the documented keys") {
+    Site site;
+    create_database(site.dir / "x.sqlite", "");
+    SQLite::Database(( site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
+        .exec("INSERT INTO notes VALUES('n1','hello','2026-01-01T00:00:00Z')");
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    const auto r = site.nas_sync("B", {"sync", "--json"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const auto result = json::parse(r.out);
+    std::set<std::string> keys;
+    for (const auto& [k, v] : result.items()) keys.insert(k);
+    CHECK(keys == std::set<std::string>{"clients_synced", "inserted", "updated", "deleted", "skipped",
+                                        "conflicts_resolved", "warnings", "skipped_remotes", "had_changelog_gap",
+                                        "bytes_published", "bytes_fetched", "duration_ms"});
+    CHECK(result["inserted"] == 1);
+    CHECK(result["clients_synced"] == 1);
+    CHECK(result["warnings"].is_array());
+    CHECK(result["skipped_remotes"].is_array());
+
+    const auto s = site.nas_sync("B", {"status", "--json"});
+    REQUIRE(s.status == 0);
+    const auto status = json::parse(s.out);
+    REQUIRE(status["peers"].size() == 1);
+    CHECK(status["peers"][0]["client"] == "A");
+    CHECK(status["peers"][0]["unread_changes"] == 0);
+    CHECK(status["peers"][0]["schema_mismatch"] == false);
+}
+
+TEST_CASE("sync exits 1 when the share is gone, 2 for a bad pipeline, changing nothing") {
+    Site site;
+    fs::remove(site.dir / "nas");
+    const auto before = read_file(site.dir / "A.sqlite");
+    auto r = site.nas_sync("A", {"sync"});
+    CHECK(r.status == 2);  // the share folder is part of the configuration
+    CHECK(r.err.find("share folder") != std::string::npos);
+    CHECK(read_file(site.dir / "A.sqlite") == before);
+    write_file(site.dir / "A.yaml", "version: 1\nclient_id: A\ndatabase: A.sqlite\n");
+    r = site.nas_sync("A", {"sync"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("missing required key 'transport'") != std::string::npos);
+}
+
+TEST_CASE("run syncs every interval, and SIGTERM finishes with one last sync and exit 0") {
+    Site site;
+    const std::vector<std::string> argv{NAS_SYNC_BINARY_FOR_TESTS, "--config", (site.dir / "A.yaml").string(), "run", "--json"};
+    const auto out_file = site.dir / "run.out";
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    SQLite::Database(( site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
+        .exec("INSERT INTO notes VALUES('late','written just before stop','2026-01-01T00:00:00Z')");
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    int completes = 0;
+    std::istringstream lines(read_file(out_file));
+    for (std::string line; std::getline(lines, line);) {
+        const auto event = json::parse(line);
+        if (event["event"] == "complete") ++completes;
+    }
+    CHECK(completes >= 2);
+    // the last sync published the row written just before the stop
+    CHECK(site.nas_sync("B", {"sync"}).status == 0);
+    SQLite::Database b((site.dir / "B.sqlite").string(), SQLite::OPEN_READONLY);
+    CHECK(b.execAndGet("SELECT count(*) FROM notes WHERE id = 'late'").getInt() == 1);
+}
+
+TEST_CASE("the application keeps writing during syncs: no error, nothing lost") {
+    Site site;
+    std::atomic<bool> done{false};
+    std::atomic<int> written{0};
+    std::atomic<int> errors{0};
+    std::thread writer([&] {
+        SQLite::Database db((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE);
+        db.setBusyTimeout(5000);
+        for (int i = 0; !done.load() || i < 50; ++i) {
+            try {
+                db.exec("INSERT INTO notes VALUES('w" + std::to_string(i) + "','x',strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+                ++written;
+            } catch (const std::exception&) {
+                ++errors;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));  // an application, not a lock hog
+        }
+    });
+    for (int round = 0; round < 5; ++round) {
+        const auto a = site.nas_sync("A", {"sync"});
+        CHECK_MESSAGE(a.status == 0, a.err);
+        CHECK(site.nas_sync("B", {"sync"}).status == 0);
+    }
+    done = true;
+    writer.join();
+    CHECK(errors.load() == 0);
+    CHECK(site.nas_sync("A", {"sync"}).status == 0);
+    CHECK(site.nas_sync("B", {"sync"}).status == 0);
+    SQLite::Database b((site.dir / "B.sqlite").string(), SQLite::OPEN_READONLY);
+    CHECK(b.execAndGet("SELECT count(*) FROM notes").getInt() == written.load());
+    CHECK(fs::is_empty(site.dir / "nas") == false);
+    for (const auto& entry : fs::directory_iterator(fs::temp_directory_path()))
+        CHECK_FALSE(entry.path().filename().string().starts_with("nas-sync-A-"));  // no work folder left
+}
