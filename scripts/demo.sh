@@ -22,8 +22,24 @@ sqlite3 "$demo/front-desk.sqlite" \
 sqlite3 "$demo/back-office.sqlite" \
   "INSERT INTO customers VALUES('c2', 'Grace', '555-0202', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));"
 
-echo "== the plan of each client (nas-sync check)"
-for client in front-desk back-office; do
-  (cd "$demo" && "$nas_sync" --config "$client.yaml" check)
+show() {
+  for client in front-desk back-office; do
+    echo "-- $client:"; sqlite3 -header -column "$demo/$client.sqlite" "SELECT id, name, phone FROM customers ORDER BY id"
+  done
+}
+echo "== before: each client has only its own customer"; show
+echo "== sync: front-desk, back-office, front-desk"
+for client in front-desk back-office front-desk; do
+  (cd "$demo" && "$nas_sync" --config "$client.yaml" sync)
 done
-echo "demo folder: $demo"
+echo "== after: both hold the same rows"; show
+echo "== back-office changes a phone number, front-desk deletes a customer"
+sqlite3 "$demo/back-office.sqlite" \
+  "UPDATE customers SET phone='555-9999', updatedAt=strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id='c1';"
+sqlite3 "$demo/front-desk.sqlite" "DELETE FROM customers WHERE id='c2';"
+for client in back-office front-desk back-office; do
+  (cd "$demo" && "$nas_sync" --config "$client.yaml" sync)
+done
+show
+(cd "$demo" && "$nas_sync" --config front-desk.yaml status)
+echo "demo folder: $demo (the share is $demo/nas)"
