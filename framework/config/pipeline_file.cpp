@@ -76,7 +76,7 @@ public:
                 throw Error(ErrorCode::config,
                             fmt::format("{}: unknown key '{}'; valid keys: {}", at(kv.first.Mark()),
                                         key, fmt::join(keys, ", ")));
-            config.locations[key] = location(kv.first.Mark());
+            config.locations[key] = location(kv.second.Mark());
         }
         for (const char* required : {"version", "client_id", "database", "transport"})
             if (!root[required])
@@ -91,12 +91,7 @@ public:
                                     "pipeline version 1",
                                     at(root["version"].Mark()), version_text));
 
-        config.client_id = scalar(root["client_id"], "client_id");
-        if (!is_valid_client_id(config.client_id))
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key 'client_id': '{}' is not a valid client id; use 1 to 64 "
-                                    "letters, digits, '.', '_' or '-'",
-                                    at(root["client_id"].Mark()), config.client_id));
+        config.client_id = scalar(root["client_id"], "client_id");  // checked by validate_pipeline
 
         config.database = path(root["database"], "database");
         if (auto node = root["plugin_paths"]) {

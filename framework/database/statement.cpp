@@ -104,6 +104,12 @@ std::string Statement::text(int column) const {
 std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
+StatementCache::Lease StatementCache::use(const std::string& sql) {
+    auto& slot = cache_[sql];
+    if (!slot) slot = std::make_unique<Statement>(db_, sql);
+    return Lease(*slot);
+}
+
 std::int64_t query_integer(sqlite3* db, const std::string& sql, std::int64_t fallback) {
     Statement s(db, sql);
     if (!s.step() || s.is_null(0)) return fallback;

@@ -5,7 +5,9 @@
 
 #include <sqlite3.h>
 
+#include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "nas_sync/value.hpp"
 
@@ -44,6 +46,33 @@ private:
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
     std::string sql_;
+};
+
+// Prepared statements kept for the life of a connection, one per SQL text,
+// for the queries the engine runs once per record. use() lends one out; the
+// lease resets it when it goes out of scope, so no read stays open.
+class StatementCache {
+public:
+    explicit StatementCache(sqlite3* db) : db_(db) {}
+
+    class Lease {
+    public:
+        explicit Lease(Statement& s) : s_(&s) {}
+        ~Lease() { s_->reset(); }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        Statement* operator->() const { return s_; }
+
+    private:
+        Statement* s_;
+    };
+
+    Lease use(const std::string& sql);
+    void clear() { cache_.clear(); }
+
+private:
+    sqlite3* db_;
+    std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 // Reads one integer (or a default when there is no row / it is NULL).

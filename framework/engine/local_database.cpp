@@ -75,7 +75,7 @@ struct LocalDatabase::TableStatements {
 };
 
 LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables)
-    : file_(file), tables_(std::move(tables)) {
+    : file_(file), tables_(std::move(tables)), cache_(nullptr) {
     tables_.push_back(heartbeat_table());
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec))
@@ -87,6 +87,7 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
         db_ = nullptr;
         throw Error(ErrorCode::io, fmt::format("cannot open database '{}': {}", file.string(), message));
     }
+    cache_ = StatementCache(db_);
     sqlite3_busy_timeout(db_, 10000);
     sqlite3_extended_result_codes(db_, 1);
     use_wal();
@@ -113,6 +114,7 @@ void LocalDatabase::use_wal() {
 
 LocalDatabase::~LocalDatabase() {
     statements_.clear();
+    cache_.clear();
     sqlite3_close_v2(db_);
 }
 
@@ -252,38 +254,25 @@ std::optional<RowImage> LocalDatabase::read_row(const TableInfo& table, const st
 }
 
 RecordState LocalDatabase::state(const TableInfo& table, const std::string& key) {
-    std::optional<std::string> tombstone;
-    {
-        Statement s(db_, "SELECT deletedAt FROM _tombstone WHERE tableName = ? AND recordId = ?");
-        s.bind(1, table.name).bind(2, key);
-        if (s.step()) tombstone = s.text(0);
-    }
-    std::optional<StoredVersion> stored;
-    {
-        Statement s(db_, "SELECT time, deleted, hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ?");
-        s.bind(1, table.name).bind(2, key);
-        if (s.step()) stored = StoredVersion{s.integer(0), s.integer(1) != 0, static_cast<std::uint64_t>(s.integer(2))};
-    }
-    return derive_state(read_row(table, key), table.timestamp_column, tombstone, stored);
+    return derive_state(read_row(table, key), table.timestamp_column, read_tombstone(cache_, table.name, key),
+                        read_stored_version(cache_, table.name, key));
 }
 
 void LocalDatabase::store_version(const std::string& table, const std::string& key, const Version& v) {
-    Statement s(db_,
-                "INSERT INTO _nas_sync_versions (tableName, recordId, time, deleted, hash) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(tableName, recordId) DO UPDATE SET time = excluded.time, deleted = excluded.deleted, "
-                "hash = excluded.hash");
-    s.bind(1, table).bind(2, key).bind(3, v.time_ms).bind(4, std::int64_t{v.deletion ? 1 : 0})
+    cache_.use("INSERT INTO _nas_sync_versions (tableName, recordId, time, deleted, hash) VALUES (?, ?, ?, ?, ?) "
+               "ON CONFLICT(tableName, recordId) DO UPDATE SET time = excluded.time, deleted = excluded.deleted, "
+               "hash = excluded.hash")
+        ->bind(1, table).bind(2, key).bind(3, v.time_ms).bind(4, std::int64_t{v.deletion ? 1 : 0})
         .bind(5, static_cast<std::int64_t>(v.content_hash)).run();
 }
 
 void LocalDatabase::set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms) {
-    Statement s(db_, "INSERT OR REPLACE INTO _tombstone (tableName, recordId, deletedAt) VALUES (?, ?, ?)");
-    s.bind(1, table).bind(2, key).bind(3, format_timestamp_ms(time_ms)).run();
+    cache_.use("INSERT OR REPLACE INTO _tombstone (tableName, recordId, deletedAt) VALUES (?, ?, ?)")
+        ->bind(1, table).bind(2, key).bind(3, format_timestamp_ms(time_ms)).run();
 }
 
 void LocalDatabase::remove_tombstone(const std::string& table, const std::string& key) {
-    Statement s(db_, "DELETE FROM _tombstone WHERE tableName = ? AND recordId = ?");
-    s.bind(1, table).bind(2, key).run();
+    cache_.use("DELETE FROM _tombstone WHERE tableName = ? AND recordId = ?")->bind(1, table).bind(2, key).run();
 }
 
 bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, const RecordState& remote) {

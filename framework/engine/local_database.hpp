@@ -111,6 +111,7 @@ private:
     sqlite3* db_ = nullptr;
     std::vector<TableInfo> tables_;
     std::map<std::string, std::unique_ptr<TableStatements>> statements_;
+    StatementCache cache_;  // per-record queries on the bookkeeping tables
     std::int64_t apply_base_id_ = 0;
     std::vector<std::pair<std::string, std::string>> local_deletions_;  // made while applying
 };

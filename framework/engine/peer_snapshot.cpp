@@ -106,9 +106,13 @@ PeerSnapshot::PeerSnapshot(const fs::path& file) {
         throw;
     }
     sqlite3_set_authorizer(db_, read_only_authorizer, nullptr);
+    cache_ = StatementCache(db_);
 }
 
-PeerSnapshot::~PeerSnapshot() { sqlite3_close_v2(db_); }
+PeerSnapshot::~PeerSnapshot() {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+}
 
 std::string PeerSnapshot::schema_version() const {
     if (!tables_.count("_sync_meta")) return "";
@@ -138,18 +142,20 @@ std::vector<std::pair<std::string, std::string>> PeerSnapshot::changed_keys(std:
     return out;
 }
 
-std::vector<std::string> PeerSnapshot::shared_columns(const TableInfo& table) const {
-    std::vector<std::string> shared;
-    const auto it = columns_.find(table.name);
-    if (it == columns_.end()) return shared;
+const std::vector<std::string>& PeerSnapshot::shared_columns(const TableInfo& table) const {
+    auto [slot, added] = shared_columns_.try_emplace(table.name);
+    if (!added) return slot->second;
+    const auto theirs = columns_.find(table.name);
+    if (theirs == columns_.end()) return slot->second;
     for (const auto& c : table.columns)
-        if (std::find(it->second.begin(), it->second.end(), c.name) != it->second.end()) shared.push_back(c.name);
-    return shared;
+        if (std::find(theirs->second.begin(), theirs->second.end(), c.name) != theirs->second.end())
+            slot->second.push_back(c.name);
+    return slot->second;
 }
 
 bool PeerSnapshot::has_table(const TableInfo& table) const {
     if (!tables_.count(table.name)) return false;
-    const auto columns = shared_columns(table);
+    const auto& columns = shared_columns(table);
     return std::find(columns.begin(), columns.end(), table.primary_key) != columns.end();
 }
 
@@ -160,32 +166,25 @@ std::string PeerSnapshot::select_columns(const TableInfo& table) const {
 }
 
 std::optional<StoredVersion> PeerSnapshot::stored_version(const std::string& table, const std::string& key) const {
-    if (!tables_.count("_nas_sync_versions")) return std::nullopt;
-    Statement s(db_, "SELECT time, deleted, hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ?");
-    s.bind(1, table).bind(2, key);
-    if (!s.step()) return std::nullopt;
-    return StoredVersion{s.integer(0), s.integer(1) != 0, static_cast<std::uint64_t>(s.integer(2))};
+    if (!tables_.count("_nas_sync_versions")) return std::nullopt;  // the original's clients keep none
+    return read_stored_version(cache_, table, key);
 }
 
 std::optional<std::string> PeerSnapshot::tombstone(const std::string& table, const std::string& key) const {
     if (!tables_.count("_tombstone")) return std::nullopt;
-    Statement s(db_, "SELECT deletedAt FROM _tombstone WHERE tableName = ? AND recordId = ?");
-    s.bind(1, table).bind(2, key);
-    if (!s.step()) return std::nullopt;
-    return s.text(0);
+    return read_tombstone(cache_, table, key);
 }
 
 RecordState PeerSnapshot::state(const TableInfo& table, const std::string& key) const {
     if (!has_table(table)) return {};
-    const auto columns = shared_columns(table);
-    Statement s(db_, fmt::format("SELECT {} FROM {} WHERE {} = ?", select_columns(table), quote_identifier(table.name),
-                                 quote_identifier(table.primary_key)));
-    s.bind(1, key);
+    auto s = cache_.use(fmt::format("SELECT {} FROM {} WHERE {} = ?", select_columns(table),
+                                    quote_identifier(table.name), quote_identifier(table.primary_key)));
+    s->bind(1, key);
     std::optional<RowImage> row;
-    if (s.step()) {
+    if (s->step()) {
         row.emplace();
-        row->columns = columns;
-        for (int i = 0; i < s.column_count(); ++i) row->values.push_back(s.value(i));
+        row->columns = shared_columns(table);
+        for (int i = 0; i < s->column_count(); ++i) row->values.push_back(s->value(i));
     }
     return derive_state(std::move(row), table.timestamp_column, row ? std::nullopt : tombstone(table.name, key),
                         stored_version(table.name, key));
@@ -194,7 +193,7 @@ RecordState PeerSnapshot::state(const TableInfo& table, const std::string& key) 
 void PeerSnapshot::for_each_row(const TableInfo& table,
                                 const std::function<void(const std::string&, RecordState)>& visit) const {
     if (!has_table(table)) return;
-    const auto columns = shared_columns(table);
+    const auto& columns = shared_columns(table);
     const auto key_index = static_cast<int>(std::find(columns.begin(), columns.end(), table.primary_key) - columns.begin());
     Statement s(db_, fmt::format("SELECT {} FROM {}", select_columns(table), quote_identifier(table.name)));
     while (s.step()) {

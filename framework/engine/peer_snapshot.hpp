@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "database/statement.hpp"
 #include "engine/versions.hpp"
 #include "host/loaded_pipeline.hpp"
 
@@ -56,11 +57,14 @@ private:
     std::optional<StoredVersion> stored_version(const std::string& table, const std::string& key) const;
     std::optional<std::string> tombstone(const std::string& table, const std::string& key) const;
     std::string select_columns(const TableInfo& table) const;
-    std::vector<std::string> shared_columns(const TableInfo& table) const;
+    // Our columns of `table` that the peer's copy has too, in our order.
+    const std::vector<std::string>& shared_columns(const TableInfo& table) const;
 
     sqlite3* db_ = nullptr;
+    mutable StatementCache cache_{nullptr};  // per-record lookups
     std::set<std::string> tables_;  // ordinary tables in the file
     std::map<std::string, std::vector<std::string>> columns_;  // every table's columns
+    mutable std::map<std::string, std::vector<std::string>> shared_columns_;
 };
 
 }  // namespace nas_sync

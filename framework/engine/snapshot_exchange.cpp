@@ -126,7 +126,7 @@ SyncResult SnapshotExchange::sync() {
             LocalDatabase::Transaction tx(db);
             db.capture();
             db.begin_apply();
-            merge_peer(peer, snapshot, !record.merged || gap, result);
+            merge_peer(peer, snapshot, (!record.merged || gap) ? std::nullopt : std::optional(last_seen), result);
             db.end_apply();
             db.record_peer(peer, range.max_id, size, modified);
             tx.commit();
@@ -143,7 +143,7 @@ SyncResult SnapshotExchange::sync() {
         db.write_heartbeat();
         tx.commit();
     }
-    publish(result, own_listed);
+    publish(result, own_listed, work);
     {
         LocalDatabase::Transaction tx(db);
         db.prune_changelog(config.changelog_retention);
@@ -154,10 +154,11 @@ SyncResult SnapshotExchange::sync() {
     return result;
 }
 
-void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& snapshot, bool full, SyncResult& result) {
+void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& snapshot,
+                                  std::optional<std::int64_t> after_id, SyncResult& result) {
     auto& db = ctx_.db;
     bool changed = false;
-    if (full) {
+    if (!after_id) {
         for (const auto& table : db.tables()) {
             snapshot.for_each_row(table, [&](const std::string& key, RecordState remote) {
                 merge_record(table, key, peer, remote, result, changed);
@@ -167,7 +168,7 @@ void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& s
             });
         }
     } else {
-        for (const auto& [table_name, key] : snapshot.changed_keys(db.last_seen_id(peer))) {
+        for (const auto& [table_name, key] : snapshot.changed_keys(*after_id)) {
             const TableInfo* table = db.find_table(table_name);
             if (!table) continue;
             merge_record(*table, key, peer, snapshot.state(*table, key), result, changed);
@@ -240,7 +241,7 @@ void SnapshotExchange::merge_record(const TableInfo& table, const std::string& k
     }
 }
 
-void SnapshotExchange::publish(SyncResult& result, bool own_object_listed) {
+void SnapshotExchange::publish(SyncResult& result, bool own_object_listed, const WorkFolder& work) {
     auto& db = ctx_.db;
     const bool changed = db.max_changelog_id() != db.state_value("published_changelog_id") ||
                          db.state_value("applied_seq") != db.state_value("published_applied_seq");
@@ -253,7 +254,6 @@ void SnapshotExchange::publish(SyncResult& result, bool own_object_listed) {
         applied_seq = db.state_value("applied_seq");
         tx.commit();
     }
-    WorkFolder work(ctx_.pipeline.config().client_id);
     const fs::path copy = work.file("publish.sqlite");
     backup_database(db.handle(), copy);
     ctx_.pipeline.transport().put(copy, snapshot_object_name(ctx_.pipeline.config().client_id));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/local_database.hpp"
@@ -14,6 +15,7 @@
 namespace nas_sync {
 
 class PeerSnapshot;
+class WorkFolder;
 
 struct SyncContext {
     const LoadedPipeline& pipeline;
@@ -33,10 +35,13 @@ public:
     Status status();
 
 private:
-    void merge_peer(const std::string& peer, const PeerSnapshot& snapshot, bool full, SyncResult& result);
+    // Every record of the peer when after_id is empty (first contact, gap),
+    // else the records its change log names after that id.
+    void merge_peer(const std::string& peer, const PeerSnapshot& snapshot, std::optional<std::int64_t> after_id,
+                    SyncResult& result);
     void merge_record(const TableInfo& table, const std::string& key, const std::string& peer,
                       const RecordState& remote, SyncResult& result, bool& changed);
-    void publish(SyncResult& result, bool own_object_listed);
+    void publish(SyncResult& result, bool own_object_listed, const WorkFolder& work);
 
     SyncContext ctx_;
 };

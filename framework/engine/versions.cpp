@@ -225,3 +225,22 @@ RecordState derive_state(std::optional<RowImage> row, const std::string& timesta
 }
 
 }  // namespace nas_sync
+
+namespace nas_sync {
+
+std::optional<StoredVersion> read_stored_version(StatementCache& statements, const std::string& table,
+                                                 const std::string& key) {
+    auto s = statements.use("SELECT time, deleted, hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ?");
+    s->bind(1, table).bind(2, key);
+    if (!s->step()) return std::nullopt;
+    return StoredVersion{s->integer(0), s->integer(1) != 0, static_cast<std::uint64_t>(s->integer(2))};
+}
+
+std::optional<std::string> read_tombstone(StatementCache& statements, const std::string& table, const std::string& key) {
+    auto s = statements.use("SELECT deletedAt FROM _tombstone WHERE tableName = ? AND recordId = ?");
+    s->bind(1, table).bind(2, key);
+    if (!s->step()) return std::nullopt;
+    return s->text(0);
+}
+
+}  // namespace nas_sync

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "database/statement.hpp"
 #include "nas_sync/value.hpp"
 
 namespace nas_sync {
@@ -46,6 +47,12 @@ struct StoredVersion {
     bool deleted = false;
     std::uint64_t content_hash = 0;
 };
+
+// What a database (ours or a peer's copy) holds about a record besides its
+// row: its _nas_sync_versions entry and its _tombstone's deletedAt.
+std::optional<StoredVersion> read_stored_version(StatementCache& statements, const std::string& table,
+                                                 const std::string& key);
+std::optional<std::string> read_tombstone(StatementCache& statements, const std::string& table, const std::string& key);
 
 // The state of a record from what a database holds: the row (if any), its
 // tombstone's deletedAt (if any) and the stored version (if any).

@@ -34,6 +34,18 @@ struct SyncClient::Impl {
     bool stopping = false;
     std::thread loop;
 
+    // Ends the background loop after the sync in flight; false when none ran.
+    bool stop_loop() {
+        if (!loop.joinable()) return false;
+        {
+            std::lock_guard lock(loop_mutex);
+            stopping = true;
+        }
+        wake.notify_all();
+        loop.join();
+        return true;
+    }
+
     SnapshotExchange exchange() {
         return SnapshotExchange({pipeline, *db, schema_version, on_conflict});
     }
@@ -56,16 +68,7 @@ SyncClient::SyncClient(PipelineConfig config) : impl_(std::make_unique<Impl>(std
     impl_->db->install();
 }
 
-SyncClient::~SyncClient() {
-    if (impl_->loop.joinable()) {
-        {
-            std::lock_guard lock(impl_->loop_mutex);
-            impl_->stopping = true;
-        }
-        impl_->wake.notify_all();
-        impl_->loop.join();
-    }
-}
+SyncClient::~SyncClient() { impl_->stop_loop(); }
 
 SyncResult SyncClient::sync_now() {
     std::lock_guard lock(impl_->sync_mutex);
@@ -101,13 +104,7 @@ void SyncClient::start() {
 }
 
 void SyncClient::stop() {
-    if (!impl_->loop.joinable()) return;
-    {
-        std::lock_guard lock(impl_->loop_mutex);
-        impl_->stopping = true;
-    }
-    impl_->wake.notify_all();
-    impl_->loop.join();
+    if (!impl_->stop_loop()) return;
     sync_now();  // one last sync, so what was written before stop() goes out
 }
 

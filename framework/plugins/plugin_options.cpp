@@ -13,9 +13,6 @@ std::string valid_names(const PluginDescriptor& plugin) {
     return "valid options: " + fmt::format("{}", fmt::join(names, ", "));
 }
 
-OptionValue convert(const OptionSpec& spec, const RawOption::Value& raw, const std::string& where,
-                    const std::filesystem::path& base_dir);
-
 OptionValue convert_scalar(const OptionSpec& spec, const std::string& text, const std::string& where,
                            const std::filesystem::path& base_dir) {
     auto wrong = [&](std::string_view expected) {

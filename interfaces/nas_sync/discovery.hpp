@@ -31,6 +31,14 @@ struct TableSchema {
             if (c.name == column) return &c;
         return nullptr;
     }
+
+    // True when `column` alone is the table's primary key (the engine upserts on it).
+    bool is_sole_primary_key(const std::string& column) const {
+        for (const auto& c : columns)
+            if (c.primary_key_position != 0 && c.name != column) return false;
+        const auto* key = find(column);
+        return key && key->primary_key_position == 1;
+    }
 };
 
 // Every ordinary table of the database, in sqlite_master order.

@@ -14,13 +14,6 @@ bool is_text_type(const std::string& declared) {
     return upper == "TEXT";
 }
 
-bool is_sole_primary_key(const TableSchema& table, const std::string& column) {
-    for (const auto& c : table.columns)
-        if (c.primary_key_position != 0 && c.name != column) return false;
-    const auto* key = table.find(column);
-    return key && key->primary_key_position == 1;
-}
-
 }  // namespace
 
 DiscoveryResult AutoDiscovery::discover(const DatabaseSchema& schema) {
@@ -36,7 +29,7 @@ DiscoveryResult AutoDiscovery::discover(const DatabaseSchema& schema) {
                                       "', not TEXT (exclude the table to silence this)");
             continue;
         }
-        if (!is_sole_primary_key(table, rules_.primary_key)) {
+        if (!table.is_sole_primary_key(rules_.primary_key)) {
             result.warnings.push_back("table '" + name + "' skipped: column '" + rules_.primary_key +
                                       "' is not its primary key (exclude the table to silence this)");
             continue;

@@ -17,11 +17,7 @@ DiscoveryResult ExplicitDiscovery::discover(const DatabaseSchema& schema) {
         if (key == nullptr)
             throw Error(ErrorCode::config,
                         "listed table '" + wanted.name + "' has no primary-key column '" + wanted.primary_key + "'");
-        const bool sole_key = key->primary_key_position == 1 &&
-                              std::none_of(it->columns.begin(), it->columns.end(), [&](const ColumnSchema& c) {
-                                  return c.primary_key_position != 0 && c.name != wanted.primary_key;
-                              });
-        if (!sole_key)
+        if (!it->is_sole_primary_key(wanted.primary_key))
             throw Error(ErrorCode::config, "listed table '" + wanted.name + "': column '" + wanted.primary_key +
                                                "' is not the table's (single-column) primary key");
         if (it->find(wanted.timestamp_column) == nullptr)

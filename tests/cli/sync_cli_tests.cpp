@@ -46,7 +46,6 @@ struct Site {
 
 TEST_CASE("sync --json prints one object with exactly the documented keys") {
     Site site;
-    create_database(site.dir / "x.sqlite", "");
     SQLite::Database(( site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
         .exec("INSERT INTO notes VALUES('n1','hello','2026-01-01T00:00:00Z')");
     REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
@@ -72,7 +71,7 @@ TEST_CASE("sync --json prints one object with exactly the documented keys") {
     CHECK(status["peers"][0]["schema_mismatch"] == false);
 }
 
-TEST_CASE("sync exits 1 when the share is gone, 2 for a bad pipeline, changing nothing") {
+TEST_CASE("sync exits 2 when the share folder is gone or the pipeline is bad, changing nothing") {
     Site site;
     fs::remove(site.dir / "nas");
     const auto before = read_file(site.dir / "A.sqlite");

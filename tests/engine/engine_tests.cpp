@@ -66,27 +66,25 @@ TEST_CASE("no echo: applied changes are not logged as ours, and a deleted row ne
     CHECK(count(fleet.database("B"), "SELECT count(*) FROM _changelog WHERE tableName = 'users'") == 0);
 }
 
+// A updates row r with `update_time` while B deletes it; both sync until quiet.
+nlohmann::json race_delete_against_update(const std::string& update_time) {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('r','Row','r@x','2026-01-01T00:00:00Z')");
+    fleet.sync_all();
+    fleet.write("A", "UPDATE users SET name='updated', updatedAt='" + update_time + "' WHERE id='r'");
+    fleet.write("B", "DELETE FROM users WHERE id='r'");
+    for (int round = 0; round < 3; ++round) fleet.sync_all(1);
+    check_converged(fleet);
+    return fleet.dump("A")["users"];
+}
+
 TEST_CASE("a delete racing an update settles on the higher version, everywhere") {
     SUBCASE("the update is newer") {
-        Fleet fleet({"A", "B"}, users_schema);
-        fleet.write("A", "INSERT INTO users VALUES('r','Row','r@x','2026-01-01T00:00:00Z')");
-        fleet.sync_all();
-        fleet.write("A", "UPDATE users SET name='later', updatedAt='2099-01-01T00:00:00Z' WHERE id='r'");
-        fleet.write("B", "DELETE FROM users WHERE id='r'");
-        for (int round = 0; round < 3; ++round) fleet.sync_all(1);
-        check_converged(fleet);
-        CHECK(fleet.dump("A")["users"][0]["name"] == "later");
+        const auto users = race_delete_against_update("2099-01-01T00:00:00Z");
+        REQUIRE(users.size() == 1);
+        CHECK(users[0]["name"] == "updated");
     }
-    SUBCASE("the delete is newer") {
-        Fleet fleet({"A", "B"}, users_schema);
-        fleet.write("A", "INSERT INTO users VALUES('r','Row','r@x','2026-01-01T00:00:00Z')");
-        fleet.sync_all();
-        fleet.write("A", "UPDATE users SET name='earlier', updatedAt='2026-01-02T00:00:00Z' WHERE id='r'");
-        fleet.write("B", "DELETE FROM users WHERE id='r'");
-        for (int round = 0; round < 3; ++round) fleet.sync_all(1);
-        check_converged(fleet);
-        CHECK(fleet.dump("A")["users"].empty());
-    }
+    SUBCASE("the delete is newer") { CHECK(race_delete_against_update("2026-01-02T00:00:00Z").empty()); }
 }
 
 TEST_CASE("a delete beats the row state it removed even when that row's time is ahead of the clock") {
@@ -154,7 +152,6 @@ TEST_CASE("tables with quotes, spaces, hyphens and mixed case sync") {
 }
 
 TEST_CASE("rows that existed before setup spread through the first-contact full merge") {
-    TempDir scratch;
     Fleet fleet({"A", "B"}, users_schema);
     fleet.write("A", "INSERT INTO users VALUES('old','Before setup','o@x','2025-01-01T00:00:00Z')");
     fleet.sync_all();

@@ -61,7 +61,7 @@ struct PipelineConfig {
     std::chrono::milliseconds changelog_retention{std::chrono::hours(24 * 7)};
     bool heartbeat = true;
     std::string schema_version = "auto";
-    std::map<std::string, SourceLocation> locations;  // of each top-level key given in the file
+    std::map<std::string, SourceLocation> locations;  // of each top-level value given in the file
 };
 
 // Reads and checks a pipeline file. Relative paths in it are resolved against
