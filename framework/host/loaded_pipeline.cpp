@@ -11,11 +11,13 @@ bool ResolverEntry::applies_to(const std::string& table) const {
     return tables.empty() || std::find(tables.begin(), tables.end(), table) != tables.end();
 }
 
-LoadedPipeline::LoadedPipeline(PipelineConfig config) : config_(std::move(config)) {
+LoadedPipeline::LoadedPipeline(PipelineConfig config, const TransportWrapper& wrap_transport)
+    : config_(std::move(config)) {
     validate_pipeline(config_);
     registry_ = std::make_shared<PluginRegistry>(PluginRegistry::search_path(config_.plugin_paths));
     registry_->require_no_problems();
     transport_ = registry_->make_transport(config_.transport, config_.base_dir);
+    if (wrap_transport) transport_ = wrap_transport(transport_);
     discovery_ = registry_->make_discovery(config_.discovery, config_.base_dir);
     for (const auto& section : config_.resolvers)
         resolvers_.push_back({section.plugin, section.tables, registry_->make_resolver(section, config_.base_dir)});

@@ -10,6 +10,7 @@
 
 #include "nas_sync/pipeline.hpp"
 #include "nas_sync/plugin.hpp"
+#include "nas_sync/client.hpp"
 #include "plugins/plugin_registry.hpp"
 
 namespace nas_sync {
@@ -34,7 +35,9 @@ class LoadedPipeline {
 public:
     // Loads the plugins the pipeline names and creates them from their
     // sections. Throws Error(config) naming file, line and key on any problem.
-    explicit LoadedPipeline(PipelineConfig config);
+    // `wrap_transport`, when set, receives the transport the pipeline names
+    // and returns the one to use (a decorator: metrics, fault injection).
+    explicit LoadedPipeline(PipelineConfig config, const TransportWrapper& wrap_transport = {});
 
     const PipelineConfig& config() const { return config_; }
     const PluginRegistry& registry() const { return *registry_; }

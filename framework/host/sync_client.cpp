@@ -15,7 +15,7 @@
 namespace nas_sync {
 
 struct SyncClient::Impl {
-    explicit Impl(PipelineConfig config) : pipeline(std::move(config)) {}
+    Impl(PipelineConfig config, const TransportWrapper& wrap) : pipeline(std::move(config), wrap) {}
 
     LoadedPipeline pipeline;
     std::vector<TableInfo> tables;
@@ -51,7 +51,8 @@ struct SyncClient::Impl {
     }
 };
 
-SyncClient::SyncClient(PipelineConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
+SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_transport)
+    : impl_(std::make_unique<Impl>(std::move(config), wrap_transport)) {
     const auto& cfg = impl_->pipeline.config();
     if (cfg.exchange == ExchangeLayout::journal) {
         const auto it = cfg.locations.find("exchange");

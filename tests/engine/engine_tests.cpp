@@ -289,3 +289,22 @@ TEST_CASE("the library: synced tables, callbacks, status") {
     CHECK(conflicts[0].resolver == "lww");
     CHECK_FALSE(b.status().peers[0].never_read);
 }
+
+TEST_CASE("a peer listed but missing (mid-replacement) is a warning; it is read next round") {
+    ClientOptions options;
+    options.inject_faults = true;
+    Fleet fleet({"A", "B"}, users_schema, options);
+    fleet.write("B", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.sync("B");
+    fleet.faults("A").hide("client-B.sqlite", 1);
+    auto r = fleet.sync("A");
+    CHECK(r.clients_synced == 0);
+    REQUIRE(r.warnings.size() == 1);
+    CHECK(r.warnings[0].find("peer 'B'") != std::string::npos);
+    CHECK(r.warnings[0].find("missing") != std::string::npos);
+    CHECK(fleet.dump("A")["users"].empty());
+    r = fleet.sync("A");
+    CHECK(r.clients_synced == 1);
+    CHECK(r.warnings.empty());
+    check_converged(fleet);
+}

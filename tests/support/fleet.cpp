@@ -34,8 +34,20 @@ void Fleet::write(const std::string& id, const std::string& sql) {
 
 SyncClient& Fleet::client(const std::string& id) {
     auto& slot = clients_[id];
-    if (!slot) slot = std::make_unique<SyncClient>(config(id));
+    if (slot) return *slot;
+    TransportWrapper wrap;
+    if (options_.inject_faults)
+        wrap = [this, id](std::shared_ptr<Transport> real) {
+            return faults_[id] = std::make_shared<FaultInjectingTransport>(std::move(real));
+        };
+    slot = std::make_unique<SyncClient>(config(id), wrap);
     return *slot;
+}
+
+FaultInjectingTransport& Fleet::faults(const std::string& id) {
+    client(id);
+    if (!faults_.count(id)) throw std::logic_error("Fleet: inject_faults is off");
+    return *faults_.at(id);
 }
 
 SyncResult Fleet::sync(const std::string& id) { return client(id).sync_now(); }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fault_injecting_transport.hpp"
 #include "nas_sync/client.hpp"
 #include "test_support.hpp"
 
@@ -18,6 +19,7 @@ struct ClientOptions {
     std::vector<PluginSection> resolvers{{.plugin = "lww", .key = "resolvers[0]"}};
     std::string schema_version = "auto";
     std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
+    bool inject_faults = false;  // each client's transport wrapped in a FaultInjectingTransport
 };
 
 class Fleet {
@@ -33,6 +35,8 @@ public:
     // foreign keys on).
     void write(const std::string& id, const std::string& sql);
     SyncClient& client(const std::string& id);
+    // The fault injector around a client's transport (inject_faults must be on).
+    FaultInjectingTransport& faults(const std::string& id);
     SyncResult sync(const std::string& id);
     // Every client syncs, `rounds` times, in the order given.
     void sync_all(int rounds = 2);
@@ -46,6 +50,7 @@ private:
     std::vector<std::string> ids_;
     ClientOptions options_;
     std::map<std::string, std::unique_ptr<SyncClient>> clients_;
+    std::map<std::string, std::shared_ptr<FaultInjectingTransport>> faults_;
 };
 
 // The canonical dump of a database file: every table not starting with '_'

@@ -20,6 +20,7 @@
 
 #include "nas_sync/discovery.hpp"
 #include "nas_sync/pipeline.hpp"
+#include "nas_sync/transport.hpp"
 
 namespace nas_sync {
 
@@ -70,9 +71,13 @@ struct Status {
     std::vector<std::string> warnings;
 };
 
+// Receives the transport the pipeline names and returns the one to use: a
+// decorator that counts, logs or injects faults around it.
+using TransportWrapper = std::function<std::shared_ptr<Transport>(std::shared_ptr<Transport>)>;
+
 class SyncClient {
 public:
-    explicit SyncClient(PipelineConfig config);
+    explicit SyncClient(PipelineConfig config, const TransportWrapper& wrap_transport = {});
     ~SyncClient();  // stops the background loop if running
     SyncClient(const SyncClient&) = delete;
     SyncClient& operator=(const SyncClient&) = delete;
