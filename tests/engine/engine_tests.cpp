@@ -8,6 +8,8 @@
 #include "fleet.hpp"
 #include "nas_sync/error.hpp"
 
+#include <thread>
+
 using namespace nas_sync;
 using namespace nas_sync::test;
 namespace fs = std::filesystem;
@@ -307,4 +309,60 @@ TEST_CASE("a peer listed but missing (mid-replacement) is a warning; it is read 
     CHECK(r.clients_synced == 1);
     CHECK(r.warnings.empty());
     check_converged(fleet);
+}
+
+TEST_CASE("a change-log gap makes a full merge, tombstones included, and is reported") {
+    ClientOptions options;
+    options.retention = std::chrono::milliseconds(0);  // every captured change-log row is pruned after a sync
+    Fleet fleet({"A", "B"}, users_schema, options);
+    fleet.write("A", "INSERT INTO users VALUES('i1','one','1@x','2026-01-01T00:00:01Z'),"
+                     "('i2','two','2@x','2026-01-01T00:00:02Z')");
+    fleet.sync_all();
+    CHECK(count(fleet.database("B"), "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = 'A'") > 0);
+    fleet.write("A", "DELETE FROM users WHERE id = 'i1'; UPDATE users SET name = 'two-A', updatedAt = '2026-01-02T00:00:02Z' WHERE id = 'i2'");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // changedAt has whole seconds
+    fleet.sync("A");
+    fleet.sync("A");
+    CHECK(count(fleet.database("A"), "SELECT count(*) FROM _changelog") == 0);
+    const auto r = fleet.sync("B");
+    CHECK(r.had_changelog_gap);
+    CHECK(r.deleted == 1);
+    CHECK(r.updated == 1);
+    check_converged(fleet);
+}
+
+TEST_CASE("heartbeat: today's noon UTC, written once a day and synced") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.sync_all();
+    SQLite::Database a(fleet.database("A").string(), SQLite::OPEN_READONLY);
+    const std::string value = a.execAndGet("SELECT updatedAt FROM _heartbeat WHERE id = '00000000-0000-0000-0000-000000000000'").getString();
+    const std::string today = a.execAndGet("SELECT strftime('%Y-%m-%dT12:00:00Z', 'now')").getString();
+    CHECK(value == today);
+    CHECK(count(fleet.database("A"), "SELECT count(*) FROM _changelog WHERE tableName = '_heartbeat'") == 1);
+    fleet.sync_all();
+    CHECK(count(fleet.database("A"), "SELECT count(*) FROM _changelog WHERE tableName = '_heartbeat'") == 1);
+}
+
+TEST_CASE("change-log retention removes only old rows") {
+    Fleet fleet({"A"}, users_schema);
+    fleet.sync("A");
+    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z');"
+                     "UPDATE _changelog SET changedAt = datetime('now', '-8 days') WHERE recordId = 'u1';"
+                     "INSERT INTO users VALUES('u2','Bob','b@x','2026-01-01T00:00:00Z');");
+    fleet.sync("A");
+    CHECK(count(fleet.database("A"), "SELECT count(*) FROM _changelog WHERE recordId = 'u1'") == 0);
+    CHECK(count(fleet.database("A"), "SELECT count(*) FROM _changelog WHERE recordId = 'u2'") == 1);
+}
+
+TEST_CASE("a database set up by the original is adopted with its progress") {
+    const auto step = fixtures_dir() / "basic-insert-update-delete" / "final-step2-B";
+    Fleet fleet({"B"}, "");
+    fs::copy_file(step / "local-before" / "B.sqlite", fleet.database("B"), fs::copy_options::overwrite_existing);
+    const auto before = count(fleet.database("B"), "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = 'A'");
+    REQUIRE(before > 0);
+    fleet.client("B");  // installs our triggers over the original's
+    CHECK(count(fleet.database("B"), "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = 'A'") == before);
+    CHECK(count(fleet.database("B"), "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE '\\_changelog\\_after\\_%' ESCAPE '\\'") == 5);
+    fleet.write("B", "INSERT INTO users VALUES('u9','New','n@x','2026-03-01T00:00:00Z')");
+    CHECK(count(fleet.database("B"), "SELECT count(*) FROM _changelog WHERE recordId = 'u9' AND operation = 'INSERT'") == 1);
 }
