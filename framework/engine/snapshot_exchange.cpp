@@ -79,12 +79,12 @@ SyncResult SnapshotExchange::sync() {
 
     const auto objects = ctx_.pipeline.transport().list("client-");
     WorkFolder work(config.client_id);
-    bool own_listed = false;
+    std::optional<std::uint64_t> own_size;  // of our object on the share, when listed
     for (const auto& object : objects) {
         const std::string peer = client_of_snapshot_object(object.name);
         if (peer.empty()) continue;
         if (peer == config.client_id) {
-            own_listed = true;
+            own_size = object.size;
             continue;
         }
         const std::int64_t size = static_cast<std::int64_t>(object.size);
@@ -143,7 +143,7 @@ SyncResult SnapshotExchange::sync() {
         db.write_heartbeat();
         tx.commit();
     }
-    publish(result, own_listed, work);
+    publish(result, own_size, work);
     {
         LocalDatabase::Transaction tx(db);
         db.prune_changelog(config.changelog_retention);
@@ -241,11 +241,13 @@ void SnapshotExchange::merge_record(const TableInfo& table, const std::string& k
     }
 }
 
-void SnapshotExchange::publish(SyncResult& result, bool own_object_listed, const WorkFolder& work) {
+void SnapshotExchange::publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work) {
     auto& db = ctx_.db;
     const bool changed = db.max_changelog_id() != db.state_value("published_changelog_id") ||
                          db.state_value("applied_seq") != db.state_value("published_applied_seq");
-    if (own_object_listed && !changed) return;  // idle: nothing new to publish
+    // Our object must be on the share as we wrote it (not missing, not torn).
+    const bool intact = own_size && static_cast<std::int64_t>(*own_size) == db.state_value("published_size");
+    if (intact && !changed) return;  // idle: nothing new to publish
     std::int64_t changelog_id = 0, applied_seq = 0;
     {
         LocalDatabase::Transaction tx(db);
@@ -257,8 +259,10 @@ void SnapshotExchange::publish(SyncResult& result, bool own_object_listed, const
     const fs::path copy = work.file("publish.sqlite");
     backup_database(db.handle(), copy);
     ctx_.pipeline.transport().put(copy, snapshot_object_name(ctx_.pipeline.config().client_id));
-    result.bytes_published += fs::file_size(copy);
+    const auto size = fs::file_size(copy);
+    result.bytes_published += size;
     LocalDatabase::Transaction tx(db);
+    db.set_state_value("published_size", static_cast<std::int64_t>(size));
     db.set_state_value("published_changelog_id", changelog_id);
     db.set_state_value("published_applied_seq", applied_seq);
     tx.commit();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -41,7 +42,9 @@ private:
                     SyncResult& result);
     void merge_record(const TableInfo& table, const std::string& key, const std::string& peer,
                       const RecordState& remote, SyncResult& result, bool& changed);
-    void publish(SyncResult& result, bool own_object_listed, const WorkFolder& work);
+    // Publishes our copy when it changed since the last publish, or when our
+    // object on the share is missing or not the size we wrote.
+    void publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work);
 
     SyncContext ctx_;
 };

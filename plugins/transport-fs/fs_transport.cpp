@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <random>
 
@@ -71,6 +73,32 @@ std::string random_hex() {
     char out[17];
     std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(rng()));
     return out;
+}
+
+// This machine's name as it may appear in a temporary name.
+std::string host_tag() {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    std::string out;
+    for (const char* p = name; *p; ++p)
+        out += (std::isalnum(static_cast<unsigned char>(*p)) || *p == '-') ? *p : '_';
+    return out.empty() ? "host" : out;
+}
+
+// A temporary name ".<final>.<host>.<pid>.<random>.nstmp" left by a process of
+// this machine that no longer runs is abandoned, whatever its age.
+bool abandoned_here(const std::string& temp_name, const std::string& own_prefix) {
+    const std::string rest = temp_name.substr(own_prefix.size());
+    const std::string host = host_tag() + ".";
+    if (!rest.starts_with(host)) return false;
+    const auto dot = rest.find('.', host.size());
+    if (dot == std::string::npos) return false;
+    try {
+        const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(host.size(), dot - host.size())));
+        return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 std::chrono::system_clock::time_point to_system(fs::file_time_type t) {
@@ -137,17 +165,19 @@ void FsTransport::put(const fs::path& local_file, std::string_view name) {
     fs::create_directories(folder, ec);
     if (ec) throw Error(ErrorCode::io, "cannot create share folder '" + folder.string() + "': " + ec.message());
 
-    // Leftovers of puts that were killed half-way.
+    // Leftovers of puts that were killed half-way: from a dead process of this
+    // machine, or older than any put takes.
     const std::string own_prefix = "." + target.filename().string() + ".";
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string f = it->path().filename().string();
+        if (!f.starts_with(own_prefix) || !is_temporary_name(f)) continue;
         std::error_code time_ec;
-        if (f.starts_with(own_prefix) && is_temporary_name(f) &&
-            fs::file_time_type::clock::now() - it->last_write_time(time_ec) > stale_temp_age && !time_ec)
-            fs::remove(it->path(), time_ec);
+        const auto age = fs::file_time_type::clock::now() - it->last_write_time(time_ec);
+        if (abandoned_here(f, own_prefix) || (!time_ec && age > stale_temp_age)) fs::remove(it->path(), time_ec);
     }
 
-    const fs::path temp = folder / (own_prefix + random_hex() + temp_suffix);
+    const fs::path temp =
+        folder / (own_prefix + host_tag() + "." + std::to_string(::getpid()) + "." + random_hex() + temp_suffix);
     const std::string context = "cannot put '" + std::string(name) + "' on share '" + root_.string() + "'";
     FileDescriptor in(::open(local_file.c_str(), O_RDONLY | O_CLOEXEC));
     if (in.get() < 0) throw_os_error("cannot read local file '" + local_file.string() + "'", errno);

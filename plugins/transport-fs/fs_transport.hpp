@@ -18,7 +18,7 @@ public:
     void remove(std::string_view name) override;
     std::string describe() const override { return "fs:" + root_.string(); }
 
-    // Temporary names of unfinished puts: ".<final name>.<random>.nstmp".
+    // Temporary names of unfinished puts: ".<final name>.<host>.<pid>.<random>.nstmp".
     static bool is_temporary_name(const std::string& filename);
 
 private:

@@ -366,3 +366,20 @@ TEST_CASE("a database set up by the original is adopted with its progress") {
     fleet.write("B", "INSERT INTO users VALUES('u9','New','n@x','2026-03-01T00:00:00Z')");
     CHECK(count(fleet.database("B"), "SELECT count(*) FROM _changelog WHERE recordId = 'u9' AND operation = 'INSERT'") == 1);
 }
+
+TEST_CASE("a torn object of ours on the share is noticed and published again") {
+    ClientOptions options;
+    options.inject_faults = true;
+    Fleet fleet({"A", "B"}, users_schema, options);
+    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.faults("A").truncate_puts(true);
+    fleet.sync("A");
+    fleet.faults("A").truncate_puts(false);
+    auto r = fleet.sync("B");
+    CHECK(r.warnings.size() == 1);  // B refuses the torn copy
+    CHECK(fleet.dump("B")["users"].empty());
+    r = fleet.sync("A");  // nothing changed locally, but the object on the share is not ours
+    CHECK(r.bytes_published > 0);
+    fleet.sync("B");
+    check_converged(fleet);
+}

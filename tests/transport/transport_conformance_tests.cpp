@@ -3,7 +3,10 @@
 // transport runs here as its real plugin against a real store.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cctype>
 #include <functional>
 #include <thread>
 
@@ -187,4 +190,26 @@ TEST_CASE("fs: temporary files of an unfinished put are not listed, and old ones
     transport->put(local / "a", "client-A.sqlite");
     CHECK_FALSE(fs::exists(leftover));
     CHECK(transport->list("").size() == 1);
+}
+
+TEST_CASE("fs: a temporary file of a dead process of this machine is removed by the next put at once") {
+    const PluginRegistry registry({build_plugin_dir()});
+    TempDir store, local;
+    PluginSection s;
+    s.plugin = "fs";
+    s.key = "transport";
+    s.options["path"] = RawOption{store.path().string(), {}};
+    auto transport = registry.make_transport(s, ".");
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::string tag;
+    for (const char* p = host; *p; ++p) tag += (std::isalnum(static_cast<unsigned char>(*p)) || *p == '-') ? *p : '_';
+    const auto dead = store / (".client-A.sqlite." + tag + ".999999999.0123456789abcdef.nstmp");
+    const auto alive = store / (".client-A.sqlite." + tag + "." + std::to_string(::getpid()) + ".0123456789abcdef.nstmp");
+    write_file(dead, "left by a killed put");
+    write_file(alive, "a put in progress");
+    write_file(local / "a", "x");
+    transport->put(local / "a", "client-A.sqlite");
+    CHECK_FALSE(fs::exists(dead));
+    CHECK(fs::exists(alive));
 }
