@@ -148,8 +148,30 @@ void LocalDatabase::install() {
             exec(db_, "DROP TRIGGER IF EXISTS " + quote_identifier(trigger_name(operation, table.name)));
             exec(db_, wanted);
         }
+        record_baseline(table);
     }
     tx.commit();
+}
+
+// Rows and tombstones that were there before we synced the table have no
+// change-log entry; their versions are recorded once, so a later local change
+// is made newer than them like any other.
+void LocalDatabase::record_baseline(const TableInfo& table) {
+    const std::string marker = "baseline:" + table.name;
+    if (state_value(marker) != 0) return;
+    std::vector<std::string> keys;
+    {
+        Statement all(db_, fmt::format("SELECT {} FROM {} UNION SELECT recordId FROM _tombstone WHERE tableName = ?",
+                                       quote_identifier(table.primary_key), quote_identifier(table.name)));
+        all.bind(1, table.name);
+        while (all.step()) keys.push_back(all.text(0));
+    }
+    for (const auto& key : keys) {
+        if (read_stored_version(cache_, table.name, key)) continue;
+        const RecordState s = state(table, key);
+        if (s.kind != RecordState::Kind::absent) store_version(table.name, key, s.version);
+    }
+    set_state_value(marker, 1);
 }
 
 std::string LocalDatabase::meta(const std::string& key) const {
@@ -295,7 +317,12 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
         index.find_other.reset();
         for (const auto& other_key : others) {
             const RecordState other = state(table, other_key);
-            if (other.version > remote.version) return false;  // the row holding the values is newer
+            if (other.version > remote.version) {
+                // The incoming row loses the collision: it is deleted here, as
+                // every client that meets both rows will do, and that spreads.
+                delete_as_local_change(table, key, std::max(remote.version, state(table, key).version));
+                return false;
+            }
             delete_as_local_change(table, other_key, other.version);
         }
     }

@@ -70,7 +70,8 @@ public:
 
     // Apply a peer's state (inside a transaction opened with begin_apply()).
     // apply_row returns false when a secondary UNIQUE index holds the values
-    // for another key whose state is newer (the row is then not applied).
+    // for another key whose state is newer: the incoming row then loses and is
+    // recorded as deleted here (a local change that spreads).
     bool apply_row(const TableInfo& table, const std::string& key, const RecordState& remote);
     void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
     void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
@@ -100,6 +101,7 @@ public:
 
 private:
     void use_wal();
+    void record_baseline(const TableInfo& table);
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
     std::optional<RowImage> read_row(const TableInfo& table, const std::string& key);

@@ -219,12 +219,11 @@ void SnapshotExchange::merge_record(const TableInfo& table, const std::string& k
         case Resolution::pass: ++counts.skipped; break;
         case Resolution::take_remote:
             if (remote.kind == Kind::row) {
-                if (db.apply_row(table, key, remote)) {
+                if (db.apply_row(table, key, remote))
                     ++(local.kind == Kind::row ? counts.updated : counts.inserted);
-                    changed = true;
-                } else {
-                    ++counts.skipped;
-                }
+                else
+                    ++(local.kind == Kind::row ? counts.deleted : counts.skipped);
+                changed = true;
             } else {
                 db.apply_deletion(table, key, remote.version);
                 ++counts.deleted;
