@@ -383,3 +383,46 @@ TEST_CASE("a torn object of ours on the share is noticed and published again") {
     fleet.sync("B");
     check_converged(fleet);
 }
+
+TEST_CASE("the share failing at any call of a sync gives an error or a warning and loses nothing") {
+    ClientOptions options;
+    options.inject_faults = true;
+    for (int failing_call = 1; failing_call <= 5; ++failing_call) {
+        CAPTURE(failing_call);
+        Fleet fleet({"A", "B"}, users_schema, options);
+        fleet.write("B", "INSERT INTO users VALUES('b1','from B','b@x','2026-01-01T00:00:00Z')");
+        fleet.sync("B");
+        fleet.write("A", "INSERT INTO users VALUES('a1','from A','a@x','2026-01-01T00:00:00Z')");
+        fleet.faults("A").fail_call(failing_call);
+        bool reported = false;
+        try {
+            reported = !fleet.sync("A").warnings.empty();
+        } catch (const Error& e) {
+            reported = std::string(e.what()).find("injected fault") != std::string::npos;
+        }
+        CHECK(reported == (fleet.faults("A").calls() >= failing_call));
+        fleet.faults("A").fail_call(0);  // the share is back
+        CHECK(count(fleet.database("A"), "SELECT count(*) FROM users WHERE id = 'a1'") == 1);
+        CHECK(SQLite::Database(fleet.database("A").string()).execAndGet("PRAGMA integrity_check").getString() == "ok");
+        fleet.sync_all(2);
+        check_converged(fleet);
+        CHECK(fleet.dump("B")["users"].size() == 2);
+    }
+}
+
+TEST_CASE("a full disk or a read-only share: a clear error, nothing lost, published once it is writable") {
+    ClientOptions options;
+    options.inject_faults = true;
+    for (const std::string reason : {"No space left on device", "Read-only file system"}) {
+        CAPTURE(reason);
+        Fleet fleet({"A", "B"}, users_schema, options);
+        fleet.write("A", "INSERT INTO users VALUES('a1','Ann','a@x','2026-01-01T00:00:00Z')");
+        fleet.faults("A").fail_puts(reason);
+        CHECK_THROWS_WITH_AS(fleet.sync("A"), doctest::Contains(reason.c_str()), Error);
+        CHECK(fleet.client("A").status().unpublished_changes >= 1);
+        fleet.faults("A").fail_puts("");
+        fleet.sync("A");
+        fleet.sync("B");
+        CHECK(fleet.dump("B")["users"].size() == 1);
+    }
+}

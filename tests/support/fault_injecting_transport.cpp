@@ -15,6 +15,10 @@ void FaultInjectingTransport::fail_all(bool on) {
     std::lock_guard lock(mutex_);
     fail_all_ = on;
 }
+void FaultInjectingTransport::fail_puts(const std::string& reason) {
+    std::lock_guard lock(mutex_);
+    put_failure_ = reason;
+}
 void FaultInjectingTransport::truncate_puts(bool on) {
     std::lock_guard lock(mutex_);
     truncate_puts_ = on;
@@ -55,6 +59,8 @@ void FaultInjectingTransport::put(const std::filesystem::path& local_file, std::
     {
         std::lock_guard lock(mutex_);
         truncate = truncate_puts_;
+        if (!put_failure_.empty())
+            throw Error(ErrorCode::io, "injected fault: cannot put '" + std::string(name) + "': " + put_failure_);
     }
     if (!truncate) return inner_->put(local_file, name);
     std::ifstream in(local_file, std::ios::binary);

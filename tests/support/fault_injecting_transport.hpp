@@ -20,6 +20,9 @@ public:
     void fail_call(int n);
     // Every call throws Error(io), as when the share is gone.
     void fail_all(bool on);
+    // put() fails with Error(io) and this reason ("No space left on device",
+    // "Read-only file system"); "" turns it off.
+    void fail_puts(const std::string& reason);
     // put() stores only the first half of the file: a torn object.
     void truncate_puts(bool on);
     // The next `gets` get() calls of `name` throw not_found while list() still
@@ -44,6 +47,7 @@ private:
     int fail_at_ = 0;
     bool fail_all_ = false;
     bool truncate_puts_ = false;
+    std::string put_failure_;
     bool stale_ = false;
     std::map<std::string, std::optional<std::vector<ObjectInfo>>> frozen_listings_;
     std::map<std::string, int> hidden_;
