@@ -71,7 +71,7 @@ public:
             "version", "client_id", "database", "plugin_paths", "transport", "exchange",
             "discovery", "resolvers", "interval", "changelog_retention", "heartbeat", "schema_version"};
         for (const auto& kv : root) {
-            const std::string key = kv.first.as<std::string>();
+            const std::string key = key_name(kv.first);
             if (std::find(keys.begin(), keys.end(), key) == keys.end())
                 throw Error(ErrorCode::config,
                             fmt::format("{}: unknown key '{}'; valid keys: {}", at(kv.first.Mark()),
@@ -173,6 +173,13 @@ private:
         return out;
     }
 
+    // A map key must be plain text: not a list, a map or empty.
+    std::string key_name(const YAML::Node& node) const {
+        if (!node.IsScalar() || node.Scalar().empty())
+            throw Error(ErrorCode::config, fmt::format("{}: a key must be a plain name", at(node.Mark())));
+        return node.Scalar();
+    }
+
     std::string scalar(const YAML::Node& node, const std::string& key) const {
         if (!node.IsScalar())
             throw Error(ErrorCode::config,
@@ -240,7 +247,7 @@ private:
                         fmt::format("{}: key '{}' has no 'plugin' key naming the plugin to use",
                                     at(node.Mark()), key));
         for (const auto& kv : node) {
-            const std::string name = kv.first.as<std::string>();
+            const std::string name = key_name(kv.first);
             const std::string option_key = key + "." + name;
             if (name == "plugin") {
                 s.plugin = scalar(kv.second, option_key);
@@ -268,7 +275,12 @@ private:
 }  // namespace
 
 PipelineConfig parse_pipeline(const std::string& yaml_text, const std::filesystem::path& file) {
-    return PipelineReader(file).read(yaml_text);
+    try {
+        return PipelineReader(file).read(yaml_text);
+    } catch (const YAML::Exception& e) {  // anything yaml-cpp refuses that the reader did not name itself
+        throw Error(ErrorCode::config, fmt::format("{}:{}:{}: not valid YAML: {}", file.string(), e.mark.line + 1,
+                                                   e.mark.column + 1, e.msg));
+    }
 }
 
 PipelineConfig load_pipeline_file(const std::filesystem::path& file) {

@@ -69,11 +69,9 @@ PluginOptions validate_options(const PluginDescriptor& plugin, const PluginSecti
                                const std::filesystem::path& base_dir) {
     std::map<std::string, OptionValue> values;
     for (const auto& [name, raw] : section.options) {
-        const auto* spec = [&]() -> const OptionSpec* {
-            for (const auto& o : plugin.options)
-                if (o.name == name) return &o;
-            return nullptr;
-        }();
+        const OptionSpec* spec = nullptr;
+        for (const auto& o : plugin.options)
+            if (o.name == name) spec = &o;
         const std::string where = raw.location.file.empty() ? section.key : raw.location.str();
         if (spec == nullptr)
             throw Error(ErrorCode::config,

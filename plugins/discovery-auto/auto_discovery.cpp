@@ -45,10 +45,12 @@ DiscoveryResult AutoDiscovery::discover(const DatabaseSchema& schema) {
         }
         result.tables.push_back({name, rules_.primary_key, timestamp});
     }
-    for (const auto& [table, column] : rules_.timestamp_columns)
+    for (const auto& entry : rules_.timestamp_columns) {
+        const std::string& table = entry.first;
         if (std::none_of(schema.tables.begin(), schema.tables.end(),
                          [&](const TableSchema& t) { return t.name == table; }))
             result.warnings.push_back("timestamp_columns names table '" + table + "', which does not exist");
+    }
     if (result.tables.empty())
         throw Error(ErrorCode::config,
                     "no table to sync: a synced table needs a TEXT primary key column '" + rules_.primary_key +
