@@ -18,7 +18,7 @@ find "$fixtures" -name 'client-*.sqlite' | head -8 | while read -r f; do cp "$f"
 run() {  # target corpus...
   local target=$1; shift
   echo "== $target for ${seconds}s"
-  (cd "$work" && ASAN_OPTIONS=detect_leaks=0 "$OLDPWD/build-fuzz/tests/fuzz/$target" -max_total_time="$seconds" \
+  (cd "$work" && TMPDIR="$work" ASAN_OPTIONS=detect_leaks=0 "$OLDPWD/build-fuzz/tests/fuzz/$target" -max_total_time="$seconds" \
      -timeout=10 -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 "$@" 2>&1 | tail -n 12)
 }
 run fuzz_pipeline "$work/pipeline-corpus"
