@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: a warnings-as-errors build and its tests, then the
-# same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
+# The whole test suite: a warnings-as-errors build and its tests; the same
+# tests under AddressSanitizer and UndefinedBehaviorSanitizer; the threaded
+# tests under ThreadSanitizer; and a minute of fuzzing per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -14,6 +15,12 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNAS_SYNC_WERROR=ON 
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+# The tests where threads meet (the background loop and the application
+# writing while syncs run) under ThreadSanitizer.
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNAS_SYNC_WERROR=ON -DNAS_SYNC_SANITIZE=thread
+cmake --build build-tsan -j "$jobs" --target nas-sync engine_tests sync_cli_tests
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -R '^(engine_tests|sync_cli_tests)$'
 
 # Fuzz the pipeline loader and the reading of peers' objects, a minute each.
 scripts/fuzz.sh 60

@@ -8,6 +8,7 @@
 #include "fleet.hpp"
 #include "nas_sync/error.hpp"
 
+#include <atomic>
 #include <thread>
 
 using namespace nas_sync;
@@ -425,4 +426,27 @@ TEST_CASE("a full disk or a read-only share: a clear error, nothing lost, publis
         fleet.sync("B");
         CHECK(fleet.dump("B")["users"].size() == 1);
     }
+}
+
+TEST_CASE("start()/stop(): the background loop syncs while the application writes in the same process") {
+    Fleet fleet({"A", "B"}, users_schema);
+    PipelineConfig config = fleet.config("A");
+    config.interval = std::chrono::milliseconds(20);
+    SyncClient a(config);
+    std::atomic<int> completed{0};
+    a.on_complete([&](const SyncResult&) { ++completed; });
+    a.start();
+    int written = 0;
+    {
+        SQLite::Database app(fleet.database("A").string(), SQLite::OPEN_READWRITE);
+        app.setBusyTimeout(10000);
+        for (; written < 150; ++written) {
+            app.exec("INSERT INTO users VALUES('w" + std::to_string(written) + "','x','x@x','2026-01-01T00:00:00Z')");
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }
+    a.stop();  // the last sync publishes what was written before it
+    CHECK(completed.load() >= 2);
+    fleet.sync("B");
+    CHECK(fleet.dump("B")["users"].size() == static_cast<std::size_t>(written));
 }
