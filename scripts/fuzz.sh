@@ -14,6 +14,17 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/pipeline-corpus" "$work/peer-corpus" "$work/peer-seeds"
 cp examples/pipelines/*.yaml tests/fixtures/pipelines/bad/*.yaml "$work/pipeline-corpus/"
 find "$fixtures" -name 'client-*.sqlite' | head -8 | while read -r f; do cp "$f" "$work/peer-seeds/$(echo "$f" | md5sum | cut -c1-12).sqlite"; done
+# Valid databases with odd schemas and a huge row, for the mutations to start from.
+meta="CREATE TABLE _sync_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE _changelog(id INTEGER PRIMARY KEY AUTOINCREMENT, tableName TEXT, recordId TEXT, operation TEXT, changedAt TEXT);
+      INSERT INTO _changelog(tableName, recordId, operation) VALUES('users', 'u1', 'INSERT');"
+sqlite3 "$work/peer-seeds/huge-row.sqlite" "$meta CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, email TEXT, updatedAt TEXT);
+  INSERT INTO users VALUES('u1', printf('%.200000c', 'x'), zeroblob(1000), 1767225600000);"
+sqlite3 "$work/peer-seeds/view-and-trigger.sqlite" "$meta CREATE TABLE log(x);
+  CREATE VIEW users AS SELECT 'u1' AS id, 'v' AS name, 'e' AS email, '2099-01-01' AS updatedAt;
+  CREATE TRIGGER t AFTER INSERT ON log BEGIN DELETE FROM _sync_meta; END;"
+sqlite3 "$work/peer-seeds/odd-types.sqlite" "$meta CREATE TABLE users(id INTEGER PRIMARY KEY, name BLOB, email REAL, updatedAt, extra TEXT AS (upper(name)));
+  INSERT INTO users(id, name, email, updatedAt) VALUES(1, x'00ff', 1.5, NULL);"
 
 run() {  # target corpus...
   local target=$1; shift
