@@ -1,0 +1,250 @@
+// nas-sync-bench: what a sync costs as the database grows and as changes grow.
+//
+// For each database size N (rows, UUID keys, ~250-byte rows in two tables),
+// fleet size M and change count K, it builds M clients that are in sync, then
+// runs rounds in which client 0 changes K rows and every client syncs once.
+// It prints the median sync time, the bytes moved per sync, and for each N the
+// rows/s and peak memory of a first-contact full merge (in a child process).
+//
+//   nas-sync-bench --rows 10000,100000 --clients 5 --changes 0,100,10000 \
+//                  --exchange snapshot,journal [--rounds 5] [--save out.json] [--baseline old.json]
+#include <CLI/CLI.hpp>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "nas_sync/client.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char* schema = R"(
+CREATE TABLE customers(id TEXT PRIMARY KEY, name TEXT, email TEXT, notes TEXT, updatedAt TEXT);
+CREATE TABLE orders(id TEXT PRIMARY KEY, customer TEXT, item TEXT, notes TEXT, updatedAt TEXT);
+)";
+
+std::string uuid(std::mt19937_64& rng) {
+    const auto a = rng(), b = rng();
+    return fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff, b >> 52,
+                       b & 0xffffffffffff);
+}
+
+std::string text(std::mt19937_64& rng, std::size_t n) {
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz      ";
+    std::string s(n, ' ');
+    for (auto& c : s) c = letters[rng() % 32];
+    return s;
+}
+
+std::string now_iso() {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::time_t secs = ms / 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+// The application database every client starts from: N rows, half per table.
+void make_template(const fs::path& file, int rows, std::vector<std::string>& keys) {
+    SQLite::Database db(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(schema);
+    std::mt19937_64 rng(42);
+    SQLite::Transaction tx(db);
+    SQLite::Statement c(db, "INSERT INTO customers VALUES(?, ?, ?, ?, '2026-01-01T00:00:00.000Z')");
+    SQLite::Statement o(db, "INSERT INTO orders VALUES(?, ?, ?, ?, '2026-01-01T00:00:00.000Z')");
+    for (int i = 0; i < rows; ++i) {
+        auto& s = i % 2 ? o : c;
+        const std::string key = uuid(rng);
+        keys.push_back(key);
+        s.bind(1, key);
+        s.bind(2, text(rng, 40));
+        s.bind(3, text(rng, 30));
+        s.bind(4, text(rng, 120));
+        s.exec();
+        s.reset();
+    }
+    tx.commit();
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+nas_sync::PipelineConfig pipeline(const fs::path& dir, const std::string& id, const std::string& exchange) {
+    nas_sync::PipelineConfig c;
+    c.client_id = id;
+    c.database = dir / (id + ".sqlite");
+    c.base_dir = dir;
+    c.transport.plugin = "fs";
+    c.transport.key = "transport";
+    c.transport.options["path"] = nas_sync::RawOption{(dir / "nas").string(), {}};
+    c.exchange = exchange == "journal" ? nas_sync::ExchangeLayout::journal : nas_sync::ExchangeLayout::snapshot;
+    return c;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+struct FullMerge {
+    double seconds = 0;
+    long peak_rss_kb = 0;
+};
+
+// A new client's first sync against one peer holding N rows, in a child
+// process so that its peak memory is its own.
+FullMerge measure_full_merge(const fs::path& dir, const fs::path& peer_object, const std::string& exchange) {
+    const fs::path site = dir / "full-merge";
+    fs::remove_all(site);
+    fs::create_directories(site / "nas");
+    fs::copy_file(peer_object, site / "nas" / peer_object.filename());
+    {
+        SQLite::Database db((site / "fresh.sqlite").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(schema);
+    }
+    int pipe_fd[2];
+    if (pipe(pipe_fd) != 0) throw std::runtime_error("pipe");
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(pipe_fd[0]);
+        nas_sync::SyncClient client(pipeline(site, "fresh", exchange));
+        const auto start = Clock::now();
+        client.sync_now();
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        if (write(pipe_fd[1], &seconds, sizeof seconds) != sizeof seconds) _exit(1);
+        _exit(0);
+    }
+    close(pipe_fd[1]);
+    FullMerge result;
+    if (read(pipe_fd[0], &result.seconds, sizeof result.seconds) != sizeof result.seconds) result.seconds = -1;
+    close(pipe_fd[0]);
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    result.peak_rss_kb = usage.ru_maxrss;
+    fs::remove_all(site);
+    return result;
+}
+
+std::vector<int> parse_list(const std::string& s) {
+    std::vector<int> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');) out.push_back(std::stoi(item));
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"nas-sync-bench: sync cost against database size and change count"};
+    std::string rows_arg = "10000", changes_arg = "0,100,10000", exchanges_arg = "snapshot";
+    std::string save, baseline, work = fs::temp_directory_path() / "nas-sync-bench";
+    int clients = 5, rounds = 5;
+    app.add_option("--rows", rows_arg, "Database sizes N, comma-separated");
+    app.add_option("--clients", clients, "Fleet size M");
+    app.add_option("--changes", changes_arg, "Rows changed per round K, comma-separated");
+    app.add_option("--exchange", exchanges_arg, "snapshot, journal or both, comma-separated");
+    app.add_option("--rounds", rounds, "Rounds per cell (the median is taken)");
+    app.add_option("--work", work, "Scratch folder (needs room for M copies of the largest database)");
+    app.add_option("--save", save, "Write the results as JSON");
+    app.add_option("--baseline", baseline, "Compare with results saved by --save");
+    CLI11_PARSE(app, argc, argv);
+
+    json results = json::array();
+    json base = json::array();
+    if (!baseline.empty()) base = json::parse(std::ifstream(baseline));
+    auto baseline_ms = [&](const std::string& exchange, int n, int k) -> std::string {
+        for (const auto& r : base)
+            if (r["exchange"] == exchange && r["rows"] == n && r["changes"] == k)
+                return fmt::format("{:.1f}", r["median_ms"].get<double>());
+        return "-";
+    };
+
+    std::cout << fmt::format("| exchange | rows N | clients M | changed K | median sync | moved per sync | {}\n",
+                             baseline.empty() ? "" : "baseline median |");
+    std::cout << fmt::format("|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
+    std::vector<std::string> merges;
+    std::stringstream exchanges_in(exchanges_arg);
+    for (std::string exchange; std::getline(exchanges_in, exchange, ',');) {
+        for (const int n : parse_list(rows_arg)) {
+            const fs::path dir = fs::path(work) / fmt::format("{}-{}", exchange, n);
+            fs::remove_all(dir);
+            fs::create_directories(dir / "nas");
+            std::vector<std::string> keys;
+            make_template(dir / "template.sqlite", n, keys);
+            std::vector<std::unique_ptr<nas_sync::SyncClient>> fleet;
+            for (int c = 0; c < clients; ++c) {
+                const std::string id = fmt::format("c{}", c);
+                fs::copy_file(dir / "template.sqlite", dir / (id + ".sqlite"));
+                fleet.push_back(std::make_unique<nas_sync::SyncClient>(pipeline(dir, id, exchange)));
+            }
+            for (int round = 0; round < 2; ++round)  // everyone has read everyone: steady state
+                for (auto& c : fleet) c->sync_now();
+
+            std::mt19937_64 rng(7);
+            for (const int k : parse_list(changes_arg)) {
+                std::vector<double> times;
+                std::uint64_t moved = 0;
+                int syncs = 0;
+                for (int round = 0; round < rounds; ++round) {
+                    if (k > 0) {
+                        SQLite::Database db((dir / "c0.sqlite").string(), SQLite::OPEN_READWRITE);
+                        db.setBusyTimeout(10000);
+                        SQLite::Transaction tx(db);
+                        const std::string now = now_iso();
+                        for (int i = 0; i < k; ++i) {
+                            const std::string& key = keys[rng() % keys.size()];
+                            db.exec(fmt::format("UPDATE {} SET notes = '{}', updatedAt = '{}' WHERE id = '{}'",
+                                                (&key - keys.data()) % 2 ? "orders" : "customers", text(rng, 120), now,
+                                                key));
+                        }
+                        tx.commit();
+                    }
+                    for (auto& c : fleet) {
+                        const auto start = Clock::now();
+                        const auto r = c->sync_now();
+                        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+                        moved += r.bytes_published + r.bytes_fetched;
+                        ++syncs;
+                    }
+                }
+                const double med = median(times);
+                const double per_sync = static_cast<double>(moved) / syncs;
+                results.push_back({{"exchange", exchange}, {"rows", n}, {"clients", clients}, {"changes", k},
+                                   {"median_ms", med}, {"bytes_per_sync", per_sync}});
+                std::cout << fmt::format("| {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {}\n", exchange, n, clients, k,
+                                         med, per_sync / 1024, baseline.empty() ? "" : baseline_ms(exchange, n, k) + " ms |")
+                          << std::flush;
+            }
+            fleet.clear();
+            const fs::path object = exchange == "journal" ? dir / "nas" / "client-c0.sqlite" : dir / "nas" / "client-c0.sqlite";
+            const auto merge = measure_full_merge(dir, object, exchange);
+            merges.push_back(fmt::format("| {} | {} | {:.2f} s | {:.0f} rows/s | {:.0f} MB |", exchange, n, merge.seconds,
+                                         n / merge.seconds, merge.peak_rss_kb / 1024.0));
+            results.push_back({{"exchange", exchange}, {"rows", n}, {"full_merge_s", merge.seconds},
+                               {"full_merge_rows_per_s", n / merge.seconds}, {"peak_rss_mb", merge.peak_rss_kb / 1024.0}});
+            fs::remove_all(dir);
+        }
+    }
+    std::cout << "\n| exchange | rows N | first-contact full merge | rate | peak memory |\n|---|---|---|---|---|\n";
+    for (const auto& m : merges) std::cout << m << "\n";
+    if (!save.empty()) std::ofstream(save) << results.dump(2) << "\n";
+    return 0;
+}
