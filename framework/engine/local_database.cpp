@@ -48,11 +48,11 @@ std::string trigger_sql(const std::string& operation, const TableInfo& table) {
                        quote_identifier(trigger_name(operation, table.name)), upper, quote_identifier(table.name), body);
 }
 
-std::string column_list(const TableInfo& table) {
+std::string column_list(const TableInfo& table, const std::string& prefix = "") {
     std::string out;
     for (std::size_t i = 0; i < table.columns.size(); ++i) {
         if (i) out += ", ";
-        out += quote_identifier(table.columns[i].name);
+        out += prefix + quote_identifier(table.columns[i].name);
     }
     return out;
 }
@@ -68,7 +68,7 @@ struct LocalDatabase::TableStatements {
         std::vector<std::string> columns;
         Statement find_other;  // keys of other rows holding these values
     };
-    Statement select_row;
+    Statement select_state;
     Statement upsert;
     Statement delete_row;
     std::vector<UniqueIndex> unique_indexes;
@@ -95,6 +95,7 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
     // deletions its cascade made, so constraints are not enforced while applying.
     exec(db_, "PRAGMA foreign_keys = OFF");
     exec(db_, "PRAGMA recursive_triggers = OFF");
+    exec(db_, "PRAGMA cache_size = -32768");  // 32 MB: full merges touch the whole table
 }
 
 // WAL lets the application keep writing while we read and publish. Switching
@@ -131,6 +132,30 @@ LocalDatabase::Transaction::~Transaction() {
 void LocalDatabase::Transaction::commit() {
     exec(db_.db_, "COMMIT");
     done_ = true;
+}
+
+LocalDatabase::ApplyBatch::ApplyBatch(LocalDatabase& db, std::chrono::milliseconds max_hold)
+    : db_(db), max_hold_(max_hold) {
+    open();
+}
+
+void LocalDatabase::ApplyBatch::open() {
+    tx_.emplace(db_);
+    db_.capture();
+    db_.begin_apply();
+    opened_ = std::chrono::steady_clock::now();
+}
+
+void LocalDatabase::ApplyBatch::tick() {
+    if (++ticks_ % 64 != 0 || std::chrono::steady_clock::now() - opened_ < max_hold_) return;
+    commit();
+    open();
+}
+
+void LocalDatabase::ApplyBatch::commit() {
+    db_.end_apply();
+    tx_->commit();
+    tx_.reset();
 }
 
 void LocalDatabase::install() {
@@ -232,7 +257,11 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
     }
     const std::string conflict = updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates;
     slot.reset(new TableStatements{
-        Statement(db_, fmt::format("SELECT {} FROM {} WHERE {} = ?", column_list(table), t, pk)),
+        Statement(db_, fmt::format("SELECT {}, v.time, v.deleted, v.hash, "
+                                   "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2), "
+                                   "t.{} IS NOT NULL FROM (SELECT 1) LEFT JOIN {} AS t ON t.{} = ?2 "
+                                   "LEFT JOIN _nas_sync_versions AS v ON v.tableName = ?1 AND v.recordId = ?2",
+                                   column_list(table, "t."), pk, t, pk)),
         Statement(db_, fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT({}) {}", t, column_list(table),
                                    placeholders, pk, conflict)),
         Statement(db_, fmt::format("DELETE FROM {} WHERE {} = ?", t, pk)),
@@ -260,24 +289,29 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
     return *slot;
 }
 
-std::optional<RowImage> LocalDatabase::read_row(const TableInfo& table, const std::string& key) {
-    auto& s = statements(table).select_row;
-    s.bind(1, key);
+RecordState LocalDatabase::state(const TableInfo& table, const std::string& key) {
+    // One statement: the row (if any), its recorded version and its tombstone.
+    auto& s = statements(table).select_state;
+    s.bind(1, table.name).bind(2, key);
+    s.step();  // always exactly one row
+    const int width = static_cast<int>(table.columns.size());
     std::optional<RowImage> row;
-    if (s.step()) {
+    if (s.integer(width + 4) != 0) {
         row.emplace();
-        for (int i = 0; i < s.column_count(); ++i) {
+        row->columns.reserve(table.columns.size());
+        row->values.reserve(table.columns.size());
+        for (int i = 0; i < width; ++i) {
             row->columns.push_back(table.columns[static_cast<std::size_t>(i)].name);
             row->values.push_back(s.value(i));
         }
     }
+    std::optional<StoredVersion> stored;
+    if (!s.is_null(width))
+        stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
+    std::optional<std::string> tombstone;
+    if (!s.is_null(width + 3)) tombstone = s.text(width + 3);
     s.reset();
-    return row;
-}
-
-RecordState LocalDatabase::state(const TableInfo& table, const std::string& key) {
-    return derive_state(read_row(table, key), table.timestamp_column, read_tombstone(cache_, table.name, key),
-                        read_stored_version(cache_, table.name, key));
+    return derive_state(std::move(row), table.timestamp_column, tombstone, stored);
 }
 
 void LocalDatabase::store_version(const std::string& table, const std::string& key, const Version& v) {
@@ -297,17 +331,19 @@ void LocalDatabase::remove_tombstone(const std::string& table, const std::string
     cache_.use("DELETE FROM _tombstone WHERE tableName = ? AND recordId = ?")->bind(1, table).bind(2, key).run();
 }
 
-bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, const RecordState& remote) {
+bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, const RecordState& remote,
+                              bool had_tombstone) {
     auto& st = statements(table);
     const RowImage& row = *remote.row;
-    auto value_of = [&](const std::string& column) -> Value {
+    static const Value null_value = Null{};
+    auto value_of = [&](const std::string& column) -> const Value& {
         const Value* v = row.find(column);
-        return v ? *v : Value(Null{});
+        return v ? *v : null_value;
     };
     for (auto& index : st.unique_indexes) {
         bool has_null = false;
         for (std::size_t i = 0; i < index.columns.size(); ++i) {
-            const Value v = value_of(index.columns[i]);
+            const Value& v = value_of(index.columns[i]);
             has_null = has_null || std::holds_alternative<Null>(v);
             index.find_other.bind(static_cast<int>(i + 1), v);
         }
@@ -330,7 +366,7 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
         st.upsert.bind(static_cast<int>(i + 1), value_of(table.columns[i].name));
     st.upsert.run();
     store_version(table.name, key, remote.version);
-    remove_tombstone(table.name, key);
+    if (had_tombstone) remove_tombstone(table.name, key);
     return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -56,6 +57,26 @@ public:
         bool done_ = false;
     };
 
+    // Applies a peer's states in short transactions, so the application's
+    // writers never wait long: each holds the write lock for at most about
+    // max_hold, captures local changes first and drops the change-log rows its
+    // applies made (no echo). A failure rolls back only the open one; what was
+    // committed before is valid on its own (progress is recorded in the last).
+    class ApplyBatch {
+    public:
+        explicit ApplyBatch(LocalDatabase& db, std::chrono::milliseconds max_hold = std::chrono::milliseconds(50));
+        void tick();    // after each record: commits and reopens when the transaction is old
+        void commit();  // the last transaction
+
+    private:
+        void open();
+        LocalDatabase& db_;
+        std::chrono::milliseconds max_hold_;
+        std::optional<Transaction> tx_;
+        std::chrono::steady_clock::time_point opened_;
+        unsigned ticks_ = 0;
+    };
+
     std::string meta(const std::string& key) const;  // _sync_meta
     void set_meta(const std::string& key, const std::string& value);
     std::int64_t state_value(const std::string& key) const;  // _nas_sync_state, 0 when unset
@@ -72,7 +93,8 @@ public:
     // apply_row returns false when a secondary UNIQUE index holds the values
     // for another key whose state is newer: the incoming row then loses and is
     // recorded as deleted here (a local change that spreads).
-    bool apply_row(const TableInfo& table, const std::string& key, const RecordState& remote);
+    // `had_tombstone`: the local state was a deletion (its tombstone goes).
+    bool apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, bool had_tombstone);
     void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
     void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
     // A deletion made here (a resolver's delete, a UNIQUE collision): newer than
@@ -104,7 +126,6 @@ private:
     void record_baseline(const TableInfo& table);
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
-    std::optional<RowImage> read_row(const TableInfo& table, const std::string& key);
     void store_version(const std::string& table, const std::string& key, const Version& v);
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);

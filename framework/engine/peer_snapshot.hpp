@@ -56,7 +56,7 @@ public:
 private:
     std::optional<StoredVersion> stored_version(const std::string& table, const std::string& key) const;
     std::optional<std::string> tombstone(const std::string& table, const std::string& key) const;
-    std::string select_columns(const TableInfo& table) const;
+    std::string select_columns(const TableInfo& table) const;  // t."a", t."b", ... of shared_columns()
     // Our columns of `table` that the peer's copy has too, in our order.
     const std::vector<std::string>& shared_columns(const TableInfo& table) const;
 

@@ -123,13 +123,10 @@ SyncResult SnapshotExchange::sync() {
                 result.warnings.push_back(
                     fmt::format("peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));
             }
-            LocalDatabase::Transaction tx(db);
-            db.capture();
-            db.begin_apply();
-            merge_peer(peer, snapshot, (!record.merged || gap) ? std::nullopt : std::optional(last_seen), result);
-            db.end_apply();
+            LocalDatabase::ApplyBatch batch(db);
+            merge_peer(peer, snapshot, (!record.merged || gap) ? std::nullopt : std::optional(last_seen), batch, result);
             db.record_peer(peer, range.max_id, size, modified);
-            tx.commit();
+            batch.commit();
             ++result.clients_synced;
         } catch (const Error& e) {
             result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
@@ -155,16 +152,19 @@ SyncResult SnapshotExchange::sync() {
 }
 
 void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& snapshot,
-                                  std::optional<std::int64_t> after_id, SyncResult& result) {
+                                  std::optional<std::int64_t> after_id, LocalDatabase::ApplyBatch& batch,
+                                  SyncResult& result) {
     auto& db = ctx_.db;
     bool changed = false;
     if (!after_id) {
         for (const auto& table : db.tables()) {
             snapshot.for_each_row(table, [&](const std::string& key, RecordState remote) {
                 merge_record(table, key, peer, remote, result, changed);
+                batch.tick();
             });
             snapshot.for_each_deletion(table, [&](const std::string& key, RecordState remote) {
                 merge_record(table, key, peer, remote, result, changed);
+                batch.tick();
             });
         }
     } else {
@@ -172,6 +172,7 @@ void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& s
             const TableInfo* table = db.find_table(table_name);
             if (!table) continue;
             merge_record(*table, key, peer, snapshot.state(*table, key), result, changed);
+            batch.tick();
         }
     }
     if (changed) db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
@@ -219,7 +220,7 @@ void SnapshotExchange::merge_record(const TableInfo& table, const std::string& k
         case Resolution::pass: ++counts.skipped; break;
         case Resolution::take_remote:
             if (remote.kind == Kind::row) {
-                if (db.apply_row(table, key, remote))
+                if (db.apply_row(table, key, remote, local.kind == Kind::deletion))
                     ++(local.kind == Kind::row ? counts.updated : counts.inserted);
                 else
                     ++(local.kind == Kind::row ? counts.deleted : counts.skipped);

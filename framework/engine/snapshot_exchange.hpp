@@ -39,7 +39,7 @@ private:
     // Every record of the peer when after_id is empty (first contact, gap),
     // else the records its change log names after that id.
     void merge_peer(const std::string& peer, const PeerSnapshot& snapshot, std::optional<std::int64_t> after_id,
-                    SyncResult& result);
+                    LocalDatabase::ApplyBatch& batch, SyncResult& result);
     void merge_record(const TableInfo& table, const std::string& key, const std::string& peer,
                       const RecordState& remote, SyncResult& result, bool& changed);
     // Publishes our copy when it changed since the last publish, or when our
