@@ -40,8 +40,10 @@ pid_t start_sync(const fs::path& pipeline) {
     return pid;
 }
 
+// Opened as the application would (read-write): after a kill, the first
+// connection may have to recover the WAL, which a read-only one cannot.
 std::string integrity(const fs::path& db_file) {
-    SQLite::Database db(db_file.string(), SQLite::OPEN_READONLY);
+    SQLite::Database db(db_file.string(), SQLite::OPEN_READWRITE);
     db.setBusyTimeout(5000);
     return db.execAndGet("PRAGMA integrity_check").getString();
 }
