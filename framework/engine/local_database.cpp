@@ -441,10 +441,10 @@ void LocalDatabase::write_heartbeat() {
     s.bind(1, std::string(heartbeat_id)).bind(2, today).run();
 }
 
-void LocalDatabase::prune_changelog(std::chrono::milliseconds retention) {
+void LocalDatabase::prune_changelog(std::chrono::milliseconds retention, std::int64_t keep_after_id) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(retention).count();
     Statement s(db_, "DELETE FROM _changelog WHERE changedAt < datetime('now', ?) AND id <= ?");
-    s.bind(1, fmt::format("-{} seconds", seconds)).bind(2, state_value("captured_id")).run();
+    s.bind(1, fmt::format("-{} seconds", seconds)).bind(2, std::min(state_value("captured_id"), keep_after_id)).run();
 }
 
 }  // namespace nas_sync

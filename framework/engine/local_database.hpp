@@ -118,8 +118,9 @@ public:
 
     // Writes today's heartbeat (as the original does) when newer.
     void write_heartbeat();
-    // Removes captured change-log rows older than the retention.
-    void prune_changelog(std::chrono::milliseconds retention);
+    // Removes captured change-log rows older than the retention, never one
+    // after keep_after_id (the journal keeps what it has not published).
+    void prune_changelog(std::chrono::milliseconds retention, std::int64_t keep_after_id);
 
 private:
     void use_wal();

@@ -62,90 +62,116 @@ std::string client_of_snapshot_object(const std::string& object_name) {
     return is_valid_client_id(id) ? id : "";
 }
 
+void SnapshotExchange::begin_round() {
+    auto& db = ctx_.db;
+    LocalDatabase::Transaction tx(db);
+    if (db.meta("schemaVersion") != ctx_.schema_version) {
+        db.set_meta("schemaVersion", ctx_.schema_version);
+        db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
+    }
+    db.capture();
+    tx.commit();
+}
+
+bool SnapshotExchange::usable(const std::string& peer, const PeerSnapshot& snapshot, SyncResult& result) {
+    const std::string theirs = snapshot.schema_version();
+    if (theirs != ctx_.schema_version) {
+        result.skipped_remotes.push_back({peer, theirs, ctx_.schema_version});
+        return false;
+    }
+    for (const auto& table : ctx_.db.tables())
+        if (table.name != "_heartbeat" && !snapshot.has_table(table))
+            throw Error(ErrorCode::corrupt,
+                        fmt::format("its copy has no plain table '{}' with key column '{}'", table.name, table.primary_key));
+    return true;
+}
+
+bool SnapshotExchange::fetch(const std::string& peer, const std::string& object, const fs::path& copy,
+                             SyncResult& result) {
+    try {
+        ctx_.pipeline.transport().get(object, copy);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::not_found) throw;
+        result.warnings.push_back(
+            fmt::format("peer '{}': '{}' was listed but is missing now (being replaced?); trying next round", peer, object));
+        return false;
+    }
+    result.bytes_fetched += fs::file_size(copy);
+    return true;
+}
+
+void SnapshotExchange::pull_snapshot_peer(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
+                                          SyncResult& result) {
+    auto& db = ctx_.db;
+    const std::int64_t size = static_cast<std::int64_t>(object.size);
+    const std::int64_t modified = to_ms(object.modified);
+    const auto record = db.peer(peer);
+    if (record.merged && record.object_size == size && record.object_modified == modified) {
+        ++result.clients_synced;  // unchanged since we last read it
+        return;
+    }
+    const fs::path copy = work.file("peer-" + peer + ".sqlite");
+    try {
+        if (fetch(peer, object.name, copy, result)) {
+            const PeerSnapshot snapshot(copy);
+            if (usable(peer, snapshot, result)) {
+                const auto range = snapshot.changelog_range();
+                const std::int64_t last_seen = db.last_seen_id(peer);
+                const bool gap =
+                    last_seen > 0 && (range.count == 0 || range.min_id > last_seen || range.max_id < last_seen);
+                if (gap && record.merged) {
+                    result.had_changelog_gap = true;
+                    result.warnings.push_back(fmt::format(
+                        "peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));
+                }
+                LocalDatabase::ApplyBatch batch(db);
+                merge_peer(peer, snapshot, (!record.merged || gap) ? std::nullopt : std::optional(last_seen), batch,
+                           result);
+                db.record_peer(peer, range.max_id, size, modified);
+                batch.commit();
+                ++result.clients_synced;
+            }
+        }
+    } catch (const Error& e) {
+        result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
+    }
+    std::error_code ec;
+    fs::remove(copy, ec);
+}
+
+void SnapshotExchange::end_round(std::int64_t keep_changelog_after) {
+    auto& db = ctx_.db;
+    const auto& config = ctx_.pipeline.config();
+    LocalDatabase::Transaction tx(db);
+    db.prune_changelog(config.changelog_retention, keep_changelog_after);
+    tx.commit();
+}
+
+void SnapshotExchange::write_heartbeat() {
+    if (!ctx_.pipeline.config().heartbeat) return;
+    LocalDatabase::Transaction tx(ctx_.db);
+    ctx_.db.write_heartbeat();
+    tx.commit();
+}
+
 SyncResult SnapshotExchange::sync() {
     const auto started = std::chrono::steady_clock::now();
     SyncResult result;
-    auto& db = ctx_.db;
-    const auto& config = ctx_.pipeline.config();
-    {
-        LocalDatabase::Transaction tx(db);
-        if (db.meta("schemaVersion") != ctx_.schema_version) {
-            db.set_meta("schemaVersion", ctx_.schema_version);
-            db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
-        }
-        db.capture();
-        tx.commit();
-    }
-
+    begin_round();
     const auto objects = ctx_.pipeline.transport().list("client-");
-    WorkFolder work(config.client_id);
+    WorkFolder work(ctx_.pipeline.config().client_id);
     std::optional<std::uint64_t> own_size;  // of our object on the share, when listed
     for (const auto& object : objects) {
         const std::string peer = client_of_snapshot_object(object.name);
         if (peer.empty()) continue;
-        if (peer == config.client_id) {
+        if (peer == ctx_.pipeline.config().client_id)
             own_size = object.size;
-            continue;
-        }
-        const std::int64_t size = static_cast<std::int64_t>(object.size);
-        const std::int64_t modified = to_ms(object.modified);
-        const auto record = db.peer(peer);
-        if (record.merged && record.object_size == size && record.object_modified == modified) {
-            ++result.clients_synced;  // unchanged since we last read it
-            continue;
-        }
-        const fs::path copy = work.file("peer-" + peer + ".sqlite");
-        try {
-            try {
-                ctx_.pipeline.transport().get(object.name, copy);
-            } catch (const Error& e) {
-                if (e.code() != ErrorCode::not_found) throw;
-                result.warnings.push_back(
-                    fmt::format("peer '{}': its copy was listed but is missing now (being replaced?); trying next round", peer));
-                continue;
-            }
-            result.bytes_fetched += fs::file_size(copy);
-            const PeerSnapshot snapshot(copy);
-            const std::string theirs = snapshot.schema_version();
-            if (theirs != ctx_.schema_version) {
-                result.skipped_remotes.push_back({peer, theirs, ctx_.schema_version});
-                continue;
-            }
-            for (const auto& table : db.tables())
-                if (table.name != "_heartbeat" && !snapshot.has_table(table))
-                    throw Error(ErrorCode::corrupt, fmt::format("its copy has no plain table '{}' with key column '{}'",
-                                                                table.name, table.primary_key));
-            const auto range = snapshot.changelog_range();
-            const std::int64_t last_seen = db.last_seen_id(peer);
-            const bool gap = last_seen > 0 && (range.count == 0 || range.min_id > last_seen || range.max_id < last_seen);
-            if (gap && record.merged) {
-                result.had_changelog_gap = true;
-                result.warnings.push_back(
-                    fmt::format("peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));
-            }
-            LocalDatabase::ApplyBatch batch(db);
-            merge_peer(peer, snapshot, (!record.merged || gap) ? std::nullopt : std::optional(last_seen), batch, result);
-            db.record_peer(peer, range.max_id, size, modified);
-            batch.commit();
-            ++result.clients_synced;
-        } catch (const Error& e) {
-            result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
-        }
-        std::error_code ec;
-        fs::remove(copy, ec);
+        else
+            pull_snapshot_peer(peer, object, work, result);
     }
-
-    if (config.heartbeat) {
-        LocalDatabase::Transaction tx(db);
-        db.write_heartbeat();
-        tx.commit();
-    }
+    write_heartbeat();
     publish(result, own_size, work);
-    {
-        LocalDatabase::Transaction tx(db);
-        db.prune_changelog(config.changelog_retention);
-        tx.commit();
-    }
+    end_round(INT64_MAX);
     result.duration_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     return result;

@@ -12,6 +12,7 @@
 #include "engine/local_database.hpp"
 #include "host/loaded_pipeline.hpp"
 #include "nas_sync/client.hpp"
+#include "nas_sync/transport.hpp"
 
 namespace nas_sync {
 
@@ -35,16 +36,30 @@ public:
     SyncResult sync();
     Status status();
 
-private:
+    // The parts of a round, shared with the journal exchange.
+    void begin_round();  // schema version, capture
+    // Reads one peer's snapshot object (skipped when unchanged since last read).
+    void pull_snapshot_peer(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
+                            SyncResult& result);
+    // Gets an object into `copy`; false (and a warning) when it is listed but gone.
+    bool fetch(const std::string& peer, const std::string& object, const std::filesystem::path& copy,
+               SyncResult& result);
+    // The peer's copy has our schema version (else it is reported) and our tables.
+    bool usable(const std::string& peer, const PeerSnapshot& snapshot, SyncResult& result);
+    void write_heartbeat();
+    // Publishes our copy when it changed since the last publish, or when our
+    // object on the share is missing or not the size we wrote.
+    void publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work);
+    // Prunes the change log (never rows after keep_changelog_after).
+    void end_round(std::int64_t keep_changelog_after);
     // Every record of the peer when after_id is empty (first contact, gap),
     // else the records its change log names after that id.
     void merge_peer(const std::string& peer, const PeerSnapshot& snapshot, std::optional<std::int64_t> after_id,
                     LocalDatabase::ApplyBatch& batch, SyncResult& result);
+
+private:
     void merge_record(const TableInfo& table, const std::string& key, const std::string& peer,
                       const RecordState& remote, SyncResult& result, bool& changed);
-    // Publishes our copy when it changed since the last publish, or when our
-    // object on the share is missing or not the size we wrote.
-    void publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work);
 
     SyncContext ctx_;
 };
