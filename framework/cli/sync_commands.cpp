@@ -116,7 +116,8 @@ int status_command(const GlobalOptions& global) {
                              {"unread_changes", p.unread_changes},
                              {"never_read", p.never_read},
                              {"schema_mismatch", p.schema_mismatch},
-                             {"schema_version", p.schema_version}});
+                             {"schema_version", p.schema_version},
+                             {"retired", p.retired}});
         std::cout << json{{"client_id", s.client_id},
                           {"schema_version", s.schema_version},
                           {"unpublished_changes", s.unpublished_changes},
@@ -132,7 +133,9 @@ int status_command(const GlobalOptions& global) {
         std::cout << fmt::format("  {:<24} published {:%Y-%m-%d %H:%M:%S} UTC  {:>10} bytes  {}{}\n", p.client,
                                  fmt::gmtime(std::chrono::system_clock::to_time_t(p.last_publish)), p.object_size,
                                  p.never_read ? "never read: full merge next" : fmt::format("{} unread change(s)", p.unread_changes),
-                                 p.schema_mismatch ? fmt::format("  SCHEMA MISMATCH ({})", p.schema_version) : "");
+                                 p.schema_mismatch ? fmt::format("  SCHEMA MISMATCH ({})", p.schema_version)
+                                 : p.retired       ? std::string("  retired (silent too long)")
+                                                   : std::string());
     for (const auto& w : s.warnings) std::cout << "warning: " << w << "\n";
     return 0;
 }

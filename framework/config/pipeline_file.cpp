@@ -69,7 +69,7 @@ public:
 
         static const std::vector<std::string> keys = {
             "version", "client_id", "database", "plugin_paths", "transport", "exchange",
-            "discovery", "resolvers", "interval", "changelog_retention", "heartbeat", "schema_version"};
+            "discovery", "resolvers", "interval", "changelog_retention", "heartbeat", "schema_version", "journal"};
         for (const auto& kv : root) {
             const std::string key = key_name(kv.first);
             if (std::find(keys.begin(), keys.end(), key) == keys.end())
@@ -125,6 +125,32 @@ public:
         if (auto node = root["changelog_retention"])
             config.changelog_retention = duration(node, "changelog_retention");
         if (auto node = root["heartbeat"]) config.heartbeat = boolean(node, "heartbeat");
+        if (auto node = root["journal"]) {
+            if (config.exchange != ExchangeLayout::journal)
+                throw Error(ErrorCode::config, fmt::format("{}: key 'journal' applies only with 'exchange: journal'",
+                                                           at(node.Mark())));
+            const auto options = map(node, "journal");
+            static const std::vector<std::string> valid = {"base_every", "snapshot_every", "retire_after"};
+            for (const auto& [name, value] : options) {
+                const std::string where = fmt::format("{}: key 'journal.{}'", at(node[name].Mark()), name);
+                if (name == "base_every") {
+                    int n = 0;
+                    try {
+                        n = std::stoi(value);
+                    } catch (const std::exception&) {
+                    }
+                    if (n < 1) throw Error(ErrorCode::config, where + ": write a whole number of segments, 1 or more");
+                    config.journal.base_every = n;
+                } else if (name == "snapshot_every") {
+                    config.journal.snapshot_every = parse_duration(value, where);
+                } else if (name == "retire_after") {
+                    config.journal.retire_after = parse_duration(value, where);
+                } else {
+                    throw Error(ErrorCode::config, fmt::format("{}: unknown key 'journal.{}'; valid keys: {}",
+                                                               at(node.Mark()), name, fmt::join(valid, ", ")));
+                }
+            }
+        }
         if (auto node = root["schema_version"]) {
             config.schema_version = scalar(node, "schema_version");
             if (config.schema_version.empty())

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS _sync_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS _nas_sync_versions (tableName TEXT NOT NULL, recordId TEXT NOT NULL, time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, PRIMARY KEY (tableName, recordId)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS _nas_sync_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS _nas_sync_peers (clientId TEXT PRIMARY KEY, merged INTEGER NOT NULL DEFAULT 0, objectSize INTEGER, objectModified INTEGER);
+CREATE TABLE IF NOT EXISTS _nas_sync_journal (clientId TEXT PRIMARY KEY, segment INTEGER NOT NULL);
 )";
 
 std::string trigger_name(const std::string& operation, const std::string& table) {
@@ -80,7 +81,8 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec))
         throw Error(ErrorCode::not_found, fmt::format("database '{}' does not exist", file.string()));
-    const int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    // CREATE lets ATTACH create journal segments; the database itself must exist (checked above).
+    const int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
         sqlite3_close(db_);
@@ -219,6 +221,11 @@ std::int64_t LocalDatabase::state_value(const std::string& key) const {
 void LocalDatabase::set_state_value(const std::string& key, std::int64_t value) {
     Statement s(db_, "INSERT INTO _nas_sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     s.bind(1, key).bind(2, value).run();
+}
+
+void LocalDatabase::clear_state_value(const std::string& key) {
+    Statement s(db_, "DELETE FROM _nas_sync_state WHERE key = ?");
+    s.bind(1, key).run();
 }
 
 std::int64_t LocalDatabase::max_changelog_id() const { return query_integer(db_, "SELECT MAX(id) FROM _changelog"); }
@@ -431,6 +438,26 @@ void LocalDatabase::record_peer(const std::string& peer, std::int64_t last_seen,
                    "ON CONFLICT(clientId) DO UPDATE SET merged = 1, objectSize = excluded.objectSize, "
                    "objectModified = excluded.objectModified");
     ours.bind(1, peer).bind(2, object_size).bind(3, object_modified).run();
+}
+
+std::optional<std::int64_t> LocalDatabase::journal_progress(const std::string& peer) const {
+    Statement s(db_, "SELECT segment FROM _nas_sync_journal WHERE clientId = ?");
+    s.bind(1, peer);
+    if (!s.step()) return std::nullopt;
+    return s.integer(0);
+}
+
+std::map<std::string, std::int64_t> LocalDatabase::journal_progress() const {
+    std::map<std::string, std::int64_t> out;
+    Statement s(db_, "SELECT clientId, segment FROM _nas_sync_journal ORDER BY clientId");
+    while (s.step()) out[s.text(0)] = s.integer(1);
+    return out;
+}
+
+void LocalDatabase::set_journal_progress(const std::string& peer, std::int64_t segment) {
+    Statement s(db_, "INSERT INTO _nas_sync_journal (clientId, segment) VALUES (?, ?) "
+                     "ON CONFLICT(clientId) DO UPDATE SET segment = excluded.segment");
+    s.bind(1, peer).bind(2, segment).run();
 }
 
 void LocalDatabase::write_heartbeat() {

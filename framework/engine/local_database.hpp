@@ -6,6 +6,7 @@
 //   _nas_sync_versions(tableName, recordId, time, deleted, hash)  the version of every known record state
 //   _nas_sync_state(key, value)                                    capture and publish progress
 //   _nas_sync_peers(clientId, merged, objectSize, objectModified)  what we last read of each peer
+//   _nas_sync_journal(clientId, segment)                          journal segments read from each peer
 #pragma once
 
 #include <sqlite3.h>
@@ -81,6 +82,7 @@ public:
     void set_meta(const std::string& key, const std::string& value);
     std::int64_t state_value(const std::string& key) const;  // _nas_sync_state, 0 when unset
     void set_state_value(const std::string& key, std::int64_t value);
+    void clear_state_value(const std::string& key);
 
     // Records the version of every record the application changed since the
     // last capture. Call inside a write transaction.
@@ -115,6 +117,12 @@ public:
     PeerRecord peer(const std::string& peer) const;
     void record_peer(const std::string& peer, std::int64_t last_seen_id, std::int64_t object_size,
                      std::int64_t object_modified);
+
+    // The journal segment read last from each peer (journal exchange); no
+    // entry: never read.
+    std::optional<std::int64_t> journal_progress(const std::string& peer) const;
+    std::map<std::string, std::int64_t> journal_progress() const;
+    void set_journal_progress(const std::string& peer, std::int64_t segment);
 
     // Writes today's heartbeat (as the original does) when newer.
     void write_heartbeat();

@@ -13,11 +13,11 @@
 namespace nas_sync {
 namespace fs = std::filesystem;
 
-namespace {
-
 std::int64_t to_ms(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
+
+namespace {
 
 const char* to_string(Resolution r) {
     switch (r) {
@@ -29,7 +29,8 @@ const char* to_string(Resolution r) {
     return "pass";
 }
 
-// Writes a consistent copy of the database (SQLite's online backup) to `copy`.
+}  // namespace
+
 void backup_database(sqlite3* source, const fs::path& copy) {
     sqlite3* dest = nullptr;
     if (sqlite3_open_v2(copy.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
@@ -49,8 +50,6 @@ void backup_database(sqlite3* source, const fs::path& copy) {
     sqlite3_close(dest);
     if (rc != SQLITE_OK) throw Error(ErrorCode::io, "cannot finish the snapshot copy");
 }
-
-}  // namespace
 
 std::string snapshot_object_name(const std::string& client_id) { return "client-" + client_id + ".sqlite"; }
 

@@ -26,6 +26,10 @@ struct SyncContext {
     std::function<void(const ConflictEvent&)> on_conflict;
 };
 
+// Writes a consistent copy of the database (SQLite's online backup) to `copy`.
+void backup_database(sqlite3* source, const std::filesystem::path& copy);
+std::int64_t to_ms(std::chrono::system_clock::time_point t);
+
 // The object name of a client's snapshot, and the client id in a name (or "").
 std::string snapshot_object_name(const std::string& client_id);
 std::string client_of_snapshot_object(const std::string& object_name);

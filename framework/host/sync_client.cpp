@@ -8,6 +8,7 @@
 #include "database/schema.hpp"
 #include "engine/local_database.hpp"
 #include "engine/schema_version.hpp"
+#include "engine/journal_exchange.hpp"
 #include "engine/snapshot_exchange.hpp"
 #include "host/loaded_pipeline.hpp"
 #include "nas_sync/client.hpp"
@@ -46,20 +47,15 @@ struct SyncClient::Impl {
         return true;
     }
 
-    SnapshotExchange exchange() {
-        return SnapshotExchange({pipeline, *db, schema_version, on_conflict});
-    }
+    SyncContext context() { return {pipeline, *db, schema_version, on_conflict}; }
+    bool journal() const { return pipeline.config().exchange == ExchangeLayout::journal; }
+    SyncResult sync() { return journal() ? JournalExchange(context()).sync() : SnapshotExchange(context()).sync(); }
+    Status status() { return journal() ? JournalExchange(context()).status() : SnapshotExchange(context()).status(); }
 };
 
 SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_transport)
     : impl_(std::make_unique<Impl>(std::move(config), wrap_transport)) {
     const auto& cfg = impl_->pipeline.config();
-    if (cfg.exchange == ExchangeLayout::journal) {
-        const auto it = cfg.locations.find("exchange");
-        throw Error(ErrorCode::config,
-                    fmt::format("{}: key 'exchange': 'journal' is not available in this version of nas-sync; use snapshot",
-                                it != cfg.locations.end() ? it->second.str() : cfg.file.string()));
-    }
     {
         auto read_only = open_database_read_only(cfg.database);
         impl_->tables = impl_->pipeline.discover_tables(read_only, impl_->discovery_warnings);
@@ -75,7 +71,7 @@ SyncResult SyncClient::sync_now() {
     std::lock_guard lock(impl_->sync_mutex);
     if (impl_->on_start) impl_->on_start();
     try {
-        SyncResult result = impl_->exchange().sync();
+        SyncResult result = impl_->sync();
         result.warnings.insert(result.warnings.begin(), impl_->discovery_warnings.begin(),
                                impl_->discovery_warnings.end());
         if (impl_->on_complete) impl_->on_complete(result);
@@ -111,7 +107,7 @@ void SyncClient::stop() {
 
 Status SyncClient::status() {
     std::lock_guard lock(impl_->sync_mutex);
-    Status s = impl_->exchange().status();
+    Status s = impl_->status();
     s.warnings.insert(s.warnings.begin(), impl_->discovery_warnings.begin(), impl_->discovery_warnings.end());
     return s;
 }

@@ -55,8 +55,8 @@ Value column_value(const SQLite::Column& c) {
 
 class RandomFleet {
 public:
-    RandomFleet(std::uint64_t seed, int ops, bool faults)
-        : rng_(seed), ops_(ops), faults_(faults), fleet_(make_ids(rng_), schema, options(faults)) {
+    RandomFleet(std::uint64_t seed, int ops, bool faults, ExchangeLayout exchange)
+        : rng_(seed), ops_(ops), faults_(faults), fleet_(make_ids(rng_), schema, options(faults, exchange)) {
         for (const auto& id : fleet_.ids()) model_[id];
     }
 
@@ -77,9 +77,11 @@ private:
         for (int i = 0; i < n; ++i) ids.push_back(std::string(1, static_cast<char>('A' + i)));
         return ids;
     }
-    static ClientOptions options(bool faults) {
+    static ClientOptions options(bool faults, ExchangeLayout exchange) {
         ClientOptions o;
         o.inject_faults = faults;
+        o.exchange = exchange;
+        o.journal.base_every = 3;  // bases and segment removal happen within a run
         return o;
     }
     std::uint64_t pick(std::uint64_t n) { return rng_() % n; }
@@ -276,11 +278,11 @@ private:
     std::int64_t clock_ms_ = 1767225600000;  // 2026-01-01
 };
 
-void run_seeds(bool faults, const char* test_name) {
+void run_seeds(bool faults, const char* test_name, ExchangeLayout exchange = ExchangeLayout::snapshot) {
     const auto& o = property_options;
     int failed = 0;
     for (int seed = o.first_seed; seed < o.first_seed + o.seeds; ++seed) {
-        const std::string problems = RandomFleet(static_cast<std::uint64_t>(seed), o.ops, faults).run();
+        const std::string problems = RandomFleet(static_cast<std::uint64_t>(seed), o.ops, faults, exchange).run();
         if (problems.empty()) continue;
         ++failed;
         const std::string report = fmt::format("seed {} failed:\n{}replay: {} --first-seed {} --seeds 1 --ops {} -tc=\"{}\"",
@@ -300,4 +302,12 @@ TEST_CASE("randomized fleets converge to the highest version of every record") {
 
 TEST_CASE("randomized fleets with a faulty share converge once the faults stop") {
     run_seeds(true, "randomized fleets with a faulty share converge once the faults stop");
+}
+
+TEST_CASE("journal: randomized fleets converge to the highest version of every record") {
+    run_seeds(false, "journal: randomized fleets converge to the highest version of every record", ExchangeLayout::journal);
+}
+
+TEST_CASE("journal: randomized fleets with a faulty share converge once the faults stop") {
+    run_seeds(true, "journal: randomized fleets with a faulty share converge once the faults stop", ExchangeLayout::journal);
 }

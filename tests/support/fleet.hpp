@@ -20,6 +20,8 @@ struct ClientOptions {
     std::string schema_version = "auto";
     std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
     bool inject_faults = false;  // each client's transport wrapped in a FaultInjectingTransport
+    ExchangeLayout exchange = ExchangeLayout::snapshot;
+    JournalOptions journal;
 };
 
 class Fleet {

@@ -57,10 +57,11 @@ struct PeerStatus {
     std::string client;
     std::chrono::system_clock::time_point last_publish;
     std::uint64_t object_size = 0;
-    std::int64_t unread_changes = 0;  // changes in its change log we have not read yet
+    std::int64_t unread_changes = 0;  // snapshot: changed records not read yet; journal: segments not read yet
     bool never_read = false;          // first contact still to come: a full merge
     bool schema_mismatch = false;
     std::string schema_version;
+    bool retired = false;  // journal: silent longer than journal.retire_after, no longer waited for
 };
 
 struct Status {

@@ -46,6 +46,13 @@ struct PluginSection {
 
 enum class ExchangeLayout { snapshot, journal };
 
+// The `journal:` section (exchange: journal only).
+struct JournalOptions {
+    int base_every = 100;                                           // segments between base snapshots
+    std::chrono::milliseconds snapshot_every{0};                    // also keep client-<id>.sqlite fresh; 0: never
+    std::chrono::milliseconds retire_after{std::chrono::hours(24 * 30)};  // a peer silent this long is not waited for
+};
+
 struct PipelineConfig {
     std::filesystem::path file;      // the pipeline file, "" when built in code
     std::filesystem::path base_dir;  // relative paths are resolved against it
@@ -61,6 +68,7 @@ struct PipelineConfig {
     std::chrono::milliseconds changelog_retention{std::chrono::hours(24 * 7)};
     bool heartbeat = true;
     std::string schema_version = "auto";
+    JournalOptions journal;
     std::map<std::string, SourceLocation> locations;  // of each top-level value given in the file
 };
 

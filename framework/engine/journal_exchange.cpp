@@ -1,0 +1,340 @@
+#include "engine/journal_exchange.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "database/schema.hpp"
+#include "database/statement.hpp"
+#include "engine/peer_snapshot.hpp"
+#include "engine/work_folder.hpp"
+#include "nas_sync/error.hpp"
+
+namespace nas_sync {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string journal_object(const std::string& client, const char* kind, std::int64_t n) {
+    return fmt::format("journal/{}/{}-{:012}.{}", client, kind, n, std::string(kind) == "read" ? "txt" : "sqlite");
+}
+
+std::map<std::string, JournalExchange::PeerJournal> list_journals(Transport& transport) {
+    static const std::regex pattern("journal/([^/]+)/(seg|base|read)-([0-9]{12})\\.(sqlite|txt)");
+    std::map<std::string, JournalExchange::PeerJournal> out;
+    for (const auto& object : transport.list("journal/")) {
+        std::smatch m;
+        if (!std::regex_match(object.name, m, pattern) || !is_valid_client_id(m[1].str())) continue;
+        auto& journal = out[m[1].str()];
+        const std::int64_t n = std::stoll(m[3].str());
+        const std::string kind = m[2].str();
+        (kind == "seg" ? journal.segments : kind == "base" ? journal.bases : journal.reads)[n] = object;
+        journal.newest = std::max(journal.newest, object.modified);
+    }
+    return out;
+}
+
+// "<peer> <segment>" per line.
+std::map<std::string, std::int64_t> parse_progress(const std::string& text) {
+    std::map<std::string, std::int64_t> out;
+    std::istringstream in(text);
+    std::string peer;
+    std::int64_t segment = 0;
+    while (in >> peer >> segment)
+        if (is_valid_client_id(peer)) out[peer] = segment;
+    return out;
+}
+
+}  // namespace
+
+bool JournalExchange::retired(const PeerJournal& journal) const {
+    return std::chrono::system_clock::now() - journal.newest > ctx_.pipeline.config().journal.retire_after;
+}
+
+SyncResult JournalExchange::sync() {
+    const auto started = std::chrono::steady_clock::now();
+    SyncResult result;
+    const auto& config = ctx_.pipeline.config();
+    auto& transport = ctx_.pipeline.transport();
+    auto& db = ctx_.db;
+    snapshot_.begin_round();
+    const auto journals = list_journals(transport);
+    WorkFolder work(config.client_id);
+    for (const auto& [peer, journal] : journals)
+        if (peer != config.client_id) pull(peer, journal, work, result);
+
+    // Peers that publish only snapshots: the original's clients, snapshot-layout nas-sync.
+    std::optional<std::uint64_t> own_snapshot_size;
+    for (const auto& object : transport.list("client-")) {
+        const std::string peer = client_of_snapshot_object(object.name);
+        if (peer.empty() || journals.count(peer)) continue;
+        if (peer == config.client_id)
+            own_snapshot_size = object.size;
+        else
+            snapshot_.pull_snapshot_peer(peer, object, work, result);
+    }
+
+    snapshot_.write_heartbeat();
+    const auto own = journals.find(config.client_id);
+    const PeerJournal mine = own != journals.end() ? own->second : PeerJournal{};
+    const bool torn = remove_torn_objects(mine);
+    publish_segment(work, result);
+    publish_base(mine, torn, work, result);
+    publish_progress(mine, work, result);
+    remove_read_segments(journals, work, result);
+    const auto every = config.journal.snapshot_every;
+    if (every.count() > 0 && now_ms() - db.state_value("journal_snapshot_ms") >= every.count()) {
+        snapshot_.publish(result, own_snapshot_size, work);
+        LocalDatabase::Transaction tx(db);
+        db.set_state_value("journal_snapshot_ms", now_ms());
+        tx.commit();
+    }
+    snapshot_.end_round(db.state_value("journal_changelog_id"));
+    result.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    return result;
+}
+
+void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, const WorkFolder& work,
+                           SyncResult& result) {
+    auto& db = ctx_.db;
+    const auto progress = db.journal_progress(peer);
+    std::int64_t read = progress.value_or(0);
+    // Start from the newest base on first contact, and when the next segment
+    // we need is gone (the peer removed it after a base that covers it).
+    const bool next_gone = !journal.segments.count(read + 1) && !journal.bases.empty() &&
+                           journal.bases.rbegin()->first > read;
+    // Applies one object of the peer (a base or a segment) and records `upto`
+    // as read in the same last transaction. False when it cannot be used now.
+    auto apply = [&](const ObjectInfo& object, std::int64_t upto) {
+        const fs::path copy = work.file("journal-" + peer + ".sqlite");
+        bool applied = false;
+        if (snapshot_.fetch(peer, object.name, copy, result)) {
+            const PeerSnapshot snapshot(copy);
+            if (snapshot_.usable(peer, snapshot, result)) {
+                LocalDatabase::ApplyBatch batch(db);
+                snapshot_.merge_peer(peer, snapshot, std::nullopt, batch, result);
+                db.set_journal_progress(peer, upto);
+                batch.commit();
+                applied = true;
+            }
+        }
+        std::error_code ec;
+        fs::remove(copy, ec);
+        return applied;
+    };
+    // A first contact starts from a base: rows from before sync was set up are
+    // only there. A peer that has none yet is read once it has.
+    if (!progress && journal.bases.empty()) return;
+    try {
+        if ((!progress || next_gone) && !journal.bases.empty()) {
+            if (progress) {
+                result.had_changelog_gap = true;
+                result.warnings.push_back(fmt::format(
+                    "peer '{}': the journal segments after {} are gone; merging its base snapshot", peer, read));
+            }
+            const auto& [base, object] = *journal.bases.rbegin();
+            if (!apply(object, base)) return;
+            read = base;
+        }
+        for (auto it = journal.segments.find(read + 1); it != journal.segments.end() && it->first == read + 1; ++it) {
+            if (!apply(it->second, it->first)) return;
+            read = it->first;
+        }
+        ++result.clients_synced;
+    } catch (const Error& e) {
+        result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
+    }
+}
+
+void JournalExchange::publish_segment(const WorkFolder& work, SyncResult& result) {
+    auto& db = ctx_.db;
+    std::int64_t to = 0;
+    {
+        LocalDatabase::Transaction tx(db);
+        db.capture();
+        to = db.max_changelog_id();
+        tx.commit();
+    }
+    const std::int64_t from = db.state_value("journal_changelog_id");
+    if (to <= from) return;  // nothing changed here since the last segment
+
+    // The segment: a small database with the changed rows, their tombstones
+    // and versions, written from a read transaction of ours (writers go on).
+    const fs::path file = work.file("segment.sqlite");
+    sqlite3* h = db.handle();
+    Statement attach(h, "ATTACH DATABASE ? AS segment");
+    attach.bind(1, file.string()).run();
+    try {
+        exec(h, "BEGIN");
+        exec(h, "CREATE TEMP TABLE IF NOT EXISTS _nas_sync_segment_keys (tableName TEXT, recordId TEXT, "
+                "PRIMARY KEY (tableName, recordId)); DELETE FROM temp._nas_sync_segment_keys;");
+        Statement keys(h, "INSERT OR IGNORE INTO temp._nas_sync_segment_keys "
+                          "SELECT tableName, recordId FROM main._changelog WHERE id > ? AND id <= ?");
+        keys.bind(1, from).bind(2, to).run();
+        exec(h, "CREATE TABLE segment._sync_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                "CREATE TABLE segment._tombstone (tableName TEXT NOT NULL, recordId TEXT NOT NULL, deletedAt TEXT NOT NULL, "
+                "PRIMARY KEY (tableName, recordId));"
+                "CREATE TABLE segment._nas_sync_versions (tableName TEXT NOT NULL, recordId TEXT NOT NULL, "
+                "time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, PRIMARY KEY (tableName, recordId));"
+                "INSERT INTO segment._tombstone SELECT t.tableName, t.recordId, t.deletedAt FROM main._tombstone AS t "
+                "JOIN temp._nas_sync_segment_keys USING (tableName, recordId);"
+                "INSERT INTO segment._nas_sync_versions SELECT v.tableName, v.recordId, v.time, v.deleted, v.hash "
+                "FROM main._nas_sync_versions AS v JOIN temp._nas_sync_segment_keys USING (tableName, recordId);");
+        Statement meta(h, "INSERT INTO segment._sync_meta VALUES ('schemaVersion', ?)");
+        meta.bind(1, ctx_.schema_version).run();
+        for (const auto& table : db.tables()) {
+            const std::string t = quote_identifier(table.name), pk = quote_identifier(table.primary_key);
+            exec(h, fmt::format("CREATE TABLE segment.{0} AS SELECT * FROM main.{0} WHERE 0;"
+                                "CREATE INDEX segment.{1} ON {0} ({2});",
+                                t, quote_identifier("_nas_sync_key_" + table.name), pk));
+            Statement rows(h, fmt::format("INSERT INTO segment.{0} SELECT t.* FROM main.{0} AS t "
+                                          "JOIN temp._nas_sync_segment_keys AS k ON k.tableName = ? AND k.recordId = t.{1}",
+                                          t, pk));
+            rows.bind(1, table.name).run();
+        }
+        exec(h, "COMMIT");
+    } catch (...) {
+        sqlite3_exec(h, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(h, "DETACH DATABASE segment", nullptr, nullptr, nullptr);
+        throw;
+    }
+    exec(h, "DETACH DATABASE segment");
+    const std::int64_t n = db.state_value("journal_segment") + 1;
+    ctx_.pipeline.transport().put(file, journal_object(ctx_.pipeline.config().client_id, "seg", n));
+    const auto size = static_cast<std::int64_t>(fs::file_size(file));
+    result.bytes_published += static_cast<std::uint64_t>(size);
+    fs::remove(file);
+    LocalDatabase::Transaction tx(db);
+    db.set_state_value("journal_segment", n);
+    db.set_state_value("journal_changelog_id", to);
+    db.set_state_value(fmt::format("journal_size:{}", n), size);
+    tx.commit();
+}
+
+// An object of ours whose size on the share is not what we wrote was torn by
+// the share. A segment cannot be written again as it was, so it is removed and
+// a new base covers it: readers that miss it merge that base.
+bool JournalExchange::remove_torn_objects(const PeerJournal& mine) {
+    auto& db = ctx_.db;
+    bool torn = false;
+    for (const auto& [n, object] : mine.segments) {
+        const auto expected = db.state_value(fmt::format("journal_size:{}", n));
+        if (expected == 0 || expected == static_cast<std::int64_t>(object.size)) continue;
+        torn = true;
+        try {
+            ctx_.pipeline.transport().remove(object.name);
+        } catch (const Error&) {
+        }
+    }
+    const std::int64_t base = db.state_value("journal_base_plus_one") - 1;
+    const auto ours = mine.bases.find(base);
+    if (ours != mine.bases.end() && static_cast<std::int64_t>(ours->second.size) != db.state_value("journal_base_size"))
+        torn = true;
+    return torn;
+}
+
+void JournalExchange::publish_base(const PeerJournal& mine, bool force, const WorkFolder& work, SyncResult& result) {
+    auto& db = ctx_.db;
+    const std::int64_t segment = db.state_value("journal_segment");
+    const std::int64_t base = db.state_value("journal_base_plus_one") - 1;  // -1: none yet
+    const bool due = force || base < 0 || segment - base >= ctx_.pipeline.config().journal.base_every ||
+                     !mine.bases.count(base);
+    if (!due) return;
+    const fs::path file = work.file("base.sqlite");
+    backup_database(db.handle(), file);
+    const auto& me = ctx_.pipeline.config().client_id;
+    ctx_.pipeline.transport().put(file, journal_object(me, "base", segment));
+    const auto size = static_cast<std::int64_t>(fs::file_size(file));
+    result.bytes_published += static_cast<std::uint64_t>(size);
+    fs::remove(file);
+    {
+        LocalDatabase::Transaction tx(db);
+        db.set_state_value("journal_base_plus_one", segment + 1);
+        db.set_state_value("journal_base_size", size);
+        tx.commit();
+    }
+    for (const auto& [older, object] : mine.bases)
+        if (older < segment) try {
+                ctx_.pipeline.transport().remove(object.name);
+            } catch (const Error&) {
+                // already gone, or the share refused: a later sync tries again
+            }
+}
+
+void JournalExchange::publish_progress(const PeerJournal& mine, const WorkFolder& work, SyncResult& result) {
+    auto& db = ctx_.db;
+    std::string text;
+    for (const auto& [peer, segment] : db.journal_progress()) text += fmt::format("{} {}\n", peer, segment);
+    const auto digest = static_cast<std::int64_t>(std::hash<std::string>{}(text) >> 1);
+    if (text.empty() || (!mine.reads.empty() && db.state_value("journal_read_digest") == digest)) return;
+    const std::int64_t k = (mine.reads.empty() ? 0 : mine.reads.rbegin()->first) + 1;
+    const fs::path file = work.file("read.txt");
+    std::ofstream(file) << text;
+    ctx_.pipeline.transport().put(file, journal_object(ctx_.pipeline.config().client_id, "read", k));
+    result.bytes_published += text.size();
+    LocalDatabase::Transaction tx(db);
+    db.set_state_value("journal_read_digest", digest);
+    tx.commit();
+    for (const auto& [older, object] : mine.reads)
+        if (older < k) try {
+                ctx_.pipeline.transport().remove(object.name);
+            } catch (const Error&) {
+            }
+}
+
+void JournalExchange::remove_read_segments(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work,
+                                           SyncResult& result) {
+    const auto& me = ctx_.pipeline.config().client_id;
+    const auto own = journals.find(me);
+    if (own == journals.end()) return;
+    const std::int64_t base = ctx_.db.state_value("journal_base_plus_one") - 1;
+    if (own->second.segments.empty() || own->second.segments.begin()->first > base) return;  // nothing a base covers
+    std::int64_t everyone_read = base;
+    for (const auto& [peer, journal] : journals) {
+        if (peer == me || retired(journal)) continue;
+        if (journal.reads.empty()) return;  // it has not read us yet
+        const fs::path file = work.file("read-" + peer + ".txt");
+        if (!snapshot_.fetch(peer, journal.reads.rbegin()->second.name, file, result)) return;
+        std::ifstream in(file);
+        const auto progress = parse_progress(std::string(std::istreambuf_iterator<char>(in), {}));
+        const auto it = progress.find(me);
+        everyone_read = std::min(everyone_read, it == progress.end() ? 0 : it->second);
+    }
+    for (const auto& [segment, object] : own->second.segments)
+        if (segment <= everyone_read) try {
+                ctx_.pipeline.transport().remove(object.name);
+                ctx_.db.clear_state_value(fmt::format("journal_size:{}", segment));
+            } catch (const Error&) {
+            }
+}
+
+Status JournalExchange::status() {
+    auto& db = ctx_.db;
+    const auto& config = ctx_.pipeline.config();
+    Status status;
+    status.client_id = config.client_id;
+    status.schema_version = ctx_.schema_version;
+    status.unpublished_changes = query_integer(
+        db.handle(), fmt::format("SELECT count(*) FROM _changelog WHERE id > {}", db.state_value("journal_changelog_id")));
+    for (const auto& [peer, journal] : list_journals(ctx_.pipeline.transport())) {
+        if (peer == config.client_id) continue;
+        PeerStatus p;
+        p.client = peer;
+        p.last_publish = journal.newest;
+        const auto progress = db.journal_progress(peer);
+        p.never_read = !progress;
+        for (const auto& [segment, object] : journal.segments)
+            if (segment > progress.value_or(0)) {
+                ++p.unread_changes;
+                p.object_size += object.size;
+            }
+        p.retired = retired(journal);
+        status.peers.push_back(std::move(p));
+    }
+    return status;
+}
+
+}  // namespace nas_sync
