@@ -168,6 +168,7 @@ void JournalExchange::publish_segment(const WorkFolder& work, SyncResult& result
     Statement attach(h, "ATTACH DATABASE ? AS segment");
     attach.bind(1, file.string()).run();
     try {
+        exec(h, "PRAGMA segment.page_size = 1024");  // small segments for small changes
         exec(h, "BEGIN");
         exec(h, "CREATE TEMP TABLE IF NOT EXISTS _nas_sync_segment_keys (tableName TEXT, recordId TEXT, "
                 "PRIMARY KEY (tableName, recordId)); DELETE FROM temp._nas_sync_segment_keys;");

@@ -450,3 +450,99 @@ TEST_CASE("start()/stop(): the background loop syncs while the application write
     fleet.sync("B");
     CHECK(fleet.dump("B")["users"].size() == static_cast<std::size_t>(written));
 }
+
+namespace {
+
+ClientOptions journal_options(int base_every = 100) {
+    ClientOptions o;
+    o.exchange = ExchangeLayout::journal;
+    o.journal.base_every = base_every;
+    return o;
+}
+
+std::vector<std::string> share_objects(const fs::path& share, const std::string& under) {
+    std::vector<std::string> out;
+    if (!fs::exists(share / under)) return out;
+    for (const auto& e : fs::directory_iterator(share / under)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("journal: peers read only new segments; the cost follows what changed") {
+    Fleet fleet({"A", "B"}, users_schema, journal_options());
+    fleet.write("A", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+                     "INSERT INTO users SELECT 'r' || i, printf('%.100c', 'x'), 'e@x', '2026-01-01T00:00:00Z' FROM n;"
+                     "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.sync_all(2);
+    check_converged(fleet);
+    CHECK(share_objects(fleet.share(), "").size() == 1);  // only journal/: no snapshot object
+    fleet.write("A", "UPDATE users SET name='Ann 2', updatedAt='2026-01-02T00:00:00Z' WHERE id='u1'");
+    const auto a = fleet.sync("A");
+    const auto b = fleet.sync("B");
+    CHECK(b.updated == 1);
+    CHECK(b.bytes_fetched < 64 * 1024);  // one small segment, not a copy of the database (~500 KB)
+    CHECK(a.bytes_published < 64 * 1024);
+    check_converged(fleet);
+    const auto idle = fleet.sync("B");
+    CHECK(idle.bytes_fetched == 0);
+    CHECK(idle.bytes_published == 0);
+}
+
+TEST_CASE("journal: segments everyone has read are removed once a base covers them") {
+    Fleet fleet({"A", "B", "C"}, users_schema, journal_options(2));
+    for (int i = 0; i < 6; ++i) {
+        fleet.write("A", "INSERT INTO users VALUES('k" + std::to_string(i) + "','x','x@x','2026-01-01T00:00:00Z')");
+        fleet.sync_all(1);
+    }
+    fleet.sync_all(2);
+    check_converged(fleet);
+    const auto objects = share_objects(fleet.share(), "journal/A");
+    const auto segments = std::count_if(objects.begin(), objects.end(), [](const std::string& n) { return n.starts_with("seg-"); });
+    const auto bases = std::count_if(objects.begin(), objects.end(), [](const std::string& n) { return n.starts_with("base-"); });
+    CHECK(segments <= 2);
+    CHECK(bases == 1);
+    // A client that joins now starts from A's base and reads on from there.
+    Fleet late({"D"}, users_schema, journal_options(2));
+    fs::remove_all(late.share());
+    fs::create_directory_symlink(fleet.share(), late.share());
+    late.sync("D");
+    CHECK(late.dump("D") == fleet.dump("A"));
+}
+
+TEST_CASE("journal: a silent peer is retired and no longer holds back segment removal") {
+    ClientOptions options = journal_options(1);
+    options.journal.retire_after = std::chrono::hours(1);
+    Fleet fleet({"A", "B"}, users_schema, options);
+    fleet.sync_all(1);
+    for (const auto& e : fs::directory_iterator(fleet.share() / "journal" / "B"))  // B went silent two hours ago
+        fs::last_write_time(e.path(), fs::file_time_type::clock::now() - std::chrono::hours(2));
+    for (int i = 0; i < 4; ++i) {
+        fleet.write("A", "INSERT INTO users VALUES('k" + std::to_string(i) + "','x','x@x','2026-01-01T00:00:00Z')");
+        fleet.sync("A");
+    }
+    const auto objects = share_objects(fleet.share(), "journal/A");
+    CHECK(std::count_if(objects.begin(), objects.end(), [](const std::string& n) { return n.starts_with("seg-"); }) <= 1);
+    const auto status = fleet.client("A").status();
+    REQUIRE(status.peers.size() == 1);
+    CHECK(status.peers[0].retired);
+}
+
+TEST_CASE("journal and snapshot clients on one share: snapshot_every keeps the original's layout fresh") {
+    Fleet fleet({"J", "S"}, users_schema);
+    ClientOptions journal = journal_options();
+    journal.journal.snapshot_every = std::chrono::milliseconds(1);
+    Fleet journal_side({"J"}, users_schema, journal);
+    fs::remove_all(journal_side.share());
+    fs::create_directory_symlink(fleet.share(), journal_side.share());
+    journal_side.write("J", "INSERT INTO users VALUES('j1','from journal','j@x','2026-01-01T00:00:00Z')");
+    fleet.write("S", "INSERT INTO users VALUES('s1','from snapshot','s@x','2026-01-01T00:00:00Z')");
+    for (int round = 0; round < 2; ++round) {
+        journal_side.sync("J");
+        fleet.sync("S");
+    }
+    CHECK(fs::exists(fleet.share() / "client-J.sqlite"));
+    CHECK(journal_side.dump("J") == fleet.dump("S"));
+    CHECK(fleet.dump("S")["users"].size() == 2);
+}
