@@ -108,13 +108,18 @@ struct FullMerge {
     long peak_rss_kb = 0;
 };
 
-// A new client's first sync against one peer holding N rows, in a child
-// process so that its peak memory is its own.
-FullMerge measure_full_merge(const fs::path& dir, const fs::path& peer_object, const std::string& exchange) {
+// A new client's first sync against one peer holding N rows (its snapshot, or
+// its journal with its base), in a child process so that its peak memory is
+// its own.
+FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange) {
     const fs::path site = dir / "full-merge";
     fs::remove_all(site);
     fs::create_directories(site / "nas");
-    fs::copy_file(peer_object, site / "nas" / peer_object.filename());
+    fs::create_directories(site / "nas" / "journal");
+    if (exchange == "journal")
+        fs::copy(dir / "nas" / "journal" / "c0", site / "nas" / "journal" / "c0", fs::copy_options::recursive);
+    else
+        fs::copy_file(dir / "nas" / "client-c0.sqlite", site / "nas" / "client-c0.sqlite");
     {
         SQLite::Database db((site / "fresh.sqlite").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         db.exec(schema);
@@ -234,8 +239,7 @@ int main(int argc, char** argv) {
                           << std::flush;
             }
             fleet.clear();
-            const fs::path object = exchange == "journal" ? dir / "nas" / "client-c0.sqlite" : dir / "nas" / "client-c0.sqlite";
-            const auto merge = measure_full_merge(dir, object, exchange);
+            const auto merge = measure_full_merge(dir, exchange);
             merges.push_back(fmt::format("| {} | {} | {:.2f} s | {:.0f} rows/s | {:.0f} MB |", exchange, n, merge.seconds,
                                          n / merge.seconds, merge.peak_rss_kb / 1024.0));
             results.push_back({{"exchange", exchange}, {"rows", n}, {"full_merge_s", merge.seconds},
