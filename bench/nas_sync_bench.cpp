@@ -15,11 +15,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +31,8 @@
 #include <random>
 
 #include "nas_sync/client.hpp"
+
+extern char** environ;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -37,7 +43,34 @@ namespace {
 const char* schema = R"(
 CREATE TABLE customers(id TEXT PRIMARY KEY, name TEXT, email TEXT, notes TEXT, updatedAt TEXT);
 CREATE TABLE orders(id TEXT PRIMARY KEY, customer TEXT, item TEXT, notes TEXT, updatedAt TEXT);
+CREATE TABLE _bench_writes(n INTEGER PRIMARY KEY, at TEXT);
 )";
+
+// The application writing to client 1's database while the fleet syncs: the
+// longest any single write waited for the write lock.
+class WriterProbe {
+public:
+    explicit WriterProbe(const fs::path& db_file) : thread_([this, db_file] {
+        SQLite::Database db(db_file.string(), SQLite::OPEN_READWRITE);
+        db.setBusyTimeout(60000);
+        while (!stop_.load()) {
+            const auto start = Clock::now();
+            db.exec("INSERT INTO _bench_writes(at) VALUES (datetime('now'))");
+            max_ms_ = std::max(max_ms_.load(), std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }) {}
+    ~WriterProbe() {
+        stop_ = true;
+        thread_.join();
+    }
+    double max_ms() const { return max_ms_.load(); }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::atomic<double> max_ms_{0};
+    std::thread thread_;
+};
 
 std::string uuid(std::mt19937_64& rng) {
     const auto a = rng(), b = rng();
@@ -105,16 +138,27 @@ double median(std::vector<double> v) {
 
 struct FullMerge {
     double seconds = 0;
+    std::int64_t rows = 0;  // rows applied (a journal's base, then its segments)
     long peak_rss_kb = 0;
 };
 
+// In a fresh process (this program run again), so that the peak memory
+// measured is the merge's own: a new client's first sync, printing
+// "<seconds> <rows applied>".
+int full_merge_child(const fs::path& site, const std::string& exchange) {
+    nas_sync::SyncClient client(pipeline(site, "fresh", exchange));
+    const auto start = Clock::now();
+    const auto r = client.sync_now();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::cout << seconds << " " << r.inserted + r.updated << "\n";
+    return 0;
+}
+
 // A new client's first sync against one peer holding N rows (its snapshot, or
-// its journal with its base), in a child process so that its peak memory is
-// its own.
+// its journal with its base).
 FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange) {
     const fs::path site = dir / "full-merge";
     fs::remove_all(site);
-    fs::create_directories(site / "nas");
     fs::create_directories(site / "nas" / "journal");
     if (exchange == "journal")
         fs::copy(dir / "nas" / "journal" / "c0", site / "nas" / "journal" / "c0", fs::copy_options::recursive);
@@ -124,25 +168,24 @@ FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange) {
         SQLite::Database db((site / "fresh.sqlite").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         db.exec(schema);
     }
-    int pipe_fd[2];
-    if (pipe(pipe_fd) != 0) throw std::runtime_error("pipe");
-    const pid_t pid = fork();
-    if (pid == 0) {
-        close(pipe_fd[0]);
-        nas_sync::SyncClient client(pipeline(site, "fresh", exchange));
-        const auto start = Clock::now();
-        client.sync_now();
-        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        if (write(pipe_fd[1], &seconds, sizeof seconds) != sizeof seconds) _exit(1);
-        _exit(0);
-    }
-    close(pipe_fd[1]);
-    FullMerge result;
-    if (read(pipe_fd[0], &result.seconds, sizeof result.seconds) != sizeof result.seconds) result.seconds = -1;
-    close(pipe_fd[0]);
+    const fs::path out = site / "child.out";
+    const std::string self = fs::read_symlink("/proc/self/exe").string();
+    std::vector<std::string> args{self, "--full-merge-child", site.string(), exchange};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = 0;
+    if (posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), environ) != 0)
+        throw std::runtime_error("cannot start the full-merge child");
+    posix_spawn_file_actions_destroy(&actions);
     int status = 0;
     rusage usage{};
     wait4(pid, &status, 0, &usage);
+    FullMerge result;
+    std::ifstream(out) >> result.seconds >> result.rows;
     result.peak_rss_kb = usage.ru_maxrss;
     fs::remove_all(site);
     return result;
@@ -158,6 +201,7 @@ std::vector<int> parse_list(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "--full-merge-child") return full_merge_child(argv[2], argv[3]);
     CLI::App app{"nas-sync-bench: sync cost against database size and change count"};
     std::string rows_arg = "10000", changes_arg = "0,100,10000", exchanges_arg = "snapshot";
     std::string save, baseline, work = fs::temp_directory_path() / "nas-sync-bench";
@@ -182,9 +226,10 @@ int main(int argc, char** argv) {
         return "-";
     };
 
-    std::cout << fmt::format("| exchange | rows N | clients M | changed K | median sync | moved per sync | {}\n",
+    std::cout << fmt::format("| exchange | rows N | clients M | changed K | median sync | moved per sync | "
+                             "longest app write wait | {}\n",
                              baseline.empty() ? "" : "baseline median |");
-    std::cout << fmt::format("|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
+    std::cout << fmt::format("|---|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
     std::vector<std::string> merges;
     std::stringstream exchanges_in(exchanges_arg);
     for (std::string exchange; std::getline(exchanges_in, exchange, ',');) {
@@ -208,6 +253,7 @@ int main(int argc, char** argv) {
                 std::vector<double> times;
                 std::uint64_t moved = 0;
                 int syncs = 0;
+                WriterProbe writer(dir / "c1.sqlite");
                 for (int round = 0; round < rounds; ++round) {
                     if (k > 0) {
                         SQLite::Database db((dir / "c0.sqlite").string(), SQLite::OPEN_READWRITE);
@@ -232,22 +278,27 @@ int main(int argc, char** argv) {
                 }
                 const double med = median(times);
                 const double per_sync = static_cast<double>(moved) / syncs;
+                const double wait = writer.max_ms();
                 results.push_back({{"exchange", exchange}, {"rows", n}, {"clients", clients}, {"changes", k},
-                                   {"median_ms", med}, {"bytes_per_sync", per_sync}});
-                std::cout << fmt::format("| {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {}\n", exchange, n, clients, k,
-                                         med, per_sync / 1024, baseline.empty() ? "" : baseline_ms(exchange, n, k) + " ms |")
+                                   {"median_ms", med}, {"bytes_per_sync", per_sync}, {"max_write_wait_ms", wait}});
+                std::cout << fmt::format("| {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {:.0f} ms | {}\n", exchange, n,
+                                         clients, k, med, per_sync / 1024, wait,
+                                         baseline.empty() ? "" : baseline_ms(exchange, n, k) + " ms |")
                           << std::flush;
             }
             fleet.clear();
             const auto merge = measure_full_merge(dir, exchange);
-            merges.push_back(fmt::format("| {} | {} | {:.2f} s | {:.0f} rows/s | {:.0f} MB |", exchange, n, merge.seconds,
-                                         n / merge.seconds, merge.peak_rss_kb / 1024.0));
-            results.push_back({{"exchange", exchange}, {"rows", n}, {"full_merge_s", merge.seconds},
-                               {"full_merge_rows_per_s", n / merge.seconds}, {"peak_rss_mb", merge.peak_rss_kb / 1024.0}});
+            merges.push_back(fmt::format("| {} | {} | {} | {:.2f} s | {:.0f} rows/s | {:.0f} MB |", exchange, n,
+                                         merge.rows, merge.seconds, merge.rows / merge.seconds,
+                                         merge.peak_rss_kb / 1024.0));
+            results.push_back({{"exchange", exchange}, {"rows", n}, {"full_merge_rows", merge.rows},
+                               {"full_merge_s", merge.seconds}, {"full_merge_rows_per_s", merge.rows / merge.seconds},
+                               {"peak_rss_mb", merge.peak_rss_kb / 1024.0}});
             fs::remove_all(dir);
         }
     }
-    std::cout << "\n| exchange | rows N | first-contact full merge | rate | peak memory |\n|---|---|---|---|---|\n";
+    std::cout << "\n| exchange | rows N | rows applied | first-contact sync | rate | peak memory |\n"
+                 "|---|---|---|---|---|---|\n";
     for (const auto& m : merges) std::cout << m << "\n";
     if (!save.empty()) std::ofstream(save) << results.dump(2) << "\n";
     return 0;

@@ -230,10 +230,11 @@ void LocalDatabase::clear_state_value(const std::string& key) {
 
 std::int64_t LocalDatabase::max_changelog_id() const { return query_integer(db_, "SELECT MAX(id) FROM _changelog"); }
 
-void LocalDatabase::capture() {
+bool LocalDatabase::capture(std::int64_t max_rows) {
     const std::int64_t from = state_value("captured_id");
-    const std::int64_t to = max_changelog_id();
-    if (to == from) return;
+    const std::int64_t last = max_changelog_id();
+    if (last == from) return true;
+    const std::int64_t to = last > from && last - from > max_rows ? from + max_rows : last;
     if (to > from) {
         Statement changed(db_, "SELECT DISTINCT tableName, recordId FROM _changelog WHERE id > ? AND id <= ?");
         changed.bind(1, from).bind(2, to);
@@ -247,6 +248,7 @@ void LocalDatabase::capture() {
         }
     }
     set_state_value("captured_id", to);
+    return to == last;
 }
 
 LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table) {

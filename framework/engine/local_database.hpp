@@ -85,8 +85,10 @@ public:
     void clear_state_value(const std::string& key);
 
     // Records the version of every record the application changed since the
-    // last capture. Call inside a write transaction.
-    void capture();
+    // last capture, at most max_rows change-log rows of them (so a caller can
+    // keep transactions short); true when nothing is left. Call inside a
+    // write transaction.
+    bool capture(std::int64_t max_rows = INT64_MAX);
     std::int64_t max_changelog_id() const;
 
     RecordState state(const TableInfo& table, const std::string& key);

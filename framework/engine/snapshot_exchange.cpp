@@ -63,13 +63,20 @@ std::string client_of_snapshot_object(const std::string& object_name) {
 
 void SnapshotExchange::begin_round() {
     auto& db = ctx_.db;
-    LocalDatabase::Transaction tx(db);
-    if (db.meta("schemaVersion") != ctx_.schema_version) {
-        db.set_meta("schemaVersion", ctx_.schema_version);
-        db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
+    {
+        LocalDatabase::Transaction tx(db);
+        if (db.meta("schemaVersion") != ctx_.schema_version) {
+            db.set_meta("schemaVersion", ctx_.schema_version);
+            db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
+        }
+        tx.commit();
     }
-    db.capture();
-    tx.commit();
+    // In slices, so the application never waits long for the write lock.
+    for (bool done = false; !done;) {
+        LocalDatabase::Transaction tx(db);
+        done = db.capture(2000);
+        tx.commit();
+    }
 }
 
 bool SnapshotExchange::usable(const std::string& peer, const PeerSnapshot& snapshot, SyncResult& result) {
