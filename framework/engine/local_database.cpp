@@ -151,6 +151,7 @@ void LocalDatabase::ApplyBatch::open() {
 void LocalDatabase::ApplyBatch::tick() {
     if (++ticks_ % 64 != 0 || std::chrono::steady_clock::now() - opened_ < max_hold_) return;
     commit();
+    std::this_thread::sleep_for(max_hold_);  // the application's turn
     open();
 }
 
@@ -158,6 +159,9 @@ void LocalDatabase::ApplyBatch::commit() {
     db_.end_apply();
     tx_->commit();
     tx_.reset();
+    // Move what we wrote from the WAL into the database now, on our time, so
+    // the application's next commit does not pay for it (passive: never waits).
+    sqlite3_wal_checkpoint_v2(db_.db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 void LocalDatabase::install() {

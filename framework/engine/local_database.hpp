@@ -60,12 +60,14 @@ public:
 
     // Applies a peer's states in short transactions, so the application's
     // writers never wait long: each holds the write lock for at most about
-    // max_hold, captures local changes first and drops the change-log rows its
-    // applies made (no echo). A failure rolls back only the open one; what was
+    // max_hold and is followed by a pause as long, in which a waiting writer
+    // (whose busy handler polls every few to 25 ms) gets the lock. Each
+    // captures local changes first and drops the change-log rows its applies
+    // made (no echo). A failure rolls back only the open one; what was
     // committed before is valid on its own (progress is recorded in the last).
     class ApplyBatch {
     public:
-        explicit ApplyBatch(LocalDatabase& db, std::chrono::milliseconds max_hold = std::chrono::milliseconds(50));
+        explicit ApplyBatch(LocalDatabase& db, std::chrono::milliseconds max_hold = std::chrono::milliseconds(40));
         void tick();    // after each record: commits and reopens when the transaction is old
         void commit();  // the last transaction
 

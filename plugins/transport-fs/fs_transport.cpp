@@ -87,14 +87,15 @@ std::string host_tag() {
 
 // A temporary name ".<final>.<host>.<pid>.<random>.nstmp" left by a process of
 // this machine that no longer runs is abandoned, whatever its age.
-bool abandoned_here(const std::string& temp_name, const std::string& own_prefix) {
-    const std::string rest = temp_name.substr(own_prefix.size());
-    const std::string host = host_tag() + ".";
-    if (!rest.starts_with(host)) return false;
-    const auto dot = rest.find('.', host.size());
-    if (dot == std::string::npos) return false;
+bool abandoned_here(const std::string& temp_name) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (std::size_t dot; (dot = temp_name.find('.', start)) != std::string::npos; start = dot + 1)
+        parts.push_back(temp_name.substr(start, dot - start));
+    parts.push_back(temp_name.substr(start));
+    if (parts.size() < 5 || parts[parts.size() - 4] != host_tag()) return false;
     try {
-        const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(host.size(), dot - host.size())));
+        const pid_t pid = static_cast<pid_t>(std::stol(parts[parts.size() - 3]));
         return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
     } catch (const std::exception&) {
         return false;
@@ -165,15 +166,15 @@ void FsTransport::put(const fs::path& local_file, std::string_view name) {
     fs::create_directories(folder, ec);
     if (ec) throw Error(ErrorCode::io, "cannot create share folder '" + folder.string() + "': " + ec.message());
 
-    // Leftovers of puts that were killed half-way: from a dead process of this
-    // machine, or older than any put takes.
+    // Leftovers of puts into this folder that were killed half-way: from a
+    // dead process of this machine, or older than any put takes.
     const std::string own_prefix = "." + target.filename().string() + ".";
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string f = it->path().filename().string();
-        if (!f.starts_with(own_prefix) || !is_temporary_name(f)) continue;
+        if (!is_temporary_name(f)) continue;
         std::error_code time_ec;
         const auto age = fs::file_time_type::clock::now() - it->last_write_time(time_ec);
-        if (abandoned_here(f, own_prefix) || (!time_ec && age > stale_temp_age)) fs::remove(it->path(), time_ec);
+        if (abandoned_here(f) || (!time_ec && age > stale_temp_age)) fs::remove(it->path(), time_ec);
     }
 
     const fs::path temp =

@@ -50,9 +50,9 @@ std::string integrity(const fs::path& db_file) {
 
 // An object on the share is either refused by a reader or a whole, valid database.
 void check_share_objects(const fs::path& share) {
-    for (const auto& entry : fs::directory_iterator(share)) {
+    for (const auto& entry : fs::recursive_directory_iterator(share)) {
         const std::string name = entry.path().filename().string();
-        if (!name.starts_with("client-")) continue;
+        if (!entry.is_regular_file() || !name.ends_with(".sqlite")) continue;
         TempDir copy;
         fs::copy_file(entry.path(), copy / "peer.sqlite");
         try {
@@ -66,13 +66,17 @@ void check_share_objects(const fs::path& share) {
 
 }  // namespace
 
-TEST_CASE("SIGKILL at random moments of a sync loses nothing and leaves nothing behind") {
+namespace {
+
+void kill_syncs_at_random(const std::string& exchange) {
     TempDir dir;
     fs::create_directory(dir / "nas");
     for (const auto& id : clients) {
         create_database(dir / (id + ".sqlite"), "CREATE TABLE notes(id TEXT PRIMARY KEY, body TEXT, updatedAt TEXT);");
         write_file(dir / (id + ".yaml"), fmt::format("version: 1\nclient_id: {}\ndatabase: {}.sqlite\n"
-                                                     "transport: {{plugin: fs, path: nas}}\n", id, id));
+                                                     "transport: {{plugin: fs, path: nas}}\nexchange: {}\n"
+                                                     "{}", id, id, exchange,
+                                                     exchange == "journal" ? "journal: {base_every: 3}\n" : ""));
     }
 
     std::atomic<bool> stop{false};
@@ -127,8 +131,18 @@ TEST_CASE("SIGKILL at random moments of a sync loses nothing and leaves nothing 
             CHECK_MESSAGE(s.getColumn(0).getInt() == written[c].load(), id << " has every write of " << clients[c]);
         }
     }
-    for (const auto& entry : fs::directory_iterator(dir / "nas"))
+    for (const auto& entry : fs::recursive_directory_iterator(dir / "nas"))
         CHECK_MESSAGE(!entry.path().filename().string().ends_with(".nstmp"), "left on the share: " << entry.path());
     for (const auto& entry : fs::directory_iterator(fs::temp_directory_path()))
         CHECK_MESSAGE(!entry.path().filename().string().starts_with("nas-sync-kill-"), "left behind: " << entry.path());
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL at random moments of a snapshot sync loses nothing and leaves nothing behind") {
+    kill_syncs_at_random("snapshot");
+}
+
+TEST_CASE("SIGKILL at random moments of a journal sync loses nothing and leaves nothing behind") {
+    kill_syncs_at_random("journal");
 }

@@ -192,7 +192,7 @@ TEST_CASE("fs: temporary files of an unfinished put are not listed, and old ones
     CHECK(transport->list("").size() == 1);
 }
 
-TEST_CASE("fs: a temporary file of a dead process of this machine is removed by the next put at once") {
+TEST_CASE("fs: a temporary file of a dead process of this machine is removed by the next put into its folder") {
     const PluginRegistry registry({build_plugin_dir()});
     TempDir store, local;
     PluginSection s;
@@ -204,7 +204,7 @@ TEST_CASE("fs: a temporary file of a dead process of this machine is removed by 
     ::gethostname(host, sizeof host - 1);
     std::string tag;
     for (const char* p = host; *p; ++p) tag += (std::isalnum(static_cast<unsigned char>(*p)) || *p == '-') ? *p : '_';
-    const auto dead = store / (".client-A.sqlite." + tag + ".999999999.0123456789abcdef.nstmp");
+    const auto dead = store / (".base-000000000007.sqlite." + tag + ".999999999.0123456789abcdef.nstmp");
     const auto alive = store / (".client-A.sqlite." + tag + "." + std::to_string(::getpid()) + ".0123456789abcdef.nstmp");
     write_file(dead, "left by a killed put");
     write_file(alive, "a put in progress");
