@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets with clang and runs each for a bounded time.
+# Builds the fuzz targets with clang and runs each for a bounded time, with a
+# fixed seed so that a CI run can be replayed.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ run() {  # target corpus...
   local target=$1; shift
   echo "== $target for ${seconds}s"
   (cd "$work" && TMPDIR="$work" ASAN_OPTIONS=detect_leaks=0 "$OLDPWD/build-fuzz/tests/fuzz/$target" -max_total_time="$seconds" \
-     -timeout=10 -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 "$@" 2>&1 | tail -n 12)
+     -seed=1 -timeout=10 -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 "$@" 2>&1 | tail -n 12)
 }
 run fuzz_pipeline "$work/pipeline-corpus"
 run fuzz_peer_object "$work/peer-corpus" "$work/peer-seeds"
