@@ -17,7 +17,6 @@
 
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,7 +152,12 @@ int full_merge_child(const fs::path& site, const std::string& exchange) {
     const auto start = Clock::now();
     const auto r = client.sync_now();
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::cout << seconds << " " << r.inserted + r.updated << "\n";
+    // The peak of this process alone (a spawned child's rusage can include its parent's pages).
+    long peak_kb = 0;
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmHWM:", 0) == 0) peak_kb = std::stol(line.substr(6));
+    std::cout << seconds << " " << r.inserted + r.updated << " " << peak_kb << "\n";
     return 0;
 }
 
@@ -185,11 +189,9 @@ FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange) {
         throw std::runtime_error("cannot start the full-merge child");
     posix_spawn_file_actions_destroy(&actions);
     int status = 0;
-    rusage usage{};
-    wait4(pid, &status, 0, &usage);
+    waitpid(pid, &status, 0);
     FullMerge result;
-    std::ifstream(out) >> result.seconds >> result.rows;
-    result.peak_rss_kb = usage.ru_maxrss;
+    std::ifstream(out) >> result.seconds >> result.rows >> result.peak_rss_kb;
     fs::remove_all(site);
     return result;
 }
