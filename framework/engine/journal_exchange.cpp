@@ -257,12 +257,20 @@ void JournalExchange::publish_base(const PeerJournal& mine, bool force, const Wo
         db.set_state_value("journal_base_size", size);
         tx.commit();
     }
-    for (const auto& [older, object] : mine.bases)
-        if (older < segment) try {
-                ctx_.pipeline.transport().remove(object.name);
-            } catch (const Error&) {
-                // already gone, or the share refused: a later sync tries again
-            }
+    remove_own(mine.bases, segment - 1);
+}
+
+void JournalExchange::remove_own(const std::map<std::int64_t, ObjectInfo>& objects, std::int64_t last,
+                                 const std::function<void(std::int64_t)>& removed) {
+    for (const auto& [n, object] : objects) {
+        if (n > last) break;
+        try {
+            ctx_.pipeline.transport().remove(object.name);
+            if (removed) removed(n);
+        } catch (const Error&) {
+            // already gone, or the share refused: a later sync tries again
+        }
+    }
 }
 
 void JournalExchange::publish_progress(const PeerJournal& mine, const WorkFolder& work, SyncResult& result) {
@@ -279,11 +287,7 @@ void JournalExchange::publish_progress(const PeerJournal& mine, const WorkFolder
     LocalDatabase::Transaction tx(db);
     db.set_state_value("journal_read_digest", digest);
     tx.commit();
-    for (const auto& [older, object] : mine.reads)
-        if (older < k) try {
-                ctx_.pipeline.transport().remove(object.name);
-            } catch (const Error&) {
-            }
+    remove_own(mine.reads, k - 1);
 }
 
 void JournalExchange::remove_read_segments(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work,
@@ -304,22 +308,14 @@ void JournalExchange::remove_read_segments(const std::map<std::string, PeerJourn
         const auto it = progress.find(me);
         everyone_read = std::min(everyone_read, it == progress.end() ? 0 : it->second);
     }
-    for (const auto& [segment, object] : own->second.segments)
-        if (segment <= everyone_read) try {
-                ctx_.pipeline.transport().remove(object.name);
-                ctx_.db.clear_state_value(fmt::format("journal_size:{}", segment));
-            } catch (const Error&) {
-            }
+    remove_own(own->second.segments, everyone_read,
+               [&](std::int64_t segment) { ctx_.db.clear_state_value(fmt::format("journal_size:{}", segment)); });
 }
 
 Status JournalExchange::status() {
     auto& db = ctx_.db;
     const auto& config = ctx_.pipeline.config();
-    Status status;
-    status.client_id = config.client_id;
-    status.schema_version = ctx_.schema_version;
-    status.unpublished_changes = query_integer(
-        db.handle(), fmt::format("SELECT count(*) FROM _changelog WHERE id > {}", db.state_value("journal_changelog_id")));
+    Status status = snapshot_.status_of_this_client("journal_changelog_id");
     for (const auto& [peer, journal] : list_journals(ctx_.pipeline.transport())) {
         if (peer == config.client_id) continue;
         PeerStatus p;

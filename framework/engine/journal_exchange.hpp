@@ -14,6 +14,7 @@
 // and `journal.snapshot_every` keeps our own snapshot fresh for them.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -42,6 +43,10 @@ private:
     void remove_read_segments(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work,
                               SyncResult& result);
     bool retired(const PeerJournal& journal) const;
+    // Removes our objects numbered up to `last`; one already gone or refused
+    // by the share is left for a later sync.
+    void remove_own(const std::map<std::int64_t, ObjectInfo>& objects, std::int64_t last,
+                    const std::function<void(std::int64_t)>& removed = {});
 
     SyncContext ctx_;
     SnapshotExchange snapshot_;

@@ -300,14 +300,20 @@ void SnapshotExchange::publish(SyncResult& result, std::optional<std::uint64_t> 
     tx.commit();
 }
 
+Status SnapshotExchange::status_of_this_client(const std::string& published_key) {
+    Status status;
+    status.client_id = ctx_.pipeline.config().client_id;
+    status.schema_version = ctx_.schema_version;
+    Statement unpublished(ctx_.db.handle(), "SELECT count(*) FROM _changelog WHERE id > ?");
+    unpublished.bind(1, ctx_.db.state_value(published_key));
+    status.unpublished_changes = unpublished.step() ? unpublished.integer(0) : 0;
+    return status;
+}
+
 Status SnapshotExchange::status() {
     auto& db = ctx_.db;
     const auto& config = ctx_.pipeline.config();
-    Status status;
-    status.client_id = config.client_id;
-    status.schema_version = ctx_.schema_version;
-    status.unpublished_changes = query_integer(
-        db.handle(), fmt::format("SELECT count(*) FROM _changelog WHERE id > {}", db.state_value("published_changelog_id")));
+    Status status = status_of_this_client("published_changelog_id");
     WorkFolder work(config.client_id);
     for (const auto& object : ctx_.pipeline.transport().list("client-")) {
         const std::string peer = client_of_snapshot_object(object.name);

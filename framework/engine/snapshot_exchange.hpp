@@ -40,6 +40,10 @@ public:
     SyncResult sync();
     Status status();
 
+    // Our id, schema version and the change-log rows after the id stored
+    // under published_key (what the last publish covered).
+    Status status_of_this_client(const std::string& published_key);
+
     // The parts of a round, shared with the journal exchange.
     void begin_round();  // schema version, capture
     // Reads one peer's snapshot object (skipped when unchanged since last read).

@@ -24,18 +24,19 @@ struct TransportUnderTest {
     std::function<std::shared_ptr<Transport>()> make;
 };
 
+// The real `fs` plugin on a folder.
+std::shared_ptr<Transport> fs_transport(const fs::path& folder) {
+    static const PluginRegistry registry({build_plugin_dir()});
+    PluginSection s;
+    s.plugin = "fs";
+    s.key = "transport";
+    s.options["path"] = RawOption{folder.string(), {}};
+    return registry.make_transport(s, ".");
+}
+
 // A fresh, empty store for each transport this build has.
 std::vector<TransportUnderTest> transports(const TempDir& store) {
-    static const PluginRegistry registry({build_plugin_dir()});
-    std::vector<TransportUnderTest> out;
-    out.push_back({"fs", [&store] {
-                       PluginSection s;
-                       s.plugin = "fs";
-                       s.key = "transport";
-                       s.options["path"] = RawOption{store.path().string(), {}};
-                       return registry.make_transport(s, ".");
-                   }});
-    return out;
+    return {{"fs", [&store] { return fs_transport(store.path()); }}};
 }
 
 // Content whose size and bytes depend on n, with its own length in front, so a
@@ -175,13 +176,8 @@ TEST_CASE("fs: a share folder that does not exist or cannot be written is a clea
 }
 
 TEST_CASE("fs: temporary files of an unfinished put are not listed, and old ones are removed by the next put") {
-    const PluginRegistry registry({build_plugin_dir()});
     TempDir store, local;
-    PluginSection s;
-    s.plugin = "fs";
-    s.key = "transport";
-    s.options["path"] = RawOption{store.path().string(), {}};
-    auto transport = registry.make_transport(s, ".");
+    auto transport = fs_transport(store.path());
     const auto leftover = store / ".client-A.sqlite.0123456789abcdef.nstmp";
     write_file(leftover, "half a database");
     CHECK(transport->list("").empty());
@@ -193,13 +189,8 @@ TEST_CASE("fs: temporary files of an unfinished put are not listed, and old ones
 }
 
 TEST_CASE("fs: a temporary file of a dead process of this machine is removed by the next put into its folder") {
-    const PluginRegistry registry({build_plugin_dir()});
     TempDir store, local;
-    PluginSection s;
-    s.plugin = "fs";
-    s.key = "transport";
-    s.options["path"] = RawOption{store.path().string(), {}};
-    auto transport = registry.make_transport(s, ".");
+    auto transport = fs_transport(store.path());
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     std::string tag;
