@@ -80,7 +80,7 @@ SyncResult JournalExchange::sync() {
     const auto own = journals.find(config.client_id);
     const PeerJournal mine = own != journals.end() ? own->second : PeerJournal{};
     const bool torn = remove_torn_objects(mine);
-    publish_segment(work, result);
+    publish_segment(mine, work, result);
     publish_base(mine, torn, work, result);
     publish_progress(mine, work, result);
     remove_read_segments(journals, work, result);
@@ -114,10 +114,8 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
         if (snapshot_.fetch(peer, object.name, copy, result)) {
             const PeerSnapshot snapshot(copy);
             if (snapshot_.usable(peer, snapshot, result)) {
-                LocalDatabase::ApplyBatch batch(db);
-                snapshot_.merge_peer(peer, snapshot, std::nullopt, batch, result);
-                db.set_journal_progress(peer, upto);
-                batch.commit();
+                snapshot_.merge_peer(peer, snapshot, std::nullopt, result,
+                                     [&] { db.set_journal_progress(peer, upto); });
                 applied = true;
             }
         }
@@ -149,7 +147,7 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
     }
 }
 
-void JournalExchange::publish_segment(const WorkFolder& work, SyncResult& result) {
+void JournalExchange::publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result) {
     auto& db = ctx_.db;
     std::int64_t to = 0;
     {
@@ -203,7 +201,11 @@ void JournalExchange::publish_segment(const WorkFolder& work, SyncResult& result
         throw;
     }
     exec(h, "DETACH DATABASE segment");
-    const std::int64_t n = db.state_value("journal_segment") + 1;
+    // A run killed between its put and recording it left a segment we have
+    // no record of. Peers may have read it, so its number is not used again;
+    // this segment repeats its changes (applying a state twice changes nothing).
+    const std::int64_t last_listed = mine.segments.empty() ? 0 : mine.segments.rbegin()->first;
+    const std::int64_t n = std::max(db.state_value("journal_segment"), last_listed) + 1;
     ctx_.pipeline.transport().put(file, journal_object(ctx_.pipeline.config().client_id, "seg", n));
     const auto size = static_cast<std::int64_t>(fs::file_size(file));
     result.bytes_published += static_cast<std::uint64_t>(size);

@@ -36,7 +36,7 @@ public:
 
 private:
     void pull(const std::string& peer, const PeerJournal& journal, const WorkFolder& work, SyncResult& result);
-    void publish_segment(const WorkFolder& work, SyncResult& result);
+    void publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result);
     bool remove_torn_objects(const PeerJournal& mine);
     void publish_base(const PeerJournal& mine, bool force, const WorkFolder& work, SyncResult& result);
     void publish_progress(const PeerJournal& mine, const WorkFolder& work, SyncResult& result);

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 #include "database/schema.hpp"
 #include "nas_sync/error.hpp"
@@ -58,6 +60,21 @@ std::string column_list(const TableInfo& table, const std::string& prefix = "") 
     return out;
 }
 
+// While applying, our change-log triggers must not log: what they would write
+// is not our change (no echo) and would only be deleted again, at the cost of
+// a change-log insert and delete per applied row. SQLite consults the
+// authorizer when it compiles a statement, trigger bodies included, and an
+// ignored INSERT is left out of the compiled program; so the statements that
+// apply peers' states are compiled (and, after a schema change, recompiled)
+// only while `skip` is set. end_apply() still drops any row that got logged.
+int authorize(void* skip, int action, const char* table, const char*, const char*, const char* trigger) {
+    const bool from_our_trigger = trigger && std::string_view(trigger).rfind("_changelog_after_", 0) == 0;
+    if (*static_cast<bool*>(skip) && action == SQLITE_INSERT && table && std::string_view(table) == "_changelog" &&
+        from_our_trigger)
+        return SQLITE_IGNORE;
+    return SQLITE_OK;
+}
+
 }  // namespace
 
 TableInfo heartbeat_table() {
@@ -89,6 +106,7 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
         db_ = nullptr;
         throw Error(ErrorCode::io, fmt::format("cannot open database '{}': {}", file.string(), message));
     }
+    sqlite3_set_authorizer(db_, authorize, &applying_);
     cache_ = StatementCache(db_);
     sqlite3_busy_timeout(db_, 10000);
     sqlite3_extended_result_codes(db_, 1);
@@ -136,32 +154,15 @@ void LocalDatabase::Transaction::commit() {
     done_ = true;
 }
 
-LocalDatabase::ApplyBatch::ApplyBatch(LocalDatabase& db, std::chrono::milliseconds max_hold)
-    : db_(db), max_hold_(max_hold) {
-    open();
+std::int64_t LocalDatabase::data_version() {
+    auto s = cache_.use("PRAGMA data_version");
+    s->step();
+    return s->integer(0);
 }
 
-void LocalDatabase::ApplyBatch::open() {
-    tx_.emplace(db_);
-    db_.capture();
-    db_.begin_apply();
-    opened_ = std::chrono::steady_clock::now();
-}
-
-void LocalDatabase::ApplyBatch::tick() {
-    if (++ticks_ % 64 != 0 || std::chrono::steady_clock::now() - opened_ < max_hold_) return;
-    commit();
-    std::this_thread::sleep_for(max_hold_);  // the application's turn
-    open();
-}
-
-void LocalDatabase::ApplyBatch::commit() {
-    db_.end_apply();
-    tx_->commit();
-    tx_.reset();
-    // Move what we wrote from the WAL into the database now, on our time, so
-    // the application's next commit does not pay for it (passive: never waits).
-    sqlite3_wal_checkpoint_v2(db_.db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+void LocalDatabase::checkpoint() {
+    // Its result only says how far it got; what it could not move waits for the next.
+    sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 void LocalDatabase::install() {
@@ -269,6 +270,7 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
         updates += c + " = excluded." + c;
     }
     const std::string conflict = updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates;
+    const bool was_applying = std::exchange(applying_, true);  // compiles upsert and delete_row without logging
     slot.reset(new TableStatements{
         Statement(db_, fmt::format("SELECT {}, v.time, v.deleted, v.hash, "
                                    "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2), "
@@ -279,6 +281,7 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
                                    placeholders, pk, conflict)),
         Statement(db_, fmt::format("DELETE FROM {} WHERE {} = ?", t, pk)),
         {}});
+    applying_ = was_applying;
     // Secondary UNIQUE indexes (not the key, not partial, on plain columns).
     Statement indexes(db_, "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND origin != 'pk' AND partial = 0");
     indexes.bind(1, table.name);
@@ -325,6 +328,15 @@ RecordState LocalDatabase::state(const TableInfo& table, const std::string& key)
     if (!s.is_null(width + 3)) tombstone = s.text(width + 3);
     s.reset();
     return derive_state(std::move(row), table.timestamp_column, tombstone, stored);
+}
+
+bool LocalDatabase::holds_nothing_of(const TableInfo& table) {
+    Statement s(db_, fmt::format("SELECT EXISTS (SELECT 1 FROM {}) OR EXISTS (SELECT 1 FROM _nas_sync_versions "
+                                 "WHERE tableName = ?1) OR EXISTS (SELECT 1 FROM _tombstone WHERE tableName = ?1)",
+                                 quote_identifier(table.name)));
+    s.bind(1, table.name);
+    s.step();
+    return s.integer(0) == 0;
 }
 
 void LocalDatabase::store_version(const std::string& table, const std::string& key, const Version& v) {
@@ -401,6 +413,7 @@ void LocalDatabase::delete_as_local_change(const TableInfo& table, const std::st
 }
 
 void LocalDatabase::begin_apply() {
+    applying_ = true;
     apply_base_id_ = max_changelog_id();
     local_deletions_.clear();
 }
@@ -412,6 +425,7 @@ void LocalDatabase::end_apply() {
     for (const auto& [table, key] : local_deletions_) log.bind(1, table).bind(2, key).run();
     local_deletions_.clear();
     set_state_value("captured_id", max_changelog_id());
+    applying_ = false;
 }
 
 std::int64_t LocalDatabase::last_seen_id(const std::string& peer) const {

@@ -58,28 +58,6 @@ public:
         bool done_ = false;
     };
 
-    // Applies a peer's states in short transactions, so the application's
-    // writers never wait long: each holds the write lock for at most about
-    // max_hold and is followed by a pause as long, in which a waiting writer
-    // (whose busy handler polls every few to 25 ms) gets the lock. Each
-    // captures local changes first and drops the change-log rows its applies
-    // made (no echo). A failure rolls back only the open one; what was
-    // committed before is valid on its own (progress is recorded in the last).
-    class ApplyBatch {
-    public:
-        explicit ApplyBatch(LocalDatabase& db, std::chrono::milliseconds max_hold = std::chrono::milliseconds(40));
-        void tick();    // after each record: commits and reopens when the transaction is old
-        void commit();  // the last transaction
-
-    private:
-        void open();
-        LocalDatabase& db_;
-        std::chrono::milliseconds max_hold_;
-        std::optional<Transaction> tx_;
-        std::chrono::steady_clock::time_point opened_;
-        unsigned ticks_ = 0;
-    };
-
     std::string meta(const std::string& key) const;  // _sync_meta
     void set_meta(const std::string& key, const std::string& value);
     std::int64_t state_value(const std::string& key) const;  // _nas_sync_state, 0 when unset
@@ -94,6 +72,8 @@ public:
     std::int64_t max_changelog_id() const;
 
     RecordState state(const TableInfo& table, const std::string& key);
+    // No row, no recorded version and no tombstone of the table.
+    bool holds_nothing_of(const TableInfo& table);
 
     // Apply a peer's state (inside a transaction opened with begin_apply()).
     // apply_row returns false when a secondary UNIQUE index holds the values
@@ -108,8 +88,16 @@ public:
     void delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed);
 
     // Echo suppression: changes applied from peers are not logged as ours.
+    // abort_apply: the transaction begun with begin_apply rolls back.
     void begin_apply();
     void end_apply();
+    void abort_apply() { applying_ = false; }
+
+    // Changes when another connection commits (PRAGMA data_version).
+    std::int64_t data_version();
+    // Moves what we wrote from the WAL into the database now, on our time, so
+    // the application's next commit does not pay for it (passive: never waits).
+    void checkpoint();
 
     // Progress per peer.
     std::int64_t last_seen_id(const std::string& peer) const;
@@ -149,6 +137,7 @@ private:
     std::map<std::string, std::unique_ptr<TableStatements>> statements_;
     StatementCache cache_;  // per-record queries on the bookkeeping tables
     std::int64_t apply_base_id_ = 0;
+    bool applying_ = false;  // between begin_apply and end_apply: our triggers do not log
     std::vector<std::pair<std::string, std::string>> local_deletions_;  // made while applying
 };
 

@@ -6,7 +6,9 @@
 #include <regex>
 
 #include "database/statement.hpp"
+#include "engine/apply_batch.hpp"
 #include "engine/peer_snapshot.hpp"
+#include "engine/read_ahead.hpp"
 #include "engine/work_folder.hpp"
 #include "nas_sync/error.hpp"
 
@@ -130,11 +132,8 @@ void SnapshotExchange::pull_snapshot_peer(const std::string& peer, const ObjectI
                     result.warnings.push_back(fmt::format(
                         "peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));
                 }
-                LocalDatabase::ApplyBatch batch(db);
-                merge_peer(peer, snapshot, (!record.merged || gap) ? std::nullopt : std::optional(last_seen), batch,
-                           result);
-                db.record_peer(peer, range.max_id, size, modified);
-                batch.commit();
+                merge_peer(peer, snapshot, (!record.merged || gap) ? std::nullopt : std::optional(last_seen), result,
+                           [&] { db.record_peer(peer, range.max_id, size, modified); });
                 ++result.clients_synced;
             }
         }
@@ -184,40 +183,46 @@ SyncResult SnapshotExchange::sync() {
 }
 
 void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& snapshot,
-                                  std::optional<std::int64_t> after_id, LocalDatabase::ApplyBatch& batch,
-                                  SyncResult& result) {
+                                  std::optional<std::int64_t> after_id, SyncResult& result,
+                                  const std::function<void()>& record_progress) {
     auto& db = ctx_.db;
+    const auto& tables = db.tables();
+    // The peer's copy is read on the read-ahead thread (its own connection)
+    // while this one applies to ours.
+    ReadAhead records([&snapshot, &tables, after_id](const ReadAhead::Emit& emit) {
+        if (!after_id) {
+            for (const auto& table : tables) {
+                auto visit = [&](const std::string& key, RecordState remote) { emit({&table, key, std::move(remote)}); };
+                snapshot.for_each_row(table, visit);
+                snapshot.for_each_deletion(table, visit);
+            }
+            return;
+        }
+        for (const auto& [table_name, key] : snapshot.changed_keys(*after_id))
+            for (const auto& table : tables)
+                if (table.name == table_name) emit({&table, key, snapshot.state(table, key)});
+    });
     bool changed = false;
-    if (!after_id) {
-        for (const auto& table : db.tables()) {
-            snapshot.for_each_row(table, [&](const std::string& key, RecordState remote) {
-                merge_record(table, key, peer, remote, result, changed);
-                batch.tick();
-            });
-            snapshot.for_each_deletion(table, [&](const std::string& key, RecordState remote) {
-                merge_record(table, key, peer, remote, result, changed);
-                batch.tick();
-            });
-        }
-    } else {
-        for (const auto& [table_name, key] : snapshot.changed_keys(*after_id)) {
-            const TableInfo* table = db.find_table(table_name);
-            if (!table) continue;
-            merge_record(*table, key, peer, snapshot.state(*table, key), result, changed);
-            batch.tick();
-        }
-    }
-    if (changed) db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
+    ApplyBatch batch(db, [&](const PendingRecord& r) { merge_record(r, peer, result, changed); });
+    for (std::vector<IncomingRecord> block; records.next(block);)
+        for (auto& r : block) batch.add(*r.table, std::move(r.key), std::move(r.remote));
+    batch.finish([&] {
+        if (changed) db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
+        record_progress();
+    });
 }
 
-void SnapshotExchange::merge_record(const TableInfo& table, const std::string& key, const std::string& peer,
-                                    const RecordState& remote, SyncResult& result, bool& changed) {
+void SnapshotExchange::merge_record(const PendingRecord& record, const std::string& peer, SyncResult& result,
+                                    bool& changed) {
     using Kind = RecordState::Kind;
+    const TableInfo& table = *record.table;
+    const std::string& key = record.key;
+    const RecordState& remote = record.remote;
+    const RecordState& local = record.local;
     if (remote.kind == Kind::absent) return;
     SyncResult not_counted;  // the heartbeat is bookkeeping, not the application's data
     SyncResult& counts = table.name == "_heartbeat" ? not_counted : result;
     auto& db = ctx_.db;
-    const RecordState local = db.state(table, key);
     if (local.kind == remote.kind && local.version == remote.version) return;  // same state
     if (remote.kind == Kind::deletion && local.kind != Kind::row) {
         // Nothing to remove here; remember the newest deletion so that an

@@ -17,6 +17,7 @@
 namespace nas_sync {
 
 class PeerSnapshot;
+struct PendingRecord;
 class WorkFolder;
 
 struct SyncContext {
@@ -61,13 +62,13 @@ public:
     // Prunes the change log (never rows after keep_changelog_after).
     void end_round(std::int64_t keep_changelog_after);
     // Every record of the peer when after_id is empty (first contact, gap),
-    // else the records its change log names after that id.
+    // else the records its change log names after that id; record_progress
+    // runs in the transaction that applies the last of them.
     void merge_peer(const std::string& peer, const PeerSnapshot& snapshot, std::optional<std::int64_t> after_id,
-                    LocalDatabase::ApplyBatch& batch, SyncResult& result);
+                    SyncResult& result, const std::function<void()>& record_progress);
 
 private:
-    void merge_record(const TableInfo& table, const std::string& key, const std::string& peer,
-                      const RecordState& remote, SyncResult& result, bool& changed);
+    void merge_record(const PendingRecord& record, const std::string& peer, SyncResult& result, bool& changed);
 
     SyncContext ctx_;
 };

@@ -2,6 +2,7 @@
 // convergence, no echo, one versioning rule on every path, and the original's
 // measured defects (COMPAT.md) absent.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <SQLiteCpp/Statement.h>
 
@@ -509,6 +510,32 @@ TEST_CASE("journal: segments everyone has read are removed once a base covers th
     fs::create_directory_symlink(fleet.share(), late.share());
     late.sync("D");
     CHECK(late.dump("D") == fleet.dump("A"));
+}
+
+TEST_CASE("journal: a segment published by a run killed before recording it is never replaced") {
+    Fleet fleet({"A", "B"}, users_schema, journal_options());
+    fleet.write("A", "INSERT INTO users VALUES('a1','x','x@x','2026-01-01T00:00:00Z')");
+    fleet.sync_all(2);
+    auto state = [&](const std::string& key) {
+        return count(fleet.database("A"), "SELECT value FROM _nas_sync_state WHERE key = '" + key + "'");
+    };
+    const auto segment = state("journal_segment"), changelog = state("journal_changelog_id");
+    // A puts its next segment and is killed before recording it: its state is
+    // as before the put, the segment is on the share, and B reads it.
+    fleet.write("A", "INSERT INTO users VALUES('a2','x','x@x','2026-01-01T00:00:00Z')");
+    fleet.sync("A");
+    fleet.write("A", fmt::format("UPDATE _nas_sync_state SET value = {} WHERE key = 'journal_segment';"
+                                 "UPDATE _nas_sync_state SET value = {} WHERE key = 'journal_changelog_id';"
+                                 "DELETE FROM _nas_sync_state WHERE key = 'journal_size:{}'",
+                                 segment, changelog, segment + 1));
+    fleet.sync("B");
+    CHECK(fleet.dump("B")["users"].size() == 2);
+    // A's next segment must not take that number again: B has read it.
+    fleet.write("A", "INSERT INTO users VALUES('a3','x','x@x','2026-01-01T00:00:00Z')");
+    fleet.sync("A");
+    fleet.sync("B");
+    CHECK(fleet.dump("B")["users"].size() == 3);
+    check_converged(fleet);
 }
 
 TEST_CASE("journal: a silent peer is retired and no longer holds back segment removal") {

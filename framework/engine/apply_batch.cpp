@@ -1,0 +1,93 @@
+#include "engine/apply_batch.hpp"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+namespace nas_sync {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+std::string queue_key(const TableInfo& table, const std::string& key) { return table.name + '\0' + key; }
+}  // namespace
+
+ApplyBatch::ApplyBatch(LocalDatabase& db, Apply apply, Timing timing)
+    : db_(db), apply_(std::move(apply)), timing_(timing), released_(Clock::now() - timing.min_release) {}
+
+ApplyBatch::~ApplyBatch() {
+    if (tx_) db_.abort_apply();  // failed: the open transaction rolls back
+}
+
+void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote) {
+    // A key read twice: its first record is applied before its state is read again.
+    if (queued_keys_.count(queue_key(table, key)))
+        while (!queue_.empty()) apply_some(false);
+    if (queue_.empty()) {
+        read_version_ = db_.data_version();
+        read_start_ = Clock::now();
+    }
+    RecordState local = known_absent(table) ? RecordState{} : db_.state(table, key);
+    queued_keys_.insert(queue_key(table, key));
+    queue_.push_back({&table, std::move(key), std::move(remote), std::move(local)});
+    // Reading for min_release after the lock was released lets the application in at no cost.
+    const bool read_long_enough = Clock::now() - std::max(released_, read_start_) >= timing_.min_release;
+    if (queue_.size() >= timing_.max_buffered || read_long_enough) apply_some(false);
+}
+
+// A table that held nothing of ours when first met (a new client's first
+// contact) needs no lookups while nobody else commits: the peer's stream names
+// each key once, and keys of ours applied meanwhile are not met again.
+bool ApplyBatch::known_absent(const TableInfo& table) {
+    if (!empty_since_) empty_since_ = read_version_;
+    if (*empty_since_ != read_version_) return false;  // another connection committed since: look up
+    auto [slot, first] = empty_tables_.try_emplace(&table, false);
+    if (first) slot->second = db_.holds_nothing_of(table);
+    return slot->second;
+}
+
+void ApplyBatch::finish(const std::function<void()>& last) {
+    do apply_some(true);
+    while (!queue_.empty());
+    last();
+    commit_write();
+}
+
+void ApplyBatch::apply_some(bool leave_open) {
+    open_write();
+    while (!queue_.empty()) {
+        apply_(queue_.front());
+        queued_keys_.erase(queue_key(*queue_.front().table, queue_.front().key));
+        queue_.pop_front();
+        if (Clock::now() - opened_ >= timing_.max_hold) break;
+    }
+    if (!leave_open || !queue_.empty()) commit_write();
+}
+
+// Waits until the lock has been free for min_release (the application's turn:
+// a writer waiting in its busy handler retries within that time), then opens
+// a write transaction.
+void ApplyBatch::open_write() {
+    const auto free_for = Clock::now() - released_;
+    if (free_for < timing_.min_release) std::this_thread::sleep_for(timing_.min_release - free_for);
+    tx_.emplace(db_);
+    opened_ = Clock::now();
+    db_.capture();
+    db_.begin_apply();
+    // Another connection committed since the queued states were read: read
+    // them again, now that nobody else can change them.
+    if (!queue_.empty() && db_.data_version() != read_version_) {
+        for (auto& record : queue_) record.local = db_.state(*record.table, record.key);
+        read_version_ = db_.data_version();
+    }
+}
+
+void ApplyBatch::commit_write() {
+    db_.end_apply();
+    tx_->commit();
+    tx_.reset();
+    released_ = Clock::now();
+    db_.checkpoint();
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,88 @@
+// Applying a stream of peers' record states to the local database without
+// making the application's writers wait long.
+//
+// Records are applied in chunks. Reading a chunk (the peer's rows and our own
+// state of each key) happens outside any write transaction, so it costs the
+// application nothing; only the writes hold the write lock, for at most
+// `max_hold`, and between two write transactions the lock stays free for at
+// least `min_release`. An application write that finds the lock taken is
+// retried by SQLite's default busy handler (sqlite3_busy_timeout) at most
+// 25 ms apart during its first 128 ms of waiting, so with a 30 ms release it
+// gets in after at most about max_hold + 25 ms.
+//
+// Our states read outside the transaction are used only when no other
+// connection committed since they were read (PRAGMA data_version); otherwise
+// they are read again under the lock. Each write transaction captures local
+// changes first and drops the change-log rows its applies would log (no echo).
+// A failure rolls back only the open transaction; what was committed before
+// is valid on its own, and progress is recorded by finish() in the last one.
+//
+// One thread; the batch must not outlive the LocalDatabase.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/local_database.hpp"
+
+namespace nas_sync {
+
+struct PendingRecord {
+    const TableInfo* table;
+    std::string key;
+    RecordState remote;
+    RecordState local;  // our state of the key when the chunk was read
+};
+
+class ApplyBatch {
+public:
+    struct Timing {
+        std::chrono::milliseconds max_hold{50};     // longest write transaction
+        std::chrono::milliseconds min_release{30};  // lock free at least this long between two
+        std::size_t max_buffered = 20000;           // records read ahead at most
+    };
+    // `apply` decides one record (resolvers) and writes the outcome; it runs
+    // inside a write transaction opened with begin_apply().
+    using Apply = std::function<void(const PendingRecord&)>;
+
+    ApplyBatch(LocalDatabase& db, Apply apply, Timing timing);
+    ApplyBatch(LocalDatabase& db, Apply apply) : ApplyBatch(db, std::move(apply), Timing{}) {}
+    ~ApplyBatch();
+    ApplyBatch(const ApplyBatch&) = delete;
+    ApplyBatch& operator=(const ApplyBatch&) = delete;
+
+    // Reads our state of the key now and queues the record; applies queued
+    // records once the lock has been free for min_release, or the queue is full.
+    void add(const TableInfo& table, std::string key, RecordState remote);
+    // Applies what is queued, then runs `last` (recording progress) in the
+    // same, last transaction, and commits it.
+    void finish(const std::function<void()>& last);
+
+private:
+    // Applies queued records in one write transaction of at most max_hold
+    // (what is left stays queued); commits it unless `leave_open`.
+    void apply_some(bool leave_open);
+    bool known_absent(const TableInfo& table);
+    void open_write();
+    void commit_write();
+
+    LocalDatabase& db_;
+    Apply apply_;
+    Timing timing_;
+    std::deque<PendingRecord> queue_;
+    std::unordered_set<std::string> queued_keys_;       // table and key of each queued record
+    std::int64_t read_version_ = 0;                    // data_version when queue_'s states were read
+    std::chrono::steady_clock::time_point read_start_;  // when the oldest queued state was read
+    std::chrono::steady_clock::time_point released_;    // when the last write transaction committed
+    std::optional<std::int64_t> empty_since_;                // data_version when empty_tables_ was true
+    std::unordered_map<const TableInfo*, bool> empty_tables_;  // held nothing of ours when first met
+    std::optional<LocalDatabase::Transaction> tx_;
+    std::chrono::steady_clock::time_point opened_;
+};
+
+}  // namespace nas_sync

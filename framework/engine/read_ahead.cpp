@@ -1,0 +1,69 @@
+#include "engine/read_ahead.hpp"
+
+#include <utility>
+
+namespace nas_sync {
+
+namespace {
+struct Stopped {};  // unwinds the producer when the consumer has gone
+}  // namespace
+
+ReadAhead::ReadAhead(Producer producer) : thread_([this, p = std::move(producer)] { run(p); }) {}
+
+ReadAhead::~ReadAhead() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+}
+
+void ReadAhead::run(const Producer& producer) {
+    try {
+        producer([this](IncomingRecord r) { emit(std::move(r)); });
+        hand_over();
+    } catch (const Stopped&) {
+    } catch (...) {
+        std::lock_guard lock(mutex_);
+        error_ = std::current_exception();
+    }
+    {
+        std::lock_guard lock(mutex_);
+        done_ = true;
+    }
+    changed_.notify_all();
+}
+
+void ReadAhead::emit(IncomingRecord record) {
+    filling_.push_back(std::move(record));
+    if (filling_.size() >= block_size) hand_over();
+}
+
+void ReadAhead::hand_over() {
+    if (filling_.empty()) return;
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return stopping_ || blocks_.size() < max_blocks; });
+    if (stopping_) throw Stopped{};
+    blocks_.push_back(std::move(filling_));
+    filling_ = {};
+    filling_.reserve(block_size);
+    lock.unlock();
+    changed_.notify_all();
+}
+
+bool ReadAhead::next(std::vector<IncomingRecord>& block) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return !blocks_.empty() || done_; });
+    if (!blocks_.empty()) {
+        block = std::move(blocks_.front());
+        blocks_.pop_front();
+        lock.unlock();
+        changed_.notify_all();
+        return true;
+    }
+    if (error_) std::rethrow_exception(error_);
+    return false;
+}
+
+}  // namespace nas_sync

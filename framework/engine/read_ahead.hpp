@@ -1,0 +1,64 @@
+// Reads a peer's records on a thread of its own while the caller applies
+// them, so that reading the peer's copy and writing our database overlap.
+//
+// The producer runs on the read-ahead thread and must touch nothing the
+// caller uses meanwhile (it reads the peer's copy, through its own
+// connection). At most a few blocks are read ahead. An exception of the
+// producer is rethrown by next(); destroying the ReadAhead early stops the
+// producer at its next emit and joins the thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/versions.hpp"
+#include "host/loaded_pipeline.hpp"
+
+namespace nas_sync {
+
+struct IncomingRecord {
+    const TableInfo* table;
+    std::string key;
+    RecordState remote;
+};
+
+class ReadAhead {
+public:
+    using Emit = std::function<void(IncomingRecord)>;
+    using Producer = std::function<void(const Emit&)>;
+
+    explicit ReadAhead(Producer producer);
+    ~ReadAhead();
+    ReadAhead(const ReadAhead&) = delete;
+    ReadAhead& operator=(const ReadAhead&) = delete;
+
+    // The next block of records into `block`; false when the producer has
+    // finished and everything was handed out. Rethrows the producer's error.
+    bool next(std::vector<IncomingRecord>& block);
+
+private:
+    static constexpr std::size_t block_size = 256;
+    static constexpr std::size_t max_blocks = 16;
+
+    void run(const Producer& producer);
+    void emit(IncomingRecord record);
+    void hand_over();  // the block being filled goes to the queue
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::vector<IncomingRecord>> blocks_;
+    std::vector<IncomingRecord> filling_;  // the producer's, not under the mutex
+    bool done_ = false;
+    bool stopping_ = false;
+    std::exception_ptr error_;
+    std::thread thread_;
+};
+
+}  // namespace nas_sync
