@@ -34,7 +34,10 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), sql_(std::move(other.sql_)) {}
 
-Statement& Statement::bind(int index, const Value& value) {
+Statement& Statement::bind(int index, const Value& value) { return bind_value(index, value, SQLITE_TRANSIENT); }
+Statement& Statement::bind_borrowed(int index, const Value& value) { return bind_value(index, value, SQLITE_STATIC); }
+
+Statement& Statement::bind_value(int index, const Value& value, sqlite3_destructor_type lifetime) {
     int rc = SQLITE_OK;
     switch (value.index()) {
         case 0: rc = sqlite3_bind_null(stmt_, index); break;
@@ -42,12 +45,14 @@ Statement& Statement::bind(int index, const Value& value) {
         case 2: rc = sqlite3_bind_double(stmt_, index, std::get<double>(value)); break;
         case 3: {
             const auto& s = std::get<std::string>(value);
-            rc = sqlite3_bind_text64(stmt_, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            rc = sqlite3_bind_text64(stmt_, index, s.data(), s.size(), lifetime, SQLITE_UTF8);
             break;
         }
         case 4: {
             const auto& b = std::get<Blob>(value);
-            rc = sqlite3_bind_blob64(stmt_, index, b.data(), b.size(), SQLITE_TRANSIENT);
+            // An empty vector's data() may be null, which SQLite would bind as NULL.
+            rc = b.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
+                           : sqlite3_bind_blob64(stmt_, index, b.data(), b.size(), lifetime);
             break;
         }
     }
@@ -55,7 +60,11 @@ Statement& Statement::bind(int index, const Value& value) {
     return *this;
 }
 
-Statement& Statement::bind(int index, const std::string& text) { return bind(index, Value(text)); }
+Statement& Statement::bind(int index, const std::string& text) {
+    const int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "cannot bind a value");
+    return *this;
+}
 Statement& Statement::bind(int index, std::int64_t number) { return bind(index, Value(number)); }
 
 bool Statement::step() {

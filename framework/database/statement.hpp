@@ -28,6 +28,8 @@ public:
     Statement(Statement&& other) noexcept;
 
     Statement& bind(int index, const Value& value);
+    // Without a copy: the value must stay alive and unchanged until reset().
+    Statement& bind_borrowed(int index, const Value& value);
     Statement& bind(int index, const std::string& text);
     Statement& bind(int index, std::int64_t number);
     // True while there is a row; false when done. Throws on error.
@@ -43,6 +45,7 @@ public:
     bool is_null(int column) const;
 
 private:
+    Statement& bind_value(int index, const Value& value, sqlite3_destructor_type lifetime);
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
     std::string sql_;
@@ -62,6 +65,7 @@ public:
         Lease(const Lease&) = delete;
         Lease& operator=(const Lease&) = delete;
         Statement* operator->() const { return s_; }
+        Statement& operator*() const { return *s_; }
 
     private:
         Statement* s_;

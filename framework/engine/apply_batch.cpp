@@ -4,12 +4,16 @@
 #include <thread>
 #include <utility>
 
+#include "database/statement.hpp"
+
 namespace nas_sync {
 
 using Clock = std::chrono::steady_clock;
 
 namespace {
-std::string queue_key(const TableInfo& table, const std::string& key) { return table.name + '\0' + key; }
+std::uint64_t queue_key(const TableInfo& table, const std::string& key) {
+    return std::hash<std::string>{}(key) ^ (std::hash<std::string>{}(table.name) * 0x9e3779b97f4a7c15ULL);
+}
 }  // namespace
 
 ApplyBatch::ApplyBatch(LocalDatabase& db, Apply apply, Timing timing)
@@ -17,12 +21,20 @@ ApplyBatch::ApplyBatch(LocalDatabase& db, Apply apply, Timing timing)
 
 ApplyBatch::~ApplyBatch() {
     if (tx_) db_.abort_apply();  // failed: the open transaction rolls back
+    if (reading_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote) {
-    // A key read twice: its first record is applied before its state is read again.
-    if (queued_keys_.count(queue_key(table, key)))
+    // A key read twice: its first record is applied before its state is read
+    // again, and tables are no longer assumed empty (see known_absent).
+    if (queued_keys_.count(queue_key(table, key))) {
         while (!queue_.empty()) apply_some(false);
+        for (auto& [t, empty] : empty_tables_) empty = false;
+    }
+    if (!reading_) {  // one read transaction for the states read between two writes
+        exec(db_.handle(), "BEGIN");
+        reading_ = true;
+    }
     if (queue_.empty()) {
         read_version_ = db_.data_version();
         read_start_ = Clock::now();
@@ -36,8 +48,8 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
 }
 
 // A table that held nothing of ours when first met (a new client's first
-// contact) needs no lookups while nobody else commits: the peer's stream names
-// each key once, and keys of ours applied meanwhile are not met again.
+// contact) needs no lookups while nobody else commits and no key comes twice:
+// then the only rows in it are the ones this batch applied, for other keys.
 bool ApplyBatch::known_absent(const TableInfo& table) {
     if (!empty_since_) empty_since_ = read_version_;
     if (*empty_since_ != read_version_) return false;  // another connection committed since: look up
@@ -70,6 +82,10 @@ void ApplyBatch::apply_some(bool leave_open) {
 void ApplyBatch::open_write() {
     const auto free_for = Clock::now() - released_;
     if (free_for < timing_.min_release) std::this_thread::sleep_for(timing_.min_release - free_for);
+    if (reading_) {
+        exec(db_.handle(), "COMMIT");
+        reading_ = false;
+    }
     tx_.emplace(db_);
     opened_ = Clock::now();
     db_.capture();

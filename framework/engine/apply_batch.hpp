@@ -25,6 +25,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <cstdint>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -46,9 +47,10 @@ public:
         std::chrono::milliseconds min_release{30};  // lock free at least this long between two
         std::size_t max_buffered = 20000;           // records read ahead at most
     };
-    // `apply` decides one record (resolvers) and writes the outcome; it runs
-    // inside a write transaction opened with begin_apply().
-    using Apply = std::function<void(const PendingRecord&)>;
+    // `apply` decides one record (resolvers) and writes the outcome (it may
+    // move the remote row's values out); it runs inside a write transaction
+    // opened with begin_apply().
+    using Apply = std::function<void(PendingRecord&)>;
 
     ApplyBatch(LocalDatabase& db, Apply apply, Timing timing);
     ApplyBatch(LocalDatabase& db, Apply apply) : ApplyBatch(db, std::move(apply), Timing{}) {}
@@ -75,12 +77,15 @@ private:
     Apply apply_;
     Timing timing_;
     std::deque<PendingRecord> queue_;
-    std::unordered_set<std::string> queued_keys_;       // table and key of each queued record
+    // Hashes of the table and key of each queued record (a collision only
+    // applies the queue early).
+    std::unordered_set<std::uint64_t> queued_keys_;
     std::int64_t read_version_ = 0;                    // data_version when queue_'s states were read
     std::chrono::steady_clock::time_point read_start_;  // when the oldest queued state was read
     std::chrono::steady_clock::time_point released_;    // when the last write transaction committed
     std::optional<std::int64_t> empty_since_;                // data_version when empty_tables_ was true
     std::unordered_map<const TableInfo*, bool> empty_tables_;  // held nothing of ours when first met
+    bool reading_ = false;  // a read transaction is open (states being read)
     std::optional<LocalDatabase::Transaction> tx_;
     std::chrono::steady_clock::time_point opened_;
 };

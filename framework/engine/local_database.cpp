@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string_view>
 #include <thread>
@@ -75,6 +76,31 @@ int authorize(void* skip, int action, const char* table, const char*, const char
     return SQLITE_OK;
 }
 
+// Sets a flag for the lifetime of a scope.
+class RaisedFlag {
+public:
+    explicit RaisedFlag(bool& flag) : flag_(flag), was_(std::exchange(flag, true)) {}
+    ~RaisedFlag() { flag_ = was_; }
+    RaisedFlag(const RaisedFlag&) = delete;
+    RaisedFlag& operator=(const RaisedFlag&) = delete;
+
+private:
+    bool& flag_;
+    bool was_;
+};
+
+// Rows a group statement writes at once: one statement for many rows costs
+// far less than one per row.
+constexpr std::size_t rows_per_group = 64;
+
+// {} is the VALUES list.
+constexpr const char* store_version_sql =
+    "INSERT INTO _nas_sync_versions (tableName, recordId, time, deleted, hash) VALUES {} "
+    "ON CONFLICT(tableName, recordId) DO UPDATE SET time = excluded.time, deleted = excluded.deleted, "
+    "hash = excluded.hash";
+constexpr std::size_t version_columns = 5;
+const std::string store_one_version_sql = fmt::format(store_version_sql, "(?, ?, ?, ?, ?)");
+
 }  // namespace
 
 TableInfo heartbeat_table() {
@@ -90,6 +116,11 @@ struct LocalDatabase::TableStatements {
     Statement upsert;
     Statement delete_row;
     std::vector<UniqueIndex> unique_indexes;
+    // Rows applied to a table without secondary UNIQUE indexes are written
+    // group_rows at a time by upsert_group (see stage_row).
+    std::optional<Statement> upsert_group;
+    std::size_t group_rows = 1;
+    std::vector<Value> staged;  // column values of the rows staged, row after row
 };
 
 LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables)
@@ -270,7 +301,7 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
         updates += c + " = excluded." + c;
     }
     const std::string conflict = updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates;
-    const bool was_applying = std::exchange(applying_, true);  // compiles upsert and delete_row without logging
+    const RaisedFlag compiling_apply_statements(applying_);  // compiled without logging (see authorize)
     slot.reset(new TableStatements{
         Statement(db_, fmt::format("SELECT {}, v.time, v.deleted, v.hash, "
                                    "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2), "
@@ -281,7 +312,6 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
                                    placeholders, pk, conflict)),
         Statement(db_, fmt::format("DELETE FROM {} WHERE {} = ?", t, pk)),
         {}});
-    applying_ = was_applying;
     // Secondary UNIQUE indexes (not the key, not partial, on plain columns).
     Statement indexes(db_, "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND origin != 'pk' AND partial = 0");
     indexes.bind(1, table.name);
@@ -301,6 +331,15 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
         for (const auto& c : columns) where += quote_identifier(c) + " = ? AND ";
         slot->unique_indexes.push_back(
             {columns, Statement(db_, fmt::format("SELECT {} FROM {} WHERE {}{} IS NOT ?", pk, t, where, pk))});
+    }
+    if (slot->unique_indexes.empty()) {
+        const std::size_t width = table.columns.size();
+        const auto max_variables = static_cast<std::size_t>(sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1));
+        slot->group_rows = std::clamp<std::size_t>(max_variables / width, 1, rows_per_group);
+        std::string rows;
+        for (std::size_t r = 0; r < slot->group_rows; ++r) rows += (r ? ", (" : "(") + placeholders + ")";
+        slot->upsert_group.emplace(db_, fmt::format("INSERT INTO {} ({}) VALUES {} ON CONFLICT({}) {}", t,
+                                                    column_list(table), rows, pk, conflict));
     }
     return *slot;
 }
@@ -340,9 +379,7 @@ bool LocalDatabase::holds_nothing_of(const TableInfo& table) {
 }
 
 void LocalDatabase::store_version(const std::string& table, const std::string& key, const Version& v) {
-    cache_.use("INSERT INTO _nas_sync_versions (tableName, recordId, time, deleted, hash) VALUES (?, ?, ?, ?, ?) "
-               "ON CONFLICT(tableName, recordId) DO UPDATE SET time = excluded.time, deleted = excluded.deleted, "
-               "hash = excluded.hash")
+    cache_.use(store_one_version_sql)
         ->bind(1, table).bind(2, key).bind(3, v.time_ms).bind(4, std::int64_t{v.deletion ? 1 : 0})
         .bind(5, static_cast<std::int64_t>(v.content_hash)).run();
 }
@@ -356,10 +393,10 @@ void LocalDatabase::remove_tombstone(const std::string& table, const std::string
     cache_.use("DELETE FROM _tombstone WHERE tableName = ? AND recordId = ?")->bind(1, table).bind(2, key).run();
 }
 
-bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, const RecordState& remote,
+bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, RecordState& remote,
                               bool had_tombstone) {
     auto& st = statements(table);
-    const RowImage& row = *remote.row;
+    RowImage& row = *remote.row;
     static const Value null_value = Null{};
     auto value_of = [&](const std::string& column) -> const Value& {
         const Value* v = row.find(column);
@@ -387,10 +424,31 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
             delete_as_local_change(table, other_key, other.version);
         }
     }
-    for (std::size_t i = 0; i < table.columns.size(); ++i)
-        st.upsert.bind(static_cast<int>(i + 1), value_of(table.columns[i].name));
-    st.upsert.run();
-    store_version(table.name, key, remote.version);
+    if (st.upsert_group) {
+        // Staged: nothing reads this table's other keys before end_apply writes it.
+        for (const auto& column : table.columns) {
+            Value* v = row.find(column.name);
+            st.staged.push_back(v ? std::move(*v) : null_value);
+        }
+        if (st.staged.size() == st.group_rows * table.columns.size()) write_rows(*st.upsert_group, st.staged);
+        const Version& v = remote.version;
+        for (Value value : {Value(table.name), Value(key), Value(v.time_ms), Value(std::int64_t{v.deletion ? 1 : 0}),
+                            Value(static_cast<std::int64_t>(v.content_hash))})
+            staged_versions_.push_back(std::move(value));
+        if (staged_versions_.size() == rows_per_group * version_columns) {
+            if (!versions_group_) {
+                std::string rows;
+                for (std::size_t r = 0; r < rows_per_group; ++r) rows += r ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
+                versions_group_.emplace(db_, fmt::format(store_version_sql, rows));
+            }
+            write_rows(*versions_group_, staged_versions_);
+        }
+    } else {
+        for (std::size_t i = 0; i < table.columns.size(); ++i)
+            st.upsert.bind(static_cast<int>(i + 1), value_of(table.columns[i].name));
+        st.upsert.run();
+        store_version(table.name, key, remote.version);
+    }
     if (had_tombstone) remove_tombstone(table.name, key);
     return true;
 }
@@ -412,6 +470,43 @@ void LocalDatabase::delete_as_local_change(const TableInfo& table, const std::st
     local_deletions_.emplace_back(table.name, key);
 }
 
+// Binds `values` to a statement with as many parameters, runs it, and empties them.
+void LocalDatabase::write_rows(Statement& statement, std::vector<Value>& values) {
+    for (std::size_t i = 0; i < values.size(); ++i) statement.bind_borrowed(static_cast<int>(i + 1), values[i]);
+    statement.run();
+    values.clear();
+}
+
+// What is staged and not yet a whole group, row by row.
+void LocalDatabase::write_staged() {
+    for (const auto& table : tables_) {
+        const auto found = statements_.find(table.name);
+        if (found == statements_.end() || found->second->staged.empty()) continue;
+        auto& st = *found->second;
+        std::vector<Value> row;
+        for (std::size_t i = 0; i < st.staged.size(); i += table.columns.size()) {
+            row.assign(st.staged.begin() + static_cast<std::ptrdiff_t>(i),
+                       st.staged.begin() + static_cast<std::ptrdiff_t>(i + table.columns.size()));
+            write_rows(st.upsert, row);
+        }
+        st.staged.clear();
+    }
+    const auto single = cache_.use(store_one_version_sql);
+    std::vector<Value> row;
+    for (std::size_t i = 0; i < staged_versions_.size(); i += version_columns) {
+        row.assign(staged_versions_.begin() + static_cast<std::ptrdiff_t>(i),
+                   staged_versions_.begin() + static_cast<std::ptrdiff_t>(i + version_columns));
+        write_rows(*single, row);
+    }
+    staged_versions_.clear();
+}
+
+void LocalDatabase::abort_apply() {
+    applying_ = false;
+    for (auto& [name, st] : statements_) st->staged.clear();
+    staged_versions_.clear();
+}
+
 void LocalDatabase::begin_apply() {
     applying_ = true;
     apply_base_id_ = max_changelog_id();
@@ -419,6 +514,7 @@ void LocalDatabase::begin_apply() {
 }
 
 void LocalDatabase::end_apply() {
+    write_staged();
     Statement drop(db_, "DELETE FROM _changelog WHERE id > ?");
     drop.bind(1, apply_base_id_).run();
     Statement log(db_, "INSERT INTO _changelog (tableName, recordId, operation) VALUES (?, ?, 'DELETE')");

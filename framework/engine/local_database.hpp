@@ -80,7 +80,8 @@ public:
     // for another key whose state is newer: the incoming row then loses and is
     // recorded as deleted here (a local change that spreads).
     // `had_tombstone`: the local state was a deletion (its tombstone goes).
-    bool apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, bool had_tombstone);
+    // The remote row's values may be moved out.
+    bool apply_row(const TableInfo& table, const std::string& key, RecordState& remote, bool had_tombstone);
     void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
     void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
     // A deletion made here (a resolver's delete, a UNIQUE collision): newer than
@@ -91,7 +92,7 @@ public:
     // abort_apply: the transaction begun with begin_apply rolls back.
     void begin_apply();
     void end_apply();
-    void abort_apply() { applying_ = false; }
+    void abort_apply();
 
     // Changes when another connection commits (PRAGMA data_version).
     std::int64_t data_version();
@@ -130,6 +131,8 @@ private:
     void store_version(const std::string& table, const std::string& key, const Version& v);
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);
+    static void write_rows(Statement& statement, std::vector<Value>& values);
+    void write_staged();
 
     std::filesystem::path file_;
     sqlite3* db_ = nullptr;
@@ -138,6 +141,9 @@ private:
     StatementCache cache_;  // per-record queries on the bookkeeping tables
     std::int64_t apply_base_id_ = 0;
     bool applying_ = false;  // between begin_apply and end_apply: our triggers do not log
+    // Versions of rows applied, written in groups like the rows (see apply_row).
+    std::optional<Statement> versions_group_;
+    std::vector<Value> staged_versions_;
     std::vector<std::pair<std::string, std::string>> local_deletions_;  // made while applying
 };
 

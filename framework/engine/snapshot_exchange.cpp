@@ -203,7 +203,7 @@ void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& s
                 if (table.name == table_name) emit({&table, key, snapshot.state(table, key)});
     });
     bool changed = false;
-    ApplyBatch batch(db, [&](const PendingRecord& r) { merge_record(r, peer, result, changed); });
+    ApplyBatch batch(db, [&](PendingRecord& r) { merge_record(r, peer, result, changed); });
     for (std::vector<IncomingRecord> block; records.next(block);)
         for (auto& r : block) batch.add(*r.table, std::move(r.key), std::move(r.remote));
     batch.finish([&] {
@@ -212,12 +212,12 @@ void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& s
     });
 }
 
-void SnapshotExchange::merge_record(const PendingRecord& record, const std::string& peer, SyncResult& result,
+void SnapshotExchange::merge_record(PendingRecord& record, const std::string& peer, SyncResult& result,
                                     bool& changed) {
     using Kind = RecordState::Kind;
     const TableInfo& table = *record.table;
     const std::string& key = record.key;
-    const RecordState& remote = record.remote;
+    RecordState& remote = record.remote;  // apply_row may move its values out
     const RecordState& local = record.local;
     if (remote.kind == Kind::absent) return;
     SyncResult not_counted;  // the heartbeat is bookkeeping, not the application's data

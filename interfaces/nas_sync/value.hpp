@@ -48,6 +48,9 @@ struct RowImage {
             if (columns[i] == column) return &values[i];
         return nullptr;
     }
+    Value* find(const std::string& column) {
+        return const_cast<Value*>(static_cast<const RowImage&>(*this).find(column));
+    }
 };
 
 struct RecordState {

@@ -70,6 +70,25 @@ TEST_CASE("no echo: applied changes are not logged as ours, and a deleted row ne
     CHECK(count(fleet.database("B"), "SELECT count(*) FROM _changelog WHERE tableName = 'users'") == 0);
 }
 
+TEST_CASE("applying a peer's rows does not even write them to our change log") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+                     "INSERT INTO users SELECT 'r' || i, 'x', 'e@x', '2026-01-01T00:00:00Z' FROM n");
+    fleet.sync_all();
+    REQUIRE(fleet.dump("B")["users"].size() == 200);
+    // The change log's AUTOINCREMENT counter counts every row ever logged:
+    // only B's own heartbeat, not 200 applied rows logged and dropped again.
+    CHECK(count(fleet.database("B"), "SELECT seq FROM sqlite_sequence WHERE name = '_changelog'") < 10);
+}
+
+TEST_CASE("an empty BLOB syncs as an empty BLOB, not as NULL") {
+    Fleet fleet({"A", "B"}, "CREATE TABLE files(id TEXT PRIMARY KEY, data BLOB, updatedAt TEXT);");
+    fleet.write("A", "INSERT INTO files VALUES('empty', x'', '2026-01-01T00:00:00Z')");
+    fleet.sync_all();
+    SQLite::Database b(fleet.database("B").string(), SQLite::OPEN_READONLY);
+    CHECK(b.execAndGet("SELECT typeof(data) || length(data) FROM files WHERE id = 'empty'").getString() == "blob0");
+}
+
 // A updates row r with `update_time` while B deletes it; both sync until quiet.
 nlohmann::json race_delete_against_update(const std::string& update_time) {
     Fleet fleet({"A", "B"}, users_schema);
