@@ -17,10 +17,20 @@ std::uint64_t queue_key(const TableInfo& table, const std::string& key) {
 }  // namespace
 
 ApplyBatch::ApplyBatch(LocalDatabase& db, Apply apply, Timing timing)
-    : db_(db), apply_(std::move(apply)), timing_(timing), released_(Clock::now() - timing.min_release) {}
+    : db_(db),
+      apply_(std::move(apply)),
+      timing_(timing),
+      released_(Clock::now() - timing.min_release),
+      synchronous_(query_integer(db.handle(), "PRAGMA synchronous")) {}
 
+// After a failure (the caller sees its exception): roll back what is open.
 ApplyBatch::~ApplyBatch() {
-    if (tx_) db_.abort_apply();  // failed: the open transaction rolls back
+    if (tx_) {
+        db_.abort_apply();
+        tx_.reset();
+        const std::string restore = "PRAGMA synchronous = " + std::to_string(synchronous_);
+        sqlite3_exec(db_.handle(), restore.c_str(), nullptr, nullptr, nullptr);
+    }
     if (reading_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
@@ -41,7 +51,7 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
     }
     RecordState local = known_absent(table) ? RecordState{} : db_.state(table, key);
     queued_keys_.insert(queue_key(table, key));
-    queue_.push_back({&table, std::move(key), std::move(remote), std::move(local)});
+    queue_.push_back({&table, std::move(key), std::move(remote), std::move(local), false});
     // Reading for min_release after the lock was released lets the application in at no cost.
     const bool read_long_enough = Clock::now() - std::max(released_, read_start_) >= timing_.min_release;
     if (queue_.size() >= timing_.max_buffered || read_long_enough) apply_some(false);
@@ -68,10 +78,15 @@ void ApplyBatch::finish(const std::function<void()>& last) {
 void ApplyBatch::apply_some(bool leave_open) {
     open_write();
     while (!queue_.empty()) {
-        apply_(queue_.front());
+        PendingRecord& record = queue_.front();
+        if (record.stale) record.local = db_.state(*record.table, record.key);
+        apply_(record);
         queued_keys_.erase(queue_key(*queue_.front().table, queue_.front().key));
         queue_.pop_front();
-        if (Clock::now() - opened_ >= timing_.max_hold) break;
+        // The commit holds the lock too, for longer the more pages were
+        // changed: stop when what it will take (with a margin) no longer fits.
+        const auto commit = std::chrono::duration<double, std::milli>(1.25 * commit_ms_per_record_ * ++applied_in_tx_);
+        if (Clock::now() - opened_ + commit >= timing_.max_hold) break;
     }
     if (!leave_open || !queue_.empty()) commit_write();
 }
@@ -86,23 +101,35 @@ void ApplyBatch::open_write() {
         exec(db_.handle(), "COMMIT");
         reading_ = false;
     }
+    // No fsync at commit (the WAL stays consistent); the checkpoint after
+    // each commit makes it durable, outside the lock.
+    exec(db_.handle(), "PRAGMA synchronous = NORMAL");
     tx_.emplace(db_);
     opened_ = Clock::now();
+    applied_in_tx_ = 0;
     db_.capture();
     db_.begin_apply();
-    // Another connection committed since the queued states were read: read
-    // them again, now that nobody else can change them.
+    // Another connection committed since the queued states were read: each
+    // is read again just before it is applied, now that nobody else can
+    // change it (one by one, so that the time limit covers the reading too).
     if (!queue_.empty() && db_.data_version() != read_version_) {
-        for (auto& record : queue_) record.local = db_.state(*record.table, record.key);
+        for (auto& record : queue_) record.stale = true;
         read_version_ = db_.data_version();
     }
 }
 
 void ApplyBatch::commit_write() {
     db_.end_apply();
+    const auto committing = Clock::now();
     tx_->commit();
     tx_.reset();
     released_ = Clock::now();
+    if (applied_in_tx_ > 0) {
+        const double ms = std::chrono::duration<double, std::milli>(released_ - committing).count();
+        // Rises at once, falls slowly: one cheap commit does not make the next one cheap.
+        commit_ms_per_record_ = std::max(ms / static_cast<double>(applied_in_tx_), 0.8 * commit_ms_per_record_);
+    }
+    exec(db_.handle(), "PRAGMA synchronous = " + std::to_string(synchronous_));
     db_.checkpoint();
 }
 

@@ -37,7 +37,8 @@ struct PendingRecord {
     const TableInfo* table;
     std::string key;
     RecordState remote;
-    RecordState local;  // our state of the key when the chunk was read
+    RecordState local;  // our state of the key when it was read
+    bool stale;         // another connection committed since: read again before applying
 };
 
 class ApplyBatch {
@@ -88,6 +89,11 @@ private:
     bool reading_ = false;  // a read transaction is open (states being read)
     std::optional<LocalDatabase::Transaction> tx_;
     std::chrono::steady_clock::time_point opened_;
+    std::size_t applied_in_tx_ = 0;
+    // How long a commit takes per record applied (random updates change a
+    // page or more each); a cautious guess until the first commit is measured.
+    double commit_ms_per_record_ = 0.05;
+    std::int64_t synchronous_;         // the connection's setting, restored after each commit
 };
 
 }  // namespace nas_sync
