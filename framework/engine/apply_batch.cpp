@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "database/statement.hpp"
+#include "nas_sync/error.hpp"
 
 namespace nas_sync {
 
@@ -28,8 +29,10 @@ ApplyBatch::~ApplyBatch() {
     if (tx_) {
         db_.abort_apply();
         tx_.reset();
-        const std::string restore = "PRAGMA synchronous = " + std::to_string(synchronous_);
-        sqlite3_exec(db_.handle(), restore.c_str(), nullptr, nullptr, nullptr);
+        try {
+            restore_synchronous();
+        } catch (const Error&) {  // the caller already has the first error
+        }
     }
     if (reading_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
@@ -76,12 +79,15 @@ void ApplyBatch::finish(const std::function<void()>& last) {
 }
 
 void ApplyBatch::apply_some(bool leave_open) {
-    open_write();
+    // Those of finish() commit with the connection's own setting, so the last
+    // one, which records progress, is durable (with every commit before it)
+    // before we return and publish.
+    open_write(/*durable=*/leave_open);
     while (!queue_.empty()) {
         PendingRecord& record = queue_.front();
         if (record.stale) record.local = db_.state(*record.table, record.key);
         apply_(record);
-        queued_keys_.erase(queue_key(*queue_.front().table, queue_.front().key));
+        queued_keys_.erase(queue_key(*record.table, record.key));
         queue_.pop_front();
         // The commit holds the lock too, for longer the more pages were
         // changed: stop when what it will take (with a margin) no longer fits.
@@ -94,16 +100,19 @@ void ApplyBatch::apply_some(bool leave_open) {
 // Waits until the lock has been free for min_release (the application's turn:
 // a writer waiting in its busy handler retries within that time), then opens
 // a write transaction.
-void ApplyBatch::open_write() {
+void ApplyBatch::open_write(bool durable) {
     const auto free_for = Clock::now() - released_;
     if (free_for < timing_.min_release) std::this_thread::sleep_for(timing_.min_release - free_for);
     if (reading_) {
         exec(db_.handle(), "COMMIT");
         reading_ = false;
     }
-    // No fsync at commit (the WAL stays consistent); the checkpoint after
-    // each commit makes it durable, outside the lock.
-    exec(db_.handle(), "PRAGMA synchronous = NORMAL");
+    // Other commits do without the fsync: the WAL stays consistent, and the
+    // checkpoint after the commit syncs it, outside the lock.
+    if (!durable) {
+        exec(db_.handle(), "PRAGMA synchronous = NORMAL");
+        relaxed_ = true;
+    }
     tx_.emplace(db_);
     opened_ = Clock::now();
     applied_in_tx_ = 0;
@@ -129,8 +138,14 @@ void ApplyBatch::commit_write() {
         // Rises at once, falls slowly: one cheap commit does not make the next one cheap.
         commit_ms_per_record_ = std::max(ms / static_cast<double>(applied_in_tx_), 0.8 * commit_ms_per_record_);
     }
-    exec(db_.handle(), "PRAGMA synchronous = " + std::to_string(synchronous_));
+    restore_synchronous();
     db_.checkpoint();
+}
+
+void ApplyBatch::restore_synchronous() {
+    if (!relaxed_) return;
+    exec(db_.handle(), "PRAGMA synchronous = " + std::to_string(synchronous_));
+    relaxed_ = false;
 }
 
 }  // namespace nas_sync

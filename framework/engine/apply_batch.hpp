@@ -1,10 +1,11 @@
 // Applying a stream of peers' record states to the local database without
 // making the application's writers wait long.
 //
-// Records are applied in chunks. Reading a chunk (the peer's rows and our own
-// state of each key) happens outside any write transaction, so it costs the
-// application nothing; only the writes hold the write lock, for at most
-// `max_hold`, and between two write transactions the lock stays free for at
+// Records are applied in chunks. Reading a chunk (our own state of each key,
+// in one read transaction) happens outside any write transaction, so it costs
+// the application nothing; only the writes hold the write lock, for at most
+// `max_hold` including the commit (whose length is measured per record and
+// predicted), and between two write transactions the lock stays free for at
 // least `min_release`. An application write that finds the lock taken is
 // retried by SQLite's default busy handler (sqlite3_busy_timeout) at most
 // 25 ms apart during its first 128 ms of waiting, so with a 30 ms release it
@@ -12,10 +13,13 @@
 //
 // Our states read outside the transaction are used only when no other
 // connection committed since they were read (PRAGMA data_version); otherwise
-// they are read again under the lock. Each write transaction captures local
-// changes first and drops the change-log rows its applies would log (no echo).
-// A failure rolls back only the open transaction; what was committed before
-// is valid on its own, and progress is recorded by finish() in the last one.
+// each is read again under the lock just before it is applied. Each write
+// transaction captures local changes first and drops the change-log rows its
+// applies would log (no echo). Intermediate commits skip the fsync (the
+// checkpoint after each syncs the WAL); the transactions of finish() use the
+// connection's own setting, so the last one, which records progress, is
+// durable together with everything before it. A failure rolls back only the
+// open transaction; what was committed before is valid on its own.
 //
 // One thread; the batch must not outlive the LocalDatabase.
 #pragma once
@@ -71,8 +75,9 @@ private:
     // (what is left stays queued); commits it unless `leave_open`.
     void apply_some(bool leave_open);
     bool known_absent(const TableInfo& table);
-    void open_write();
+    void open_write(bool durable);
     void commit_write();
+    void restore_synchronous();
 
     LocalDatabase& db_;
     Apply apply_;
@@ -94,6 +99,7 @@ private:
     // page or more each); a cautious guess until the first commit is measured.
     double commit_ms_per_record_ = 0.05;
     std::int64_t synchronous_;         // the connection's setting, restored after each commit
+    bool relaxed_ = false;             // synchronous is NORMAL for the open transaction
 };
 
 }  // namespace nas_sync
