@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "database/statement.hpp"
-#include "nas_sync/error.hpp"
 
 namespace nas_sync {
 
@@ -21,19 +20,11 @@ ApplyBatch::ApplyBatch(LocalDatabase& db, Apply apply, Timing timing)
     : db_(db),
       apply_(std::move(apply)),
       timing_(timing),
-      released_(Clock::now() - timing.min_release),
-      synchronous_(query_integer(db.handle(), "PRAGMA synchronous")) {}
+      released_(Clock::now() - timing.min_release) {}
 
 // After a failure (the caller sees its exception): roll back what is open.
 ApplyBatch::~ApplyBatch() {
-    if (tx_) {
-        db_.abort_apply();
-        tx_.reset();
-        try {
-            restore_synchronous();
-        } catch (const Error&) {  // the caller already has the first error
-        }
-    }
+    if (tx_) db_.abort_apply();
     if (reading_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
@@ -79,10 +70,7 @@ void ApplyBatch::finish(const std::function<void()>& last) {
 }
 
 void ApplyBatch::apply_some(bool leave_open) {
-    // Those of finish() commit with the connection's own setting, so the last
-    // one, which records progress, is durable (with every commit before it)
-    // before we return and publish.
-    open_write(/*durable=*/leave_open);
+    open_write();
     while (!queue_.empty()) {
         PendingRecord& record = queue_.front();
         if (record.stale) record.local = db_.state(*record.table, record.key);
@@ -100,18 +88,12 @@ void ApplyBatch::apply_some(bool leave_open) {
 // Waits until the lock has been free for min_release (the application's turn:
 // a writer waiting in its busy handler retries within that time), then opens
 // a write transaction.
-void ApplyBatch::open_write(bool durable) {
+void ApplyBatch::open_write() {
     const auto free_for = Clock::now() - released_;
     if (free_for < timing_.min_release) std::this_thread::sleep_for(timing_.min_release - free_for);
     if (reading_) {
         exec(db_.handle(), "COMMIT");
         reading_ = false;
-    }
-    // Other commits do without the fsync: the WAL stays consistent, and the
-    // checkpoint after the commit syncs it, outside the lock.
-    if (!durable) {
-        exec(db_.handle(), "PRAGMA synchronous = NORMAL");
-        relaxed_ = true;
     }
     tx_.emplace(db_);
     opened_ = Clock::now();
@@ -138,14 +120,7 @@ void ApplyBatch::commit_write() {
         // Rises at once, falls slowly: one cheap commit does not make the next one cheap.
         commit_ms_per_record_ = std::max(ms / static_cast<double>(applied_in_tx_), 0.8 * commit_ms_per_record_);
     }
-    restore_synchronous();
     db_.checkpoint();
-}
-
-void ApplyBatch::restore_synchronous() {
-    if (!relaxed_) return;
-    exec(db_.handle(), "PRAGMA synchronous = " + std::to_string(synchronous_));
-    relaxed_ = false;
 }
 
 }  // namespace nas_sync

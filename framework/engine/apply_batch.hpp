@@ -15,11 +15,9 @@
 // connection committed since they were read (PRAGMA data_version); otherwise
 // each is read again under the lock just before it is applied. Each write
 // transaction captures local changes first and drops the change-log rows its
-// applies would log (no echo). Intermediate commits skip the fsync (the
-// checkpoint after each syncs the WAL); the transactions of finish() use the
-// connection's own setting, so the last one, which records progress, is
-// durable together with everything before it. A failure rolls back only the
-// open transaction; what was committed before is valid on its own.
+// applies would log (no echo). A failure rolls back only the open
+// transaction; what was committed before is valid on its own, and progress is
+// recorded by finish() in the last one.
 //
 // One thread; the batch must not outlive the LocalDatabase.
 #pragma once
@@ -75,9 +73,8 @@ private:
     // (what is left stays queued); commits it unless `leave_open`.
     void apply_some(bool leave_open);
     bool known_absent(const TableInfo& table);
-    void open_write(bool durable);
+    void open_write();
     void commit_write();
-    void restore_synchronous();
 
     LocalDatabase& db_;
     Apply apply_;
@@ -98,8 +95,6 @@ private:
     // How long a commit takes per record applied (random updates change a
     // page or more each); a cautious guess until the first commit is measured.
     double commit_ms_per_record_ = 0.05;
-    std::int64_t synchronous_;         // the connection's setting, restored after each commit
-    bool relaxed_ = false;             // synchronous is NORMAL for the open transaction
 };
 
 }  // namespace nas_sync
