@@ -23,11 +23,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
 #include <string>
-#include <cstdint>
 #include <unordered_map>
 #include <unordered_set>
 
