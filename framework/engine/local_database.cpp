@@ -101,6 +101,13 @@ constexpr const char* store_version_sql =
 constexpr std::size_t version_columns = 5;
 const std::string store_one_version_sql = fmt::format(store_version_sql, "(?, ?, ?, ?, ?)");
 
+// "(row), (row), ..." with `rows` copies of one row's placeholders, for VALUES.
+std::string values_list(const std::string& row, std::size_t rows) {
+    std::string out;
+    for (std::size_t r = 0; r < rows; ++r) out += (r ? ", (" : "(") + row + ")";
+    return out;
+}
+
 }  // namespace
 
 TableInfo heartbeat_table() {
@@ -117,7 +124,7 @@ struct LocalDatabase::TableStatements {
     Statement delete_row;
     std::vector<UniqueIndex> unique_indexes;
     // Rows applied to a table without secondary UNIQUE indexes are written
-    // group_rows at a time by upsert_group (see stage_row).
+    // group_rows at a time by upsert_group (see apply_row).
     std::optional<Statement> upsert_group;
     std::size_t group_rows = 1;
     std::vector<Value> staged;  // column values of the rows staged, row after row
@@ -343,10 +350,9 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
         const std::size_t width = table.columns.size();
         const auto max_variables = static_cast<std::size_t>(sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1));
         slot->group_rows = std::clamp<std::size_t>(max_variables / width, 1, rows_per_group);
-        std::string rows;
-        for (std::size_t r = 0; r < slot->group_rows; ++r) rows += (r ? ", (" : "(") + placeholders + ")";
         slot->upsert_group.emplace(db_, fmt::format("INSERT INTO {} ({}) VALUES {} ON CONFLICT({}) {}", t,
-                                                    column_list(table), rows, pk, conflict));
+                                                    column_list(table), values_list(placeholders, slot->group_rows),
+                                                    pk, conflict));
     }
     return *slot;
 }
@@ -443,11 +449,8 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, Re
                             Value(static_cast<std::int64_t>(v.content_hash))})
             staged_versions_.push_back(std::move(value));
         if (staged_versions_.size() == rows_per_group * version_columns) {
-            if (!versions_group_) {
-                std::string rows;
-                for (std::size_t r = 0; r < rows_per_group; ++r) rows += r ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
-                versions_group_.emplace(db_, fmt::format(store_version_sql, rows));
-            }
+            if (!versions_group_)
+                versions_group_.emplace(db_, fmt::format(store_version_sql, values_list("?, ?, ?, ?, ?", rows_per_group)));
             write_rows(*versions_group_, staged_versions_);
         }
     } else {
@@ -479,33 +482,25 @@ void LocalDatabase::delete_as_local_change(const TableInfo& table, const std::st
 
 // Binds `values` to a statement with as many parameters, runs it, and empties them.
 void LocalDatabase::write_rows(Statement& statement, std::vector<Value>& values) {
-    for (std::size_t i = 0; i < values.size(); ++i) statement.bind_borrowed(static_cast<int>(i + 1), values[i]);
-    statement.run();
+    write_row_by_row(statement, values, values.size());
+}
+
+// Runs `single` once per `width` values, and empties them.
+void LocalDatabase::write_row_by_row(Statement& single, std::vector<Value>& values, std::size_t width) {
+    for (std::size_t row = 0; row < values.size(); row += width) {
+        for (std::size_t i = 0; i < width; ++i) single.bind_borrowed(static_cast<int>(i + 1), values[row + i]);
+        single.run();
+    }
     values.clear();
 }
 
-// What is staged and not yet a whole group, row by row.
+// What is staged and not yet a whole group.
 void LocalDatabase::write_staged() {
     for (const auto& table : tables_) {
         const auto found = statements_.find(table.name);
-        if (found == statements_.end() || found->second->staged.empty()) continue;
-        auto& st = *found->second;
-        std::vector<Value> row;
-        for (std::size_t i = 0; i < st.staged.size(); i += table.columns.size()) {
-            row.assign(st.staged.begin() + static_cast<std::ptrdiff_t>(i),
-                       st.staged.begin() + static_cast<std::ptrdiff_t>(i + table.columns.size()));
-            write_rows(st.upsert, row);
-        }
-        st.staged.clear();
+        if (found != statements_.end()) write_row_by_row(found->second->upsert, found->second->staged, table.columns.size());
     }
-    const auto single = cache_.use(store_one_version_sql);
-    std::vector<Value> row;
-    for (std::size_t i = 0; i < staged_versions_.size(); i += version_columns) {
-        row.assign(staged_versions_.begin() + static_cast<std::ptrdiff_t>(i),
-                   staged_versions_.begin() + static_cast<std::ptrdiff_t>(i + version_columns));
-        write_rows(*single, row);
-    }
-    staged_versions_.clear();
+    write_row_by_row(*cache_.use(store_one_version_sql), staged_versions_, version_columns);
 }
 
 void LocalDatabase::abort_apply() {

@@ -132,6 +132,7 @@ private:
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);
     static void write_rows(Statement& statement, std::vector<Value>& values);
+    static void write_row_by_row(Statement& single, std::vector<Value>& values, std::size_t width);
     void write_staged();
 
     std::filesystem::path file_;
