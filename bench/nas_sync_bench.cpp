@@ -8,6 +8,7 @@
 //
 //   nas-sync-bench --rows 10000,100000 --clients 5 --changes 0,100,10000 \
 //                  --exchange snapshot,journal [--rounds 5] [--save out.json] [--baseline old.json]
+//                  [--keep]
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -46,7 +47,8 @@ CREATE TABLE _bench_writes(n INTEGER PRIMARY KEY, at TEXT);
 )";
 
 // The application writing to client 1's database while the fleet syncs: the
-// longest any single write waited for the write lock.
+// longest any single write waited for the write lock (BEGIN IMMEDIATE), and
+// apart from that the longest its own commit took.
 class WriterProbe {
 public:
     explicit WriterProbe(const fs::path& db_file) : thread_([this, db_file] {
@@ -57,8 +59,12 @@ public:
         db.exec("PRAGMA synchronous = NORMAL");
         while (!stop_.load()) {
             const auto start = Clock::now();
+            db.exec("BEGIN IMMEDIATE");
+            const auto locked = Clock::now();
             db.exec("INSERT INTO _bench_writes(at) VALUES (datetime('now'))");
-            max_ms_ = std::max(max_ms_.load(), std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+            db.exec("COMMIT");
+            raise(max_wait_ms_, start, locked);
+            raise(max_commit_ms_, locked, Clock::now());
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
     }) {}
@@ -66,11 +72,15 @@ public:
         stop_ = true;
         thread_.join();
     }
-    double max_ms() const { return max_ms_.load(); }
+    double max_wait_ms() const { return max_wait_ms_.load(); }
+    double max_commit_ms() const { return max_commit_ms_.load(); }
 
 private:
+    static void raise(std::atomic<double>& max, Clock::time_point from, Clock::time_point to) {
+        max = std::max(max.load(), std::chrono::duration<double, std::milli>(to - from).count());
+    }
     std::atomic<bool> stop_{false};
-    std::atomic<double> max_ms_{0};
+    std::atomic<double> max_wait_ms_{0}, max_commit_ms_{0};
     std::thread thread_;
 };
 
@@ -119,6 +129,17 @@ void make_template(const fs::path& file, int rows, std::vector<std::string>& key
     }
     tx.commit();
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+// The keys make_template made, in its order (even: customers, odd: orders).
+void read_keys(const fs::path& file, std::vector<std::string>& keys) {
+    SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
+    SQLite::Statement c(db, "SELECT id FROM customers ORDER BY rowid");
+    SQLite::Statement o(db, "SELECT id FROM orders ORDER BY rowid");
+    while (c.executeStep()) {
+        keys.push_back(c.getColumn(0).getString());
+        if (o.executeStep()) keys.push_back(o.getColumn(0).getString());
+    }
 }
 
 nas_sync::PipelineConfig pipeline(const fs::path& dir, const std::string& id, const std::string& exchange) {
@@ -211,12 +232,14 @@ int main(int argc, char** argv) {
     std::string rows_arg = "10000", changes_arg = "0,100,10000", exchanges_arg = "snapshot";
     std::string save, baseline, work = fs::temp_directory_path() / "nas-sync-bench";
     int clients = 5, rounds = 5;
+    bool keep = false;
     app.add_option("--rows", rows_arg, "Database sizes N, comma-separated");
     app.add_option("--clients", clients, "Fleet size M");
     app.add_option("--changes", changes_arg, "Rows changed per round K, comma-separated");
     app.add_option("--exchange", exchanges_arg, "snapshot, journal or both, comma-separated");
     app.add_option("--rounds", rounds, "Rounds per cell (the median is taken)");
     app.add_option("--work", work, "Scratch folder (needs room for M copies of the largest database)");
+    app.add_flag("--keep", keep, "Keep each fleet in the scratch folder, and use a kept one again (faster reruns)");
     app.add_option("--save", save, "Write the results as JSON");
     app.add_option("--baseline", baseline, "Compare with results saved by --save");
     CLI11_PARSE(app, argc, argv);
@@ -232,26 +255,35 @@ int main(int argc, char** argv) {
     };
 
     std::cout << fmt::format("| exchange | rows N | clients M | changed K | median sync | moved per sync | "
-                             "longest app write wait | {}\n",
+                             "longest app write wait | longest app commit | {}\n",
                              baseline.empty() ? "" : "baseline median |");
-    std::cout << fmt::format("|---|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
+    std::cout << fmt::format("|---|---|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
     std::vector<std::string> merges;
     std::stringstream exchanges_in(exchanges_arg);
     for (std::string exchange; std::getline(exchanges_in, exchange, ',');) {
         for (const int n : parse_list(rows_arg)) {
-            const fs::path dir = fs::path(work) / fmt::format("{}-{}", exchange, n);
-            fs::remove_all(dir);
-            fs::create_directories(dir / "nas");
+            const fs::path dir = fs::path(work) / fmt::format("{}-{}-{}", exchange, n, clients);
+            // A fleet kept by an earlier --keep run is used again as it is (in sync).
+            const bool reuse = keep && fs::exists(dir / "in-sync");
             std::vector<std::string> keys;
-            make_template(dir / "template.sqlite", n, keys);
+            if (reuse) {
+                read_keys(dir / "template.sqlite", keys);
+            } else {
+                fs::remove_all(dir);
+                fs::create_directories(dir / "nas");
+                make_template(dir / "template.sqlite", n, keys);
+            }
             std::vector<std::unique_ptr<nas_sync::SyncClient>> fleet;
             for (int c = 0; c < clients; ++c) {
                 const std::string id = fmt::format("c{}", c);
-                fs::copy_file(dir / "template.sqlite", dir / (id + ".sqlite"));
+                if (!reuse) fs::copy_file(dir / "template.sqlite", dir / (id + ".sqlite"));
                 fleet.push_back(std::make_unique<nas_sync::SyncClient>(pipeline(dir, id, exchange)));
             }
-            for (int round = 0; round < 2; ++round)  // everyone has read everyone: steady state
-                for (auto& c : fleet) c->sync_now();
+            if (!reuse) {
+                for (int round = 0; round < 2; ++round)  // everyone has read everyone: steady state
+                    for (auto& c : fleet) c->sync_now();
+                std::ofstream(dir / "in-sync") << "";
+            }
 
             std::mt19937_64 rng(7);
             for (const int k : parse_list(changes_arg)) {
@@ -283,11 +315,12 @@ int main(int argc, char** argv) {
                 }
                 const double med = median(times);
                 const double per_sync = static_cast<double>(moved) / syncs;
-                const double wait = writer.max_ms();
+                const double wait = writer.max_wait_ms(), commit = writer.max_commit_ms();
                 results.push_back({{"exchange", exchange}, {"rows", n}, {"clients", clients}, {"changes", k},
-                                   {"median_ms", med}, {"bytes_per_sync", per_sync}, {"max_write_wait_ms", wait}});
-                std::cout << fmt::format("| {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {:.0f} ms | {}\n", exchange, n,
-                                         clients, k, med, per_sync / 1024, wait,
+                                   {"median_ms", med}, {"bytes_per_sync", per_sync}, {"max_write_wait_ms", wait},
+                                   {"max_app_commit_ms", commit}});
+                std::cout << fmt::format("| {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {:.0f} ms | {:.0f} ms | {}\n",
+                                         exchange, n, clients, k, med, per_sync / 1024, wait, commit,
                                          baseline.empty() ? "" : baseline_ms(exchange, n, k) + " ms |")
                           << std::flush;
             }
@@ -299,7 +332,7 @@ int main(int argc, char** argv) {
             results.push_back({{"exchange", exchange}, {"rows", n}, {"full_merge_rows", merge.rows},
                                {"full_merge_s", merge.seconds}, {"full_merge_rows_per_s", merge.rows / merge.seconds},
                                {"peak_rss_mb", merge.peak_rss_kb / 1024.0}});
-            fs::remove_all(dir);
+            if (!keep) fs::remove_all(dir);
         }
     }
     std::cout << "\n| exchange | rows N | rows applied | first-contact sync | rate | peak memory |\n"

@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "database/checkpointer.hpp"
 #include "database/schema.hpp"
 #include "nas_sync/error.hpp"
 
@@ -154,6 +155,10 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
     exec(db_, "PRAGMA foreign_keys = OFF");
     exec(db_, "PRAGMA recursive_triggers = OFF");
     exec(db_, "PRAGMA cache_size = -32768");  // 32 MB: full merges touch the whole table
+    // Reads map the file instead of copying each page out of it: looking up
+    // the states of 10,000 random keys of a 500k-row table took half the time.
+    // (A mapped file turns an I/O error into a signal; our database is local.)
+    exec(db_, "PRAGMA mmap_size = 1073741824");
     // No fsync at our commits, which hold the write lock: under the disk load
     // of copying a share's objects one took over 200 ms (the application may
     // wait 100 ms at most). The WAL stays consistent, our checkpoints still
@@ -161,6 +166,8 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
     // takes it back (captures, applies with their progress, publish records;
     // a journal segment number is never reused).
     exec(db_, "PRAGMA synchronous = NORMAL");
+    // Our commits ask the background checkpointer instead (checkpoint()).
+    sqlite3_wal_autocheckpoint(db_, 0);
 }
 
 // WAL lets the application keep writing while we read and publish. Switching
@@ -179,6 +186,7 @@ void LocalDatabase::use_wal() {
 }
 
 LocalDatabase::~LocalDatabase() {
+    checkpointer_.reset();
     statements_.clear();
     cache_.clear();
     sqlite3_close_v2(db_);
@@ -197,6 +205,7 @@ LocalDatabase::Transaction::~Transaction() {
 void LocalDatabase::Transaction::commit() {
     exec(db_.db_, "COMMIT");
     done_ = true;
+    db_.checkpoint();
 }
 
 std::int64_t LocalDatabase::data_version() {
@@ -206,8 +215,8 @@ std::int64_t LocalDatabase::data_version() {
 }
 
 void LocalDatabase::checkpoint() {
-    // Its result only says how far it got; what it could not move waits for the next.
-    sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (!checkpointer_) checkpointer_ = std::make_unique<BackgroundCheckpointer>(file_);
+    checkpointer_->request();
 }
 
 void LocalDatabase::install() {

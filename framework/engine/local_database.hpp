@@ -25,6 +25,8 @@
 
 namespace nas_sync {
 
+class BackgroundCheckpointer;
+
 // The heartbeat table, synced like an application table.
 TableInfo heartbeat_table();
 
@@ -96,9 +98,6 @@ public:
 
     // Changes when another connection commits (PRAGMA data_version).
     std::int64_t data_version();
-    // Moves what we wrote from the WAL into the database now, on our time, so
-    // the application's next commit does not pay for it (passive: never waits).
-    void checkpoint();
 
     // Progress per peer.
     std::int64_t last_seen_id(const std::string& peer) const;
@@ -125,6 +124,8 @@ public:
 
 private:
     void use_wal();
+    // Every commit of ours asks for one (see BackgroundCheckpointer).
+    void checkpoint();
     void record_baseline(const TableInfo& table);
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
@@ -137,6 +138,7 @@ private:
 
     std::filesystem::path file_;
     sqlite3* db_ = nullptr;
+    std::unique_ptr<BackgroundCheckpointer> checkpointer_;  // started by our first commit
     std::vector<TableInfo> tables_;
     std::map<std::string, std::unique_ptr<TableStatements>> statements_;
     StatementCache cache_;  // per-record queries on the bookkeeping tables

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 #include "fleet.hpp"
 #include "nas_sync/error.hpp"
@@ -87,6 +88,33 @@ TEST_CASE("an empty BLOB syncs as an empty BLOB, not as NULL") {
     fleet.sync_all();
     SQLite::Database b(fleet.database("B").string(), SQLite::OPEN_READONLY);
     CHECK(b.execAndGet("SELECT typeof(data) || length(data) FROM files WHERE id = 'empty'").getString() == "blob0");
+}
+
+TEST_CASE("the WAL our commits fill is checkpointed by us, not by the application's next commit") {
+    Fleet fleet({"A", "B"}, users_schema);
+    fleet.write("A", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+                     "INSERT INTO users SELECT 'r' || i, printf('%.200c', 'x'), 'e@x', '2026-01-01T00:00:00Z' FROM n");
+    fleet.sync("A");
+    fleet.sync("B");  // B stays open, as a client in `run` does (its closing would checkpoint anyway)
+    SQLite::Database app(fleet.database("B").string(), SQLite::OPEN_READWRITE);
+    REQUIRE(app.execAndGet("SELECT count(*) FROM users").getInt() == 5000);
+    // The WAL's length after each of the application's commits: it starts
+    // over (a few frames) once what we wrote has been moved to the database
+    // by our background checkpoint; without it the WAL keeps its thousands
+    // of frames, which the application's auto-checkpoint would have to copy.
+    int frames = -1;
+    sqlite3_wal_hook(
+        app.getHandle(), [](void* out, sqlite3*, const char*, int n) { return *static_cast<int*>(out) = n, SQLITE_OK; },
+        &frames);
+    int first_frames = -1;
+    for (int attempt = 0; attempt < 250 && (frames < 0 || frames > 20); ++attempt) {
+        app.exec(fmt::format("INSERT INTO users VALUES('app{}', 'App', 'a@x', '2026-01-02T00:00:00Z')", attempt));
+        if (first_frames < 0) first_frames = frames;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CAPTURE(first_frames);
+    CHECK(frames > 0);
+    CHECK(frames <= 20);
 }
 
 // A updates row r with `update_time` while B deletes it; both sync until quiet.

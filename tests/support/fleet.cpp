@@ -54,6 +54,8 @@ FaultInjectingTransport& Fleet::faults(const std::string& id) {
 
 SyncResult Fleet::sync(const std::string& id) { return client(id).sync_now(); }
 
+void Fleet::close(const std::string& id) { clients_.erase(id); }
+
 void Fleet::sync_all(int rounds) {
     for (int r = 0; r < rounds; ++r)
         for (const auto& id : ids_) sync(id);

@@ -40,6 +40,8 @@ public:
     // The fault injector around a client's transport (inject_faults must be on).
     FaultInjectingTransport& faults(const std::string& id);
     SyncResult sync(const std::string& id);
+    // Ends a client as its process would (the next use starts it again).
+    void close(const std::string& id);
     // Every client syncs, `rounds` times, in the order given.
     void sync_all(int rounds = 2);
 
