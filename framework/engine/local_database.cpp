@@ -166,8 +166,12 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
     // takes it back (captures, applies with their progress, publish records;
     // a journal segment number is never reused).
     exec(db_, "PRAGMA synchronous = NORMAL");
-    // Our commits ask the background checkpointer instead (checkpoint()).
-    sqlite3_wal_autocheckpoint(db_, 0);
+    // Replaces SQLite's auto-checkpoint, which would copy the WAL inside our
+    // COMMIT while we hold the write lock: we count the WAL's frames and leave
+    // the copying to a background checkpointer (see Transaction::commit).
+    sqlite3_wal_hook(
+        db_, [](void* frames, sqlite3*, const char*, int n) { return *static_cast<int*>(frames) = n, SQLITE_OK; },
+        &wal_frames_);
 }
 
 // WAL lets the application keep writing while we read and publish. Switching
@@ -205,7 +209,9 @@ LocalDatabase::Transaction::~Transaction() {
 void LocalDatabase::Transaction::commit() {
     exec(db_.db_, "COMMIT");
     done_ = true;
-    db_.checkpoint();
+    // Copying the WAL in large steps copies a page changed by several commits
+    // once and syncs the files less often; flush_wal() copies the rest.
+    if (db_.wal_frames_ >= checkpoint_after_frames) db_.flush_wal();
 }
 
 std::int64_t LocalDatabase::data_version() {
@@ -214,7 +220,9 @@ std::int64_t LocalDatabase::data_version() {
     return s->integer(0);
 }
 
-void LocalDatabase::checkpoint() {
+void LocalDatabase::flush_wal() {
+    if (wal_frames_ == 0) return;
+    wal_frames_ = 0;
     if (!checkpointer_) checkpointer_ = std::make_unique<BackgroundCheckpointer>(file_);
     checkpointer_->request();
 }

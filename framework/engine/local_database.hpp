@@ -98,6 +98,11 @@ public:
 
     // Changes when another connection commits (PRAGMA data_version).
     std::int64_t data_version();
+    // Has what our commits put in the WAL moved into the database file, in
+    // the background (BackgroundCheckpointer), so that the application's
+    // next commit does not copy it. Commits call it as the WAL grows; a sync
+    // calls it when done.
+    void flush_wal();
 
     // Progress per peer.
     std::int64_t last_seen_id(const std::string& peer) const;
@@ -124,8 +129,7 @@ public:
 
 private:
     void use_wal();
-    // Every commit of ours asks for one (see BackgroundCheckpointer).
-    void checkpoint();
+    static constexpr int checkpoint_after_frames = 4096;  // 16 MiB of 4 KiB pages
     void record_baseline(const TableInfo& table);
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
@@ -138,7 +142,8 @@ private:
 
     std::filesystem::path file_;
     sqlite3* db_ = nullptr;
-    std::unique_ptr<BackgroundCheckpointer> checkpointer_;  // started by our first commit
+    std::unique_ptr<BackgroundCheckpointer> checkpointer_;  // started by the first flush_wal()
+    int wal_frames_ = 0;  // the WAL's length after our last commit (0: flushed)
     std::vector<TableInfo> tables_;
     std::map<std::string, std::unique_ptr<TableStatements>> statements_;
     StatementCache cache_;  // per-record queries on the bookkeeping tables

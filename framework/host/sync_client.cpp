@@ -49,7 +49,11 @@ struct SyncClient::Impl {
 
     SyncContext context() { return {pipeline, *db, schema_version, on_conflict}; }
     bool journal() const { return pipeline.config().exchange == ExchangeLayout::journal; }
-    SyncResult sync() { return journal() ? JournalExchange(context()).sync() : SnapshotExchange(context()).sync(); }
+    SyncResult sync() {
+        SyncResult result = journal() ? JournalExchange(context()).sync() : SnapshotExchange(context()).sync();
+        db->flush_wal();  // what the sync wrote goes to the database file while the application runs
+        return result;
+    }
     Status status() { return journal() ? JournalExchange(context()).status() : SnapshotExchange(context()).status(); }
 };
 
