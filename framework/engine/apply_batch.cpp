@@ -12,7 +12,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 std::uint64_t queue_key(const TableInfo& table, const std::string& key) {
-    return std::hash<std::string>{}(key) ^ (std::hash<std::string>{}(table.name) * 0x9e3779b97f4a7c15ULL);
+    const std::uint64_t hash = std::hash<std::string>{}(key) ^ (std::hash<std::string>{}(table.name) * 0x9e3779b97f4a7c15ULL);
+    return hash == 0 ? 1 : hash;  // 0 marks a free slot
 }
 }  // namespace
 
@@ -31,7 +32,8 @@ ApplyBatch::~ApplyBatch() {
 void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote) {
     // A key read twice: its first record is applied before its state is read
     // again, and tables are no longer assumed empty (see known_absent).
-    if (queued_keys_.count(queue_key(table, key))) {
+    const std::uint64_t hash = queue_key(table, key);
+    if (queued_keys_.contains(hash)) {
         while (!queue_.empty()) apply_some(false);
         for (auto& [t, empty] : empty_tables_) empty = false;
     }
@@ -44,8 +46,8 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
         read_start_ = Clock::now();
     }
     RecordState local = known_absent(table) ? RecordState{} : db_.state(table, key);
-    queued_keys_.insert(queue_key(table, key));
-    queue_.push_back({&table, std::move(key), std::move(remote), std::move(local), false});
+    queued_keys_.insert(hash);
+    queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), false});
     // Reading for min_release after the lock was released lets the application in at no cost.
     const bool read_long_enough = Clock::now() - std::max(released_, read_start_) >= timing_.min_release;
     if (queue_.size() >= timing_.max_buffered || read_long_enough) apply_some(false);
@@ -75,7 +77,7 @@ void ApplyBatch::apply_some(bool leave_open) {
         PendingRecord& record = queue_.front();
         if (record.stale) record.local = db_.state(*record.table, record.key);
         apply_(record);
-        queued_keys_.erase(queue_key(*record.table, record.key));
+        queued_keys_.erase(record.key_hash);
         queue_.pop_front();
         // The commit holds the lock too, for longer the more pages were
         // changed: stop when what it will take (with a margin) no longer fits.
@@ -120,6 +122,49 @@ void ApplyBatch::commit_write() {
         // Rises at once, falls by half: one cheap commit does not make the next one cheap.
         commit_ms_per_record_ = std::max(ms / static_cast<double>(applied_in_tx_), 0.5 * commit_ms_per_record_);
     }
+}
+
+bool ApplyBatch::KeyHashes::contains(std::uint64_t hash) const {
+    for (std::size_t i = home(hash);; i = (i + 1) & (slots_.size() - 1)) {
+        if (slots_[i] == hash) return true;
+        if (slots_[i] == 0) return false;
+    }
+}
+
+void ApplyBatch::KeyHashes::insert(std::uint64_t hash) {
+    if (2 * (count_ + 1) > slots_.size()) {  // at most half full
+        std::vector<std::uint64_t> old(2 * slots_.size());
+        old.swap(slots_);
+        count_ = 0;
+        for (const auto h : old)
+            if (h != 0) insert(h);
+    }
+    std::size_t i = home(hash);
+    while (slots_[i] != 0 && slots_[i] != hash) i = (i + 1) & (slots_.size() - 1);
+    if (slots_[i] == 0) ++count_;
+    slots_[i] = hash;
+}
+
+// Linear probing without tombstones: the entries after the hole that could
+// have been placed in it move back into it.
+void ApplyBatch::KeyHashes::erase(std::uint64_t hash) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t hole = home(hash);
+    while (slots_[hole] != hash) {
+        if (slots_[hole] == 0) return;
+        hole = (hole + 1) & mask;
+    }
+    for (std::size_t next = (hole + 1) & mask; slots_[next] != 0; next = (next + 1) & mask) {
+        // Move back unless its home lies cyclically in (hole, next].
+        const std::size_t h = home(slots_[next]);
+        const bool stays = hole <= next ? (hole < h && h <= next) : (hole < h || h <= next);
+        if (!stays) {
+            slots_[hole] = slots_[next];
+            hole = next;
+        }
+    }
+    slots_[hole] = 0;
+    --count_;
 }
 
 }  // namespace nas_sync

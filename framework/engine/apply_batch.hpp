@@ -29,7 +29,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
 #include "engine/local_database.hpp"
 
@@ -38,6 +38,7 @@ namespace nas_sync {
 struct PendingRecord {
     const TableInfo* table;
     std::string key;
+    std::uint64_t key_hash;  // of table and key
     RecordState remote;
     RecordState local;  // our state of the key when it was read
     bool stale;         // another connection committed since: read again before applying
@@ -81,8 +82,20 @@ private:
     Timing timing_;
     std::deque<PendingRecord> queue_;
     // Hashes of the table and key of each queued record (a collision only
-    // applies the queue early).
-    std::unordered_set<std::uint64_t> queued_keys_;
+    // applies the queue early), in one array: a set of nodes cost an
+    // allocation per record.
+    class KeyHashes {
+    public:
+        bool contains(std::uint64_t hash) const;
+        void insert(std::uint64_t hash);
+        void erase(std::uint64_t hash);
+
+    private:
+        std::size_t home(std::uint64_t hash) const { return hash & (slots_.size() - 1); }
+        std::vector<std::uint64_t> slots_ = std::vector<std::uint64_t>(1024);  // 0: free; open addressing
+        std::size_t count_ = 0;
+    };
+    KeyHashes queued_keys_;
     std::int64_t read_version_ = 0;                    // data_version when queue_'s states were read
     std::chrono::steady_clock::time_point read_start_;  // when the oldest queued state was read
     std::chrono::steady_clock::time_point released_;    // when the last write transaction committed

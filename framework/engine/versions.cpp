@@ -152,7 +152,8 @@ std::int64_t now_ms() {
 }
 
 std::uint64_t content_hash(const RowImage& row) {
-    std::vector<std::size_t> order(row.columns.size());
+    thread_local std::vector<std::size_t> order;  // reused, as the buffer below
+    order.resize(row.columns.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return row.columns[a] < row.columns[b]; });
     thread_local std::string buffer;  // reused: this runs once per record of a merge
