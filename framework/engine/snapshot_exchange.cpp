@@ -40,6 +40,9 @@ void backup_database(sqlite3* source, const fs::path& copy) {
         sqlite3_close(dest);
         throw Error(ErrorCode::io, "cannot create a snapshot copy: " + message);
     }
+    // A local scratch copy: the transport's put() flushes what reaches the
+    // share, and syncing this file protects nothing (0.1-0.15 s per 200 MB).
+    sqlite3_exec(dest, "PRAGMA synchronous = OFF", nullptr, nullptr, nullptr);
     sqlite3_backup* backup = sqlite3_backup_init(dest, "main", source, "main");
     int rc = backup ? sqlite3_backup_step(backup, -1) : sqlite3_errcode(dest);
     if (backup) sqlite3_backup_finish(backup);
