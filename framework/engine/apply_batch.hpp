@@ -29,8 +29,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
+#include "engine/key_hash_set.hpp"
 #include "engine/local_database.hpp"
 
 namespace nas_sync {
@@ -82,20 +82,8 @@ private:
     Timing timing_;
     std::deque<PendingRecord> queue_;
     // Hashes of the table and key of each queued record (a collision only
-    // applies the queue early), in one array: a set of nodes cost an
-    // allocation per record.
-    class KeyHashes {
-    public:
-        bool contains(std::uint64_t hash) const;
-        void insert(std::uint64_t hash);
-        void erase(std::uint64_t hash);
-
-    private:
-        std::size_t home(std::uint64_t hash) const { return hash & (slots_.size() - 1); }
-        std::vector<std::uint64_t> slots_ = std::vector<std::uint64_t>(1024);  // 0: free; open addressing
-        std::size_t count_ = 0;
-    };
-    KeyHashes queued_keys_;
+    // applies the queue early).
+    KeyHashSet queued_keys_;
     std::int64_t read_version_ = 0;                    // data_version when queue_'s states were read
     std::chrono::steady_clock::time_point read_start_;  // when the oldest queued state was read
     std::chrono::steady_clock::time_point released_;    // when the last write transaction committed
