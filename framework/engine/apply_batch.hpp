@@ -51,9 +51,9 @@ public:
         std::chrono::milliseconds min_release{30};  // lock free at least this long between two
         std::size_t max_buffered = 20000;           // records read ahead at most
     };
-    // `apply` decides one record (resolvers) and writes the outcome (it may
-    // move the remote row's values out); it runs inside a write transaction
-    // opened with begin_apply().
+    // `apply` decides one record (resolvers) and writes the outcome; it runs
+    // inside a write transaction opened with begin_apply(), and may take the
+    // record's key and remote state (the record is dropped right after).
     using Apply = std::function<void(PendingRecord&)>;
 
     ApplyBatch(LocalDatabase& db, Apply apply, Timing timing);

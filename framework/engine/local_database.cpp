@@ -423,10 +423,10 @@ void LocalDatabase::remove_tombstone(const std::string& table, const std::string
     cache_.use("DELETE FROM _tombstone WHERE tableName = ? AND recordId = ?")->bind(1, table).bind(2, key).run();
 }
 
-bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, RecordState& remote,
+bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, const RecordState& remote,
                               bool had_tombstone) {
     auto& st = statements(table);
-    RowImage& row = *remote.row;
+    const RowImage& row = *remote.row;
     static const Value null_value = Null{};
     auto value_of = [&](const std::string& column) -> const Value& {
         const Value* v = row.find(column);
@@ -457,8 +457,8 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, Re
     if (st.upsert_group) {
         // Staged: nothing reads this table's other keys before end_apply writes it.
         for (const auto& column : table.columns) {
-            Value* v = row.find(column.name);
-            st.staged.push_back(v ? std::move(*v) : null_value);
+            const Value* v = row.find(column.name);
+            st.staged.push_back(v ? *v : null_value);  // a copy: the row goes back to its reading thread
         }
         if (st.staged.size() == st.group_rows * table.columns.size()) write_rows(*st.upsert_group, st.staged);
         const Version& v = remote.version;

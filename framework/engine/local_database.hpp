@@ -82,8 +82,7 @@ public:
     // for another key whose state is newer: the incoming row then loses and is
     // recorded as deleted here (a local change that spreads).
     // `had_tombstone`: the local state was a deletion (its tombstone goes).
-    // The remote row's values may be moved out.
-    bool apply_row(const TableInfo& table, const std::string& key, RecordState& remote, bool had_tombstone);
+    bool apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, bool had_tombstone);
     void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
     void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
     // A deletion made here (a resolver's delete, a UNIQUE collision): newer than

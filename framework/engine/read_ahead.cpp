@@ -37,8 +37,24 @@ void ReadAhead::run(const Producer& producer) {
 
 void ReadAhead::emit(IncomingRecord record) {
     filling_.push_back(std::move(record));
-    if (filling_.size() >= block_size) hand_over();
+    if (filling_.size() >= block_size) {
+        hand_over();
+        destroy_given_back();
+    }
 }
+
+void ReadAhead::destroy_given_back() {
+    std::vector<std::vector<IncomingRecord>> spent;
+    {
+        std::lock_guard lock(mutex_);
+        spent.swap(given_back_);
+    }
+}  // destroyed here, outside the lock
+
+void ReadAhead::give_back(std::vector<IncomingRecord> spent) {
+    std::lock_guard lock(mutex_);
+    if (!done_) given_back_.push_back(std::move(spent));
+}  // the producer has finished: destroyed here
 
 void ReadAhead::hand_over() {
     if (filling_.empty()) return;

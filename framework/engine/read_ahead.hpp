@@ -42,6 +42,10 @@ public:
     // The next block of records into `block`; false when the producer has
     // finished and everything was handed out. Rethrows the producer's error.
     bool next(std::vector<IncomingRecord>& block);
+    // Records the caller is done with, destroyed on the read-ahead thread,
+    // which allocated them: freeing another thread's memory is slow in
+    // glibc's allocator (its arena lock, shared with that thread).
+    void give_back(std::vector<IncomingRecord> spent);
 
 private:
     static constexpr std::size_t block_size = 256;
@@ -50,10 +54,12 @@ private:
     void run(const Producer& producer);
     void emit(IncomingRecord record);
     void hand_over();  // the block being filled goes to the queue
+    void destroy_given_back();
 
     std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<std::vector<IncomingRecord>> blocks_;
+    std::vector<std::vector<IncomingRecord>> given_back_;
     std::vector<IncomingRecord> filling_;  // the producer's, not under the mutex
     bool done_ = false;
     bool stopping_ = false;

@@ -206,7 +206,12 @@ void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& s
                 if (table.name == table_name) emit({&table, key, snapshot.state(table, key)});
     });
     bool changed = false;
-    ApplyBatch batch(db, [&](PendingRecord& r) { merge_record(r, peer, result, changed); });
+    std::vector<IncomingRecord> spent;
+    ApplyBatch batch(db, [&](PendingRecord& r) {
+        merge_record(r, peer, result, changed);
+        spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
+        if (spent.size() == 256) records.give_back(std::exchange(spent, {}));
+    });
     for (std::vector<IncomingRecord> block; records.next(block);)
         for (auto& r : block) batch.add(*r.table, std::move(r.key), std::move(r.remote));
     batch.finish([&] {
@@ -220,7 +225,7 @@ void SnapshotExchange::merge_record(PendingRecord& record, const std::string& pe
     using Kind = RecordState::Kind;
     const TableInfo& table = *record.table;
     const std::string& key = record.key;
-    RecordState& remote = record.remote;  // apply_row may move its values out
+    const RecordState& remote = record.remote;
     const RecordState& local = record.local;
     if (remote.kind == Kind::absent) return;
     SyncResult not_counted;  // the heartbeat is bookkeeping, not the application's data
