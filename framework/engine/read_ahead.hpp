@@ -47,8 +47,9 @@ public:
     // glibc's allocator (its arena lock, shared with that thread).
     void give_back(std::vector<IncomingRecord> spent);
 
+    static constexpr std::size_t block_size = 256;  // records handed over (and given back) at a time
+
 private:
-    static constexpr std::size_t block_size = 256;
     static constexpr std::size_t max_blocks = 16;
 
     void run(const Producer& producer);

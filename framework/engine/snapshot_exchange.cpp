@@ -210,7 +210,7 @@ void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& s
     ApplyBatch batch(db, [&](PendingRecord& r) {
         merge_record(r, peer, result, changed);
         spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
-        if (spent.size() == 256) records.give_back(std::exchange(spent, {}));
+        if (spent.size() == ReadAhead::block_size) records.give_back(std::exchange(spent, {}));
     });
     for (std::vector<IncomingRecord> block; records.next(block);)
         for (auto& r : block) batch.add(*r.table, std::move(r.key), std::move(r.remote));
@@ -220,7 +220,7 @@ void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& s
     });
 }
 
-void SnapshotExchange::merge_record(PendingRecord& record, const std::string& peer, SyncResult& result,
+void SnapshotExchange::merge_record(const PendingRecord& record, const std::string& peer, SyncResult& result,
                                     bool& changed) {
     using Kind = RecordState::Kind;
     const TableInfo& table = *record.table;

@@ -68,7 +68,7 @@ public:
                     SyncResult& result, const std::function<void()>& record_progress);
 
 private:
-    void merge_record(PendingRecord& record, const std::string& peer, SyncResult& result, bool& changed);
+    void merge_record(const PendingRecord& record, const std::string& peer, SyncResult& result, bool& changed);
 
     SyncContext ctx_;
 };
