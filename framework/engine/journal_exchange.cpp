@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
+#include <memory>
 #include <regex>
+#include <unordered_map>
 #include <sstream>
 
 #include "database/schema.hpp"
@@ -106,8 +109,8 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
     // we need is gone (the peer removed it after a base that covers it).
     const bool next_gone = !journal.segments.count(read + 1) && !journal.bases.empty() &&
                            journal.bases.rbegin()->first > read;
-    // Applies one object of the peer (a base or a segment) and records `upto`
-    // as read in the same last transaction. False when it cannot be used now.
+    // Applies one segment of the peer and records `upto` as read in the same
+    // last transaction. False when it cannot be used now.
     auto apply = [&](const ObjectInfo& object, std::int64_t upto) {
         const fs::path copy = work.file("journal-" + peer + ".sqlite");
         bool applied = false;
@@ -133,9 +136,9 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
                 result.warnings.push_back(fmt::format(
                     "peer '{}': the journal segments after {} are gone; merging its base snapshot", peer, read));
             }
-            const auto& [base, object] = *journal.bases.rbegin();
-            if (!apply(object, base)) return;
-            read = base;
+            const auto merged = merge_base(peer, journal, work, result);
+            if (!merged) return;
+            read = *merged;
         }
         for (auto it = journal.segments.find(read + 1); it != journal.segments.end() && it->first == read + 1; ++it) {
             if (!apply(it->second, it->first)) return;
@@ -145,6 +148,76 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
     } catch (const Error& e) {
         result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
     }
+}
+
+// The newest base merged in one pass with the segments that follow it: a key
+// the segments changed is applied once, in its newest state, instead of
+// being inserted from the base and then updated again per segment. Only the
+// segments' keys are held in memory (which segment has each key's newest
+// state), and only for segments within first_contact_segment_bytes; later
+// ones are applied one by one afterwards. The number of the last object
+// merged, or nothing when the base cannot be used now.
+std::optional<std::int64_t> JournalExchange::merge_base(const std::string& peer, const PeerJournal& journal,
+                                                        const WorkFolder& work, SyncResult& result) {
+    const auto& [base_number, base_object] = *journal.bases.rbegin();
+    std::vector<fs::path> copies;
+    struct RemoveCopies {
+        std::vector<fs::path>& files;
+        ~RemoveCopies() {
+            std::error_code ec;
+            for (const auto& f : files) fs::remove(f, ec);
+        }
+    } remove_copies{copies};
+    copies.push_back(work.file("journal-" + peer + ".sqlite"));
+    if (!snapshot_.fetch(peer, base_object.name, copies.back(), result)) return std::nullopt;
+    const PeerSnapshot base(copies.back());
+    if (!snapshot_.usable(peer, base, result)) return std::nullopt;
+
+    // The segments after the base, in order, while each can be read now; one
+    // that cannot is left to the one-by-one path, which reports why.
+    std::vector<std::unique_ptr<PeerSnapshot>> segments;
+    std::int64_t last = base_number;
+    std::uint64_t bytes = 0;
+    for (auto it = journal.segments.find(last + 1); it != journal.segments.end() && it->first == last + 1; ++it) {
+        bytes += it->second.size;
+        if (bytes > first_contact_segment_bytes) break;
+        copies.push_back(work.file(fmt::format("journal-{}-{}.sqlite", peer, it->first)));
+        try {
+            SyncResult not_reported;
+            if (!snapshot_.fetch(peer, it->second.name, copies.back(), not_reported)) break;
+            auto segment = std::make_unique<PeerSnapshot>(copies.back());
+            if (!snapshot_.usable(peer, *segment, not_reported)) break;
+            result.bytes_fetched += it->second.size;
+            segments.push_back(std::move(segment));
+        } catch (const Error&) {
+            break;
+        }
+        last = it->first;
+    }
+
+    const auto& tables = ctx_.db.tables();
+    auto records = [&](const ReadAhead::Emit& emit) {
+        for (const auto& table : tables) {
+            // Which segment holds each key's newest state (later segments win).
+            std::unordered_map<std::string, std::size_t> newest;
+            for (std::size_t i = 0; i < segments.size(); ++i)
+                segments[i]->for_each_key(table, [&](std::string key) { newest[std::move(key)] = i; });
+            auto visit = [&](const std::string& key, RecordState state) {
+                const auto found = newest.empty() ? newest.end() : newest.find(key);
+                if (found == newest.end()) return emit({&table, key, std::move(state)});
+                emit({&table, key, segments[found->second]->state(table, key)});
+                newest.erase(found);
+            };
+            base.for_each_row(table, visit);
+            base.for_each_deletion(table, visit);
+            // Keys the base does not have, in key order (our table is written in order).
+            std::vector<std::pair<std::string, std::size_t>> added(newest.begin(), newest.end());
+            std::sort(added.begin(), added.end());
+            for (const auto& [key, segment] : added) emit({&table, key, segments[segment]->state(table, key)});
+        }
+    };
+    snapshot_.apply_records(peer, records, result, [&] { ctx_.db.set_journal_progress(peer, last); });
+    return last;
 }
 
 void JournalExchange::publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result) {

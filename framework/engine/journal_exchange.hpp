@@ -34,8 +34,14 @@ public:
         std::chrono::system_clock::time_point newest;
     };
 
+    // Segment files merged with a base in one pass at most (the rest are
+    // applied one by one): their keys are held in memory meanwhile.
+    static constexpr std::uint64_t first_contact_segment_bytes = 128ull << 20;
+
 private:
     void pull(const std::string& peer, const PeerJournal& journal, const WorkFolder& work, SyncResult& result);
+    std::optional<std::int64_t> merge_base(const std::string& peer, const PeerJournal& journal, const WorkFolder& work,
+                                           SyncResult& result);
     void publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result);
     bool remove_torn_objects(const PeerJournal& mine);
     void publish_base(const PeerJournal& mine, bool force, const WorkFolder& work, SyncResult& result);

@@ -236,4 +236,14 @@ void PeerSnapshot::for_each_deletion(const TableInfo& table,
     }
 }
 
+void PeerSnapshot::for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const {
+    if (!has_table(table)) return;
+    std::string sql = fmt::format("SELECT {} FROM {}", quote_identifier(table.primary_key), quote_identifier(table.name));
+    const bool has_tombstones = tables_.count("_tombstone") != 0;
+    if (has_tombstones) sql += " UNION SELECT recordId FROM _tombstone WHERE tableName = ?";
+    Statement s(db_, sql);
+    if (has_tombstones) s.bind(1, table.name);
+    while (s.step()) visit(s.text(0));
+}
+
 }  // namespace nas_sync

@@ -52,6 +52,8 @@ public:
     void for_each_row(const TableInfo& table, const std::function<void(const std::string&, RecordState)>& visit) const;
     void for_each_deletion(const TableInfo& table,
                            const std::function<void(const std::string&, RecordState)>& visit) const;
+    // The key of every row and every tombstone of a table, without their states.
+    void for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const;
 
 private:
     std::optional<StoredVersion> stored_version(const std::string& table, const std::string& key) const;

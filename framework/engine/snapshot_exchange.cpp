@@ -188,23 +188,31 @@ SyncResult SnapshotExchange::sync() {
 void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& snapshot,
                                   std::optional<std::int64_t> after_id, SyncResult& result,
                                   const std::function<void()>& record_progress) {
-    auto& db = ctx_.db;
-    const auto& tables = db.tables();
-    // The peer's copy is read on the read-ahead thread (its own connection)
-    // while this one applies to ours.
-    ReadAhead records([&snapshot, &tables, after_id](const ReadAhead::Emit& emit) {
-        if (!after_id) {
-            for (const auto& table : tables) {
-                auto visit = [&](const std::string& key, RecordState remote) { emit({&table, key, std::move(remote)}); };
-                snapshot.for_each_row(table, visit);
-                snapshot.for_each_deletion(table, visit);
+    const auto& tables = ctx_.db.tables();
+    apply_records(
+        peer,
+        [&snapshot, &tables, after_id](const ReadAhead::Emit& emit) {
+            if (!after_id) {
+                for (const auto& table : tables) {
+                    auto visit = [&](const std::string& key, RecordState remote) { emit({&table, key, std::move(remote)}); };
+                    snapshot.for_each_row(table, visit);
+                    snapshot.for_each_deletion(table, visit);
+                }
+                return;
             }
-            return;
-        }
-        for (const auto& [table_name, key] : snapshot.changed_keys(*after_id))
-            for (const auto& table : tables)
-                if (table.name == table_name) emit({&table, key, snapshot.state(table, key)});
-    });
+            for (const auto& [table_name, key] : snapshot.changed_keys(*after_id))
+                for (const auto& table : tables)
+                    if (table.name == table_name) emit({&table, key, snapshot.state(table, key)});
+        },
+        result, record_progress);
+}
+
+void SnapshotExchange::apply_records(const std::string& peer, const ReadAhead::Producer& records_of_peer,
+                                     SyncResult& result, const std::function<void()>& record_progress) {
+    auto& db = ctx_.db;
+    // The peer's records are read on the read-ahead thread (its own
+    // connection) while this one applies them to ours.
+    ReadAhead records(records_of_peer);
     bool changed = false;
     std::vector<IncomingRecord> spent;
     ApplyBatch batch(db, [&](PendingRecord& r) {

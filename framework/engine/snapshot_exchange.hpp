@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/local_database.hpp"
+#include "engine/read_ahead.hpp"
 #include "host/loaded_pipeline.hpp"
 #include "nas_sync/client.hpp"
 #include "nas_sync/transport.hpp"
@@ -66,6 +67,10 @@ public:
     // runs in the transaction that applies the last of them.
     void merge_peer(const std::string& peer, const PeerSnapshot& snapshot, std::optional<std::int64_t> after_id,
                     SyncResult& result, const std::function<void()>& record_progress);
+    // Applies the records a producer emits (run on a read-ahead thread, so it
+    // must read through its own connection); record_progress as above.
+    void apply_records(const std::string& peer, const ReadAhead::Producer& records_of_peer, SyncResult& result,
+                       const std::function<void()>& record_progress);
 
 private:
     void merge_record(const PendingRecord& record, const std::string& peer, SyncResult& result, bool& changed);

@@ -44,8 +44,38 @@ private:
     int fd_;
 };
 
+// Whether `fd` may hold bytes although copy_file_range copied none from it
+// (it copies nothing from /proc files, for example): read it the ordinary way.
+bool may_hold_more(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 0;
+}
+
+// Copies what is left of `from` into `to` inside the kernel (no copy through
+// our memory; a network file system may copy on the server). False when this
+// pair of files does not support it and nothing was copied.
+bool copy_in_kernel(int from, int to, const std::string& context) {
+    bool copied_any = false;
+    while (true) {
+        const ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, std::size_t{1} << 30, 0);
+        if (n > 0) {
+            copied_any = true;
+            continue;
+        }
+        if (n == 0) return copied_any || !may_hold_more(from);
+        if (errno == EINTR) continue;
+        const bool unsupported = errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP;
+        if (unsupported && !copied_any) return false;
+        throw_os_error(context + " (copy)", errno);
+    }
+}
+
 // Copies all of `from` into `to`; fsyncs `to` when asked.
 void copy_fd(int from, int to, bool sync, const std::string& context) {
+    if (copy_in_kernel(from, to, context)) {
+        if (sync && ::fsync(to) != 0) throw_os_error(context + " (flush)", errno);
+        return;
+    }
     std::vector<char> buffer(1 << 20);
     while (true) {
         const ssize_t n = ::read(from, buffer.data(), buffer.size());

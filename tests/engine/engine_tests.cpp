@@ -619,3 +619,73 @@ TEST_CASE("journal and snapshot clients on one share: snapshot_every keeps the o
     CHECK(journal_side.dump("J") == fleet.dump("S"));
     CHECK(fleet.dump("S")["users"].size() == 2);
 }
+
+namespace {
+
+// A with a base of 100 rows and three segments after it: 30 rows updated,
+// 5 deleted, 10 added (one of them changed again in the last segment).
+void write_base_and_three_segments(Fleet& fleet) {
+    fleet.write("A", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) "
+                     "INSERT INTO users SELECT printf('r%03d', i), 'first', 'e@x', '2026-01-01T00:00:00Z' FROM n");
+    fleet.sync("A");
+    fleet.write("A", "UPDATE users SET name = 'second', updatedAt = '2026-01-02T00:00:00Z' WHERE id <= 'r030'");
+    fleet.sync("A");
+    fleet.write("A", "DELETE FROM users WHERE id > 'r095';"
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) "
+                     "INSERT INTO users SELECT printf('n%03d', i), 'new', 'e@x', '2026-01-03T00:00:00Z' FROM n");
+    fleet.sync("A");
+    fleet.write("A", "UPDATE users SET name = 'third', updatedAt = '2026-01-04T00:00:00Z' WHERE id IN ('r001', 'n001')");
+    fleet.sync("A");
+}
+
+std::vector<std::string> segments_of(const fs::path& share, const std::string& client) {
+    auto objects = share_objects(share, "journal/" + client);
+    std::erase_if(objects, [](const std::string& n) { return !n.starts_with("seg-"); });
+    return objects;
+}
+
+}  // namespace
+
+TEST_CASE("journal: a new client merges the base and the segments after it in one pass, each key once") {
+    Fleet fleet({"A"}, users_schema, journal_options());
+    write_base_and_three_segments(fleet);
+    REQUIRE(segments_of(fleet.share(), "A").size() >= 3);
+    Fleet late({"D"}, users_schema, journal_options());
+    fs::remove_all(late.share());
+    fs::create_directory_symlink(fleet.share(), late.share());
+    const auto d = late.sync("D");
+    CHECK(late.dump("D") == fleet.dump("A"));
+    // Each of A's 105 rows is inserted once in its newest state: no update
+    // replays a segment, no deleted row is inserted first.
+    CHECK(d.inserted == 105);
+    CHECK(d.updated == 0);
+    CHECK(d.deleted == 0);
+    CHECK(d.warnings.empty());
+    // The deletions are known too: a peer that still had a deleted row would lose it to them.
+    CHECK(count(late.database("D"), "SELECT count(*) FROM _nas_sync_versions WHERE deleted = 1") == 5);
+}
+
+TEST_CASE("journal: a segment that cannot be read ends the one-pass merge before it; the rest follow later") {
+    Fleet fleet({"A"}, users_schema, journal_options());
+    write_base_and_three_segments(fleet);
+    const auto segments = segments_of(fleet.share(), "A");
+    REQUIRE(segments.size() >= 3);
+    // The second segment after the base (the deletions and new rows) is torn.
+    const fs::path torn = fleet.share() / "journal" / "A" / segments[segments.size() - 2];
+    const fs::path kept = fleet.share() / "kept.sqlite";
+    fs::copy_file(torn, kept);
+    fs::resize_file(torn, fs::file_size(torn) - 100);
+    Fleet late({"D"}, users_schema, journal_options());
+    fs::remove_all(late.share());
+    fs::create_directory_symlink(fleet.share(), late.share());
+    const auto first = late.sync("D");
+    auto rows = late.dump("D")["users"];
+    CHECK(rows.size() == 100);  // the base with the updates of the segment before the torn one
+    CHECK(std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r["name"] == "second"; }) == 30);
+    REQUIRE(first.warnings.size() == 1);
+    CHECK(first.warnings[0].find("peer 'A' skipped this round") != std::string::npos);
+    fs::remove(torn);
+    fs::rename(kept, torn);
+    late.sync("D");
+    CHECK(late.dump("D") == fleet.dump("A"));
+}

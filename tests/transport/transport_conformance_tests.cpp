@@ -204,3 +204,28 @@ TEST_CASE("fs: a temporary file of a dead process of this machine is removed by 
     CHECK_FALSE(fs::exists(dead));
     CHECK(fs::exists(alive));
 }
+
+TEST_CASE("fs: objects are copied whole within one file system and between two (kernel copy or its fallback)") {
+    TempDir local;
+    std::vector<fs::path> shares{local / "share"};
+    // tmpfs and this folder are different file systems when /dev/shm exists:
+    // copy_file_range refuses (EXDEV) or copies across, and either must work.
+    const fs::path other = fs::path("/dev/shm") / ("nas-sync-test-" + std::to_string(::getpid()));
+    if (fs::is_directory("/dev/shm")) shares.push_back(other);
+    std::string big(3 << 20, 'x');
+    for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + (i / 4096) % 26);
+    write_file(local / "big", big);
+    write_file(local / "empty", "");
+    for (const auto& share : shares) {
+        CAPTURE(share);
+        fs::create_directories(share);
+        auto transport = fs_transport(share);
+        transport->put(local / "big", "client-A.sqlite");
+        transport->put(local / "empty", "client-B.sqlite");
+        transport->get("client-A.sqlite", local / "big.copy");
+        transport->get("client-B.sqlite", local / "empty.copy");
+        CHECK(read_file(local / "big.copy") == big);
+        CHECK(read_file(local / "empty.copy").empty());
+    }
+    fs::remove_all(other);
+}
