@@ -81,7 +81,7 @@ void ApplyBatch::apply_some(bool leave_open) {
         queue_.pop_front();
         // The commit holds the lock too, for longer the more pages were
         // changed: stop when what it will take (with a margin) no longer fits.
-        const auto commit = std::chrono::duration<double, std::milli>(1.25 * commit_ms_per_record_ * ++applied_in_tx_);
+        const auto commit = std::chrono::duration<double, std::milli>(1.25 * db_.commit_ms_per_record() * ++applied_in_tx_);
         if (Clock::now() - opened_ + commit >= timing_.max_hold) break;
     }
     if (!leave_open || !queue_.empty()) commit_write();
@@ -117,10 +117,14 @@ void ApplyBatch::commit_write() {
     tx_->commit();
     tx_.reset();
     released_ = Clock::now();
-    if (applied_in_tx_ > 0) {
+    // Learned from commits of many records only: a small commit's time is
+    // mostly a commit's fixed cost, which says little about a large one.
+    if (applied_in_tx_ >= min_records_to_learn) {
         const double ms = std::chrono::duration<double, std::milli>(released_ - committing).count();
-        // Rises at once, falls by half: one cheap commit does not make the next one cheap.
-        commit_ms_per_record_ = std::max(ms / static_cast<double>(applied_in_tx_), 0.5 * commit_ms_per_record_);
+        // Rises at once, falls by half: one cheap commit does not make the next
+        // one cheap. Kept by the connection, so the next batch starts from it.
+        double& estimate = db_.commit_ms_per_record();
+        estimate = std::max(ms / static_cast<double>(applied_in_tx_), 0.5 * estimate);
     }
 }
 

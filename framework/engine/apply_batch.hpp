@@ -4,9 +4,9 @@
 // Records are applied in chunks. Reading a chunk (our own state of each key,
 // in one read transaction) happens outside any write transaction, so it costs
 // the application nothing; only the writes hold the write lock, for at most
-// `max_hold` including the commit (whose length is measured per record and
-// predicted), and between two write transactions the lock stays free for at
-// least `min_release`. An application write that finds the lock taken is
+// `max_hold` including the commit (whose length per record is measured on
+// this connection, across batches, and predicted), and between two write
+// transactions the lock stays free for at least `min_release`. An application write that finds the lock taken is
 // retried by SQLite's default busy handler (sqlite3_busy_timeout) at most
 // 25 ms apart during its first 128 ms of waiting, so with a 30 ms release it
 // gets in after at most about max_hold + 25 ms.
@@ -76,6 +76,7 @@ private:
     bool known_absent(const TableInfo& table);
     void open_write();
     void commit_write();
+    static constexpr std::size_t min_records_to_learn = 256;  // see commit_write
 
     LocalDatabase& db_;
     Apply apply_;
@@ -93,10 +94,6 @@ private:
     std::optional<LocalDatabase::Transaction> tx_;
     std::chrono::steady_clock::time_point opened_;
     std::size_t applied_in_tx_ = 0;
-    // How long a commit takes per record applied (random updates change a
-    // page or more each: 0.008 ms at 500k rows, measured); a cautious guess
-    // until the first commit is measured.
-    double commit_ms_per_record_ = 0.02;
 };
 
 }  // namespace nas_sync

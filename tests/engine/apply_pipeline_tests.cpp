@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 
 #include "engine/apply_batch.hpp"
@@ -98,4 +99,30 @@ TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping
         REQUIRE(endless.next(block));
     }  // joins: the reader stopped at its next emit
     CHECK(emitted.load() > 0);
+}
+
+TEST_CASE("the commit time per record is learned on the connection, from commits of many records only") {
+    Local local;
+    const double guess = local.db->commit_ms_per_record();
+    {
+        auto batch = local.batch(200ms);  // applies 1,000 records at a time (the queue is full)
+        for (int i = 0; i < 2000; ++i) {
+            const std::string key = "k" + std::to_string(i);
+            batch.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
+        }
+        batch.finish([] {});
+    }
+    const double learned = local.db->commit_ms_per_record();
+    CHECK(std::isfinite(learned));
+    CHECK(learned > 0);
+    CHECK(learned != guess);
+    // The next batch starts from it, and a commit of a few records (mostly a
+    // commit's fixed cost) does not change it.
+    auto small = local.batch(200ms);
+    for (int i = 0; i < 10; ++i) {
+        const std::string key = "s" + std::to_string(i);
+        small.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
+    }
+    small.finish([] {});
+    CHECK(local.db->commit_ms_per_record() == learned);
 }
