@@ -185,7 +185,8 @@ std::optional<std::int64_t> JournalExchange::merge_base(const std::string& peer,
         try {
             SyncResult not_reported;
             if (!snapshot_.fetch(peer, it->second.name, copies.back(), not_reported)) break;
-            auto segment = std::make_unique<PeerSnapshot>(copies.back());
+            // Read in key order, and many are open at once: a small cache each.
+            auto segment = std::make_unique<PeerSnapshot>(copies.back(), 2048);
             if (!snapshot_.usable(peer, *segment, not_reported)) break;
             result.bytes_fetched += it->second.size;
             segments.push_back(std::move(segment));

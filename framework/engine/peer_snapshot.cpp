@@ -71,7 +71,7 @@ int read_only_authorizer(void*, int action, const char*, const char* b, const ch
 
 }  // namespace
 
-PeerSnapshot::PeerSnapshot(const fs::path& file) {
+PeerSnapshot::PeerSnapshot(const fs::path& file, int cache_kib) {
     check_and_prepare_header(file);
     const std::string uri = "file:" + file.string() + "?immutable=1";
     const int rc = sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
@@ -91,7 +91,7 @@ PeerSnapshot::PeerSnapshot(const fs::path& file) {
     sqlite3_extended_result_codes(db_, 1);
     try {
         exec(db_, "PRAGMA query_only = 1");
-        exec(db_, "PRAGMA cache_size = -16384");
+        exec(db_, fmt::format("PRAGMA cache_size = -{}", cache_kib));
         Statement tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table'");
         while (tables.step()) tables_.insert(tables.text(0));
         // Column lists are read now, before the authorizer allows only plain reads.

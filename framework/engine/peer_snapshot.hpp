@@ -28,8 +28,9 @@ namespace nas_sync {
 class PeerSnapshot {
 public:
     // Error(corrupt) when the file is not a sound SQLite database. May rewrite
-    // the header's journal-mode bytes of this private copy.
-    explicit PeerSnapshot(const std::filesystem::path& file);
+    // the header's journal-mode bytes of this private copy. `cache_kib`: the
+    // most its page cache holds (many copies open at once take less each).
+    explicit PeerSnapshot(const std::filesystem::path& file, int cache_kib = 16384);
     ~PeerSnapshot();
     PeerSnapshot(const PeerSnapshot&) = delete;
     PeerSnapshot& operator=(const PeerSnapshot&) = delete;
