@@ -236,11 +236,15 @@ void JournalExchange::publish_segment(const PeerJournal& mine, const WorkFolder&
     // The segment: a small database with the changed rows, their tombstones
     // and versions, written from a read transaction of ours (writers go on).
     const fs::path file = work.file("segment.sqlite");
+    fs::remove(file);
     sqlite3* h = db.handle();
     Statement attach(h, "ATTACH DATABASE ? AS segment");
     attach.bind(1, file.string()).run();
     try {
         exec(h, "PRAGMA segment.page_size = 1024");  // small segments for small changes
+        // A local scratch file: the transport's put() flushes what reaches the
+        // share, and a failed build is thrown away.
+        exec(h, "PRAGMA segment.journal_mode = OFF; PRAGMA segment.synchronous = OFF");
         exec(h, "BEGIN");
         exec(h, "CREATE TEMP TABLE IF NOT EXISTS _nas_sync_segment_keys (tableName TEXT, recordId TEXT, "
                 "PRIMARY KEY (tableName, recordId)); DELETE FROM temp._nas_sync_segment_keys;");
@@ -252,10 +256,14 @@ void JournalExchange::publish_segment(const PeerJournal& mine, const WorkFolder&
                 "PRIMARY KEY (tableName, recordId));"
                 "CREATE TABLE segment._nas_sync_versions (tableName TEXT NOT NULL, recordId TEXT NOT NULL, "
                 "time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, PRIMARY KEY (tableName, recordId));"
-                "INSERT INTO segment._tombstone SELECT t.tableName, t.recordId, t.deletedAt FROM main._tombstone AS t "
-                "JOIN temp._nas_sync_segment_keys USING (tableName, recordId);"
+                // CROSS JOIN: one lookup per changed key. Left to the planner, a
+                // table of keys without statistics was scanned against ours.
+                "INSERT INTO segment._tombstone SELECT t.tableName, t.recordId, t.deletedAt "
+                "FROM temp._nas_sync_segment_keys AS k CROSS JOIN main._tombstone AS t "
+                "ON t.tableName = k.tableName AND t.recordId = k.recordId;"
                 "INSERT INTO segment._nas_sync_versions SELECT v.tableName, v.recordId, v.time, v.deleted, v.hash "
-                "FROM main._nas_sync_versions AS v JOIN temp._nas_sync_segment_keys USING (tableName, recordId);");
+                "FROM temp._nas_sync_segment_keys AS k CROSS JOIN main._nas_sync_versions AS v "
+                "ON v.tableName = k.tableName AND v.recordId = k.recordId;");
         Statement meta(h, "INSERT INTO segment._sync_meta VALUES ('schemaVersion', ?)");
         meta.bind(1, ctx_.schema_version).run();
         for (const auto& table : db.tables()) {
@@ -263,8 +271,8 @@ void JournalExchange::publish_segment(const PeerJournal& mine, const WorkFolder&
             exec(h, fmt::format("CREATE TABLE segment.{0} AS SELECT * FROM main.{0} WHERE 0;"
                                 "CREATE INDEX segment.{1} ON {0} ({2});",
                                 t, quote_identifier("_nas_sync_key_" + table.name), pk));
-            Statement rows(h, fmt::format("INSERT INTO segment.{0} SELECT t.* FROM main.{0} AS t "
-                                          "JOIN temp._nas_sync_segment_keys AS k ON k.tableName = ? AND k.recordId = t.{1}",
+            Statement rows(h, fmt::format("INSERT INTO segment.{0} SELECT t.* FROM temp._nas_sync_segment_keys AS k "
+                                          "CROSS JOIN main.{0} AS t ON k.tableName = ? AND t.{1} = k.recordId",
                                           t, pk));
             rows.bind(1, table.name).run();
         }

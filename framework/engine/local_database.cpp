@@ -603,10 +603,19 @@ void LocalDatabase::write_heartbeat() {
     s.bind(1, std::string(heartbeat_id)).bind(2, today).run();
 }
 
+// Rows are appended in time order, so the old ones are the log's first rows:
+// only those are visited, up to the first row young enough to keep (a sync
+// with nothing to prune reads one row, however long the log). A row older than
+// one before it (the clock went back) waits until the rows before it go.
 void LocalDatabase::prune_changelog(std::chrono::milliseconds retention, std::int64_t keep_after_id) {
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(retention).count();
-    Statement s(db_, "DELETE FROM _changelog WHERE changedAt < datetime('now', ?) AND id <= ?");
-    s.bind(1, fmt::format("-{} seconds", seconds)).bind(2, std::min(state_value("captured_id"), keep_after_id)).run();
+    const std::string cutoff = fmt::format("-{} seconds", std::chrono::duration_cast<std::chrono::seconds>(retention).count());
+    std::int64_t last = std::min(state_value("captured_id"), keep_after_id);
+    Statement first_kept(db_, "SELECT id FROM _changelog WHERE id <= ? AND changedAt >= datetime('now', ?) "
+                              "ORDER BY id LIMIT 1");
+    first_kept.bind(1, last).bind(2, cutoff);
+    if (first_kept.step()) last = first_kept.integer(0) - 1;
+    Statement prune(db_, "DELETE FROM _changelog WHERE id <= ? AND changedAt < datetime('now', ?)");
+    prune.bind(1, last).bind(2, cutoff).run();
 }
 
 }  // namespace nas_sync

@@ -395,7 +395,7 @@ TEST_CASE("change-log retention removes only old rows") {
     Fleet fleet({"A"}, users_schema);
     fleet.sync("A");
     fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z');"
-                     "UPDATE _changelog SET changedAt = datetime('now', '-8 days') WHERE recordId = 'u1';"
+                     "UPDATE _changelog SET changedAt = datetime('now', '-8 days') WHERE recordId = 'u1' OR tableName = '_heartbeat';"
                      "INSERT INTO users VALUES('u2','Bob','b@x','2026-01-01T00:00:00Z');");
     fleet.sync("A");
     CHECK(count(fleet.database("A"), "SELECT count(*) FROM _changelog WHERE recordId = 'u1'") == 0);
@@ -688,4 +688,25 @@ TEST_CASE("journal: a segment that cannot be read ends the one-pass merge before
     fs::rename(kept, torn);
     late.sync("D");
     CHECK(late.dump("D") == fleet.dump("A"));
+}
+
+TEST_CASE("pruning removes the change log's old first rows and stops at the first row to keep") {
+    ClientOptions options;
+    options.retention = std::chrono::hours(1);
+    Fleet fleet({"A"}, users_schema, options);
+    fleet.sync("A");  // installs the change log
+    fleet.write("A", "INSERT INTO users VALUES('a','x','x@x','2026-01-01T00:00:00Z'),('b','x','x@x','2026-01-01T00:00:00Z'),"
+                     "('c','x','x@x','2026-01-01T00:00:00Z'),('d','x','x@x','2026-01-01T00:00:00Z')");
+    // The first rows (the heartbeat, a, b) from two hours ago, c from now, then
+    // d from two hours ago again (the clock went back).
+    fleet.write("A", "UPDATE _changelog SET changedAt = datetime('now', '-2 hours') WHERE recordId != 'c'");
+    fleet.sync("A");
+    const auto kept = [&] {
+        std::vector<std::string> keys;
+        SQLite::Database db(fleet.database("A").string(), SQLite::OPEN_READONLY);
+        SQLite::Statement s(db, "SELECT recordId FROM _changelog ORDER BY id");
+        while (s.executeStep()) keys.push_back(s.getColumn(0).getString());
+        return keys;
+    }();
+    CHECK(kept == std::vector<std::string>{"c", "d"});
 }
