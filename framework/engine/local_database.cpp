@@ -302,20 +302,59 @@ bool LocalDatabase::capture(std::int64_t max_rows) {
     const std::int64_t last = max_changelog_id();
     if (last == from) return true;
     const std::int64_t to = last > from && last - from > max_rows ? from + max_rows : last;
-    if (to > from) {
-        Statement changed(db_, "SELECT DISTINCT tableName, recordId FROM _changelog WHERE id > ? AND id <= ?");
-        changed.bind(1, from).bind(2, to);
-        std::vector<std::pair<std::string, std::string>> keys;
-        while (changed.step()) keys.emplace_back(changed.text(0), changed.text(1));
-        for (const auto& [table_name, key] : keys) {
-            const TableInfo* table = find_table(table_name);
-            if (!table) continue;
-            const RecordState s = state(*table, key);
-            if (s.kind != RecordState::Kind::absent) store_version(table->name, key, s.version);
-        }
-    }
-    set_state_value("captured_id", to);
+    store_changes(to > from ? read_changes(from, to) : std::vector<Change>{}, to);
     return to == last;
+}
+
+// Each slice is read in a read transaction; the write transaction only stores
+// what was read, unless another connection committed in between (the
+// application may have changed those rows again): then it reads them again.
+void LocalDatabase::capture_in_slices(std::int64_t slice_rows, std::chrono::milliseconds min_release) {
+    using Clock = std::chrono::steady_clock;
+    auto released = Clock::now() - min_release;
+    for (;;) {
+        std::int64_t seen = 0, from = 0, to = 0;
+        std::vector<Change> changes;
+        exec(db_, "BEGIN");
+        try {
+            seen = data_version();
+            from = state_value("captured_id");
+            const std::int64_t last = max_changelog_id();
+            to = last > from && last - from > slice_rows ? from + slice_rows : last;
+            if (to > from) changes = read_changes(from, to);
+            exec(db_, "COMMIT");
+        } catch (...) {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+        if (to == from) return;
+        const auto free_for = Clock::now() - released;
+        if (free_for < min_release) std::this_thread::sleep_for(min_release - free_for);
+        Transaction tx(*this);
+        if (data_version() != seen || state_value("captured_id") != from)
+            capture(slice_rows);
+        else
+            store_changes(changes, to);
+        tx.commit();
+        released = Clock::now();
+    }
+}
+
+// The records that change-log rows from+1..to name, with their states now.
+std::vector<LocalDatabase::Change> LocalDatabase::read_changes(std::int64_t from, std::int64_t to) {
+    Statement changed(db_, "SELECT DISTINCT tableName, recordId FROM _changelog WHERE id > ? AND id <= ?");
+    changed.bind(1, from).bind(2, to);
+    std::vector<Change> changes;
+    while (changed.step())
+        if (const TableInfo* table = find_table(changed.text(0))) changes.push_back({table, changed.text(1), {}});
+    for (auto& change : changes) change.state = state(*change.table, change.key);
+    return changes;
+}
+
+void LocalDatabase::store_changes(const std::vector<Change>& changes, std::int64_t captured_to) {
+    for (const auto& change : changes)
+        if (change.state.kind != RecordState::Kind::absent) store_version(change.table->name, change.key, change.state.version);
+    set_state_value("captured_id", captured_to);
 }
 
 LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table) {

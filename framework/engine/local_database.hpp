@@ -71,6 +71,11 @@ public:
     // keep transactions short); true when nothing is left. Call inside a
     // write transaction.
     bool capture(std::int64_t max_rows = INT64_MAX);
+    // Captures every change, slice_rows change-log rows per short write
+    // transaction, reading each slice's states outside the write lock and
+    // leaving the lock free for at least min_release between two (as
+    // ApplyBatch does). Call outside any transaction.
+    void capture_in_slices(std::int64_t slice_rows, std::chrono::milliseconds min_release);
     std::int64_t max_changelog_id() const;
 
     RecordState state(const TableInfo& table, const std::string& key);
@@ -134,6 +139,13 @@ private:
     void use_wal();
     static constexpr int checkpoint_after_frames = 4096;  // 16 MiB of 4 KiB pages
     void record_baseline(const TableInfo& table);
+    struct Change {
+        const TableInfo* table;
+        std::string key;
+        RecordState state;
+    };
+    std::vector<Change> read_changes(std::int64_t from, std::int64_t to);
+    void store_changes(const std::vector<Change>& changes, std::int64_t captured_to);
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
     void store_version(const std::string& table, const std::string& key, const Version& v);

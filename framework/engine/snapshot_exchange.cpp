@@ -77,11 +77,7 @@ void SnapshotExchange::begin_round() {
         tx.commit();
     }
     // In slices, so the application never waits long for the write lock.
-    for (bool done = false; !done;) {
-        LocalDatabase::Transaction tx(db);
-        done = db.capture(2000);
-        tx.commit();
-    }
+    db.capture_in_slices(2000, ApplyBatch::Timing{}.min_release);
 }
 
 bool SnapshotExchange::usable(const std::string& peer, const PeerSnapshot& snapshot, SyncResult& result) {

@@ -710,3 +710,29 @@ TEST_CASE("pruning removes the change log's old first rows and stops at the firs
     }();
     CHECK(kept == std::vector<std::string>{"c", "d"});
 }
+
+TEST_CASE("capturing many changes leaves the write lock free between its slices") {
+    Fleet fleet({"A"}, std::string(users_schema) + "CREATE TABLE _app_log(captured INTEGER);");
+    fleet.sync("A");
+    const auto captured = [&] { return count(fleet.database("A"), "SELECT value FROM _nas_sync_state WHERE key = 'captured_id'"); };
+    const auto before = captured();
+    fleet.write("A", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+                     "INSERT INTO users SELECT 'r' || i, 'x', 'e@x', '2026-01-01T00:00:00Z' FROM n");
+    // The application writes all along, noting how far the capture had come.
+    std::atomic<bool> stop{false};
+    std::thread application([&] {
+        SQLite::Database db(fleet.database("A").string(), SQLite::OPEN_READWRITE);
+        db.setBusyTimeout(10000);
+        while (!stop) {
+            db.exec("INSERT INTO _app_log SELECT value FROM _nas_sync_state WHERE key = 'captured_id'");
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    });
+    fleet.sync("A");
+    stop = true;
+    application.join();
+    const auto after = captured();
+    REQUIRE(after > before + 2000);  // more than one slice
+    CHECK(count(fleet.database("A"), fmt::format("SELECT count(*) FROM _app_log WHERE captured > {} AND captured < {}",
+                                                 before, after)) > 0);
+}
