@@ -6,10 +6,11 @@
 // the application nothing; only the writes hold the write lock, for at most
 // `max_hold` including the commit (whose length per record is measured on
 // this connection, across batches, and predicted), and between two write
-// transactions the lock stays free for at least `min_release`. An application write that finds the lock taken is
-// retried by SQLite's default busy handler (sqlite3_busy_timeout) at most
-// 25 ms apart during its first 128 ms of waiting, so with a 30 ms release it
-// gets in after at most about max_hold + 25 ms.
+// transactions the lock stays free for at least `min_release`. An application
+// write that finds the lock taken is retried by SQLite's default busy handler
+// (sqlite3_busy_timeout) at most 25 ms apart during its first 128 ms of
+// waiting, so with a 30 ms release it gets in after at most about
+// max_hold + 25 ms.
 //
 // Our states read outside the transaction are used only when no other
 // connection committed since they were read (PRAGMA data_version); otherwise

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <memory>
 #include <regex>
-#include <unordered_map>
 #include <sstream>
+#include <unordered_map>
 
 #include "database/schema.hpp"
 #include "database/statement.hpp"
@@ -188,7 +188,7 @@ std::optional<std::int64_t> JournalExchange::merge_base(const std::string& peer,
             // Read in key order, and many are open at once: a small cache each.
             auto segment = std::make_unique<PeerSnapshot>(copies.back(), 2048);
             if (!snapshot_.usable(peer, *segment, not_reported)) break;
-            result.bytes_fetched += it->second.size;
+            result.bytes_fetched += not_reported.bytes_fetched;
             segments.push_back(std::move(segment));
         } catch (const Error&) {
             break;

@@ -297,11 +297,18 @@ void LocalDatabase::clear_state_value(const std::string& key) {
 
 std::int64_t LocalDatabase::max_changelog_id() const { return query_integer(db_, "SELECT MAX(id) FROM _changelog"); }
 
+namespace {
+// Where a capture of at most max_rows change-log rows after `from` ends.
+std::int64_t capture_end(std::int64_t from, std::int64_t last, std::int64_t max_rows) {
+    return last > from && last - from > max_rows ? from + max_rows : last;
+}
+}  // namespace
+
 bool LocalDatabase::capture(std::int64_t max_rows) {
     const std::int64_t from = state_value("captured_id");
     const std::int64_t last = max_changelog_id();
     if (last == from) return true;
-    const std::int64_t to = last > from && last - from > max_rows ? from + max_rows : last;
+    const std::int64_t to = capture_end(from, last, max_rows);
     store_changes(to > from ? read_changes(from, to) : std::vector<Change>{}, to);
     return to == last;
 }
@@ -319,8 +326,7 @@ void LocalDatabase::capture_in_slices(std::int64_t slice_rows, std::chrono::mill
         try {
             seen = data_version();
             from = state_value("captured_id");
-            const std::int64_t last = max_changelog_id();
-            to = last > from && last - from > slice_rows ? from + slice_rows : last;
+            to = capture_end(from, max_changelog_id(), slice_rows);
             if (to > from) changes = read_changes(from, to);
             exec(db_, "COMMIT");
         } catch (...) {
