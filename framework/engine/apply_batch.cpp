@@ -100,7 +100,9 @@ void ApplyBatch::open_write() {
     tx_.emplace(db_);
     opened_ = Clock::now();
     applied_in_tx_ = 0;
-    db_.capture();
+    // What the application wrote since, a bounded part of it per transaction
+    // (a bulk write of its own is left to the next ones, or the next capture).
+    db_.capture(capture_rows_per_transaction);
     db_.begin_apply();
     // Another connection committed since the queued states were read: each
     // is read again just before it is applied, now that nobody else can

@@ -78,6 +78,7 @@ private:
     void open_write();
     void commit_write();
     static constexpr std::size_t min_records_to_learn = 256;  // see commit_write
+    static constexpr std::int64_t capture_rows_per_transaction = 1000;  // ~20 ms of the hold at most
 
     LocalDatabase& db_;
     Apply apply_;

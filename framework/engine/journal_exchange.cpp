@@ -224,6 +224,7 @@ std::optional<std::int64_t> JournalExchange::merge_base(const std::string& peer,
 void JournalExchange::publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result) {
     auto& db = ctx_.db;
     std::int64_t to = 0;
+    snapshot_.capture_changes();  // what the application wrote during this sync, then the rest under the lock
     {
         LocalDatabase::Transaction tx(db);
         db.capture();

@@ -584,7 +584,9 @@ void LocalDatabase::end_apply() {
     Statement log(db_, "INSERT INTO _changelog (tableName, recordId, operation) VALUES (?, ?, 'DELETE')");
     for (const auto& [table, key] : local_deletions_) log.bind(1, table).bind(2, key).run();
     local_deletions_.clear();
-    set_state_value("captured_id", max_changelog_id());
+    // Our own rows logged above need no capture (their versions are stored);
+    // skipped only when nothing before them waits to be captured.
+    if (state_value("captured_id") >= apply_base_id_) set_state_value("captured_id", max_changelog_id());
     applying_ = false;
 }
 

@@ -76,9 +76,11 @@ void SnapshotExchange::begin_round() {
         }
         tx.commit();
     }
-    // In slices, so the application never waits long for the write lock.
-    db.capture_in_slices(2000, ApplyBatch::Timing{}.min_release);
+    capture_changes();
 }
+
+// In slices, so the application never waits long for the write lock.
+void SnapshotExchange::capture_changes() { ctx_.db.capture_in_slices(2000, ApplyBatch::Timing{}.min_release); }
 
 bool SnapshotExchange::usable(const std::string& peer, const PeerSnapshot& snapshot, SyncResult& result) {
     const std::string theirs = snapshot.schema_version();
@@ -298,6 +300,7 @@ void SnapshotExchange::publish(SyncResult& result, std::optional<std::uint64_t> 
     const bool intact = own_size && static_cast<std::int64_t>(*own_size) == db.state_value("published_size");
     if (intact && !changed) return;  // idle: nothing new to publish
     std::int64_t changelog_id = 0, applied_seq = 0;
+    capture_changes();  // what the application wrote during this sync, then the rest under the lock
     {
         LocalDatabase::Transaction tx(db);
         db.capture();

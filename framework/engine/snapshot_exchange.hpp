@@ -48,6 +48,8 @@ public:
 
     // The parts of a round, shared with the journal exchange.
     void begin_round();  // schema version, capture
+    // Records the versions of what the application changed (LocalDatabase::capture_in_slices).
+    void capture_changes();
     // Reads one peer's snapshot object (skipped when unchanged since last read).
     void pull_snapshot_peer(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
                             SyncResult& result);

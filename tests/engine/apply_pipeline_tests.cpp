@@ -126,3 +126,24 @@ TEST_CASE("the commit time per record is learned on the connection, from commits
     small.finish([] {});
     CHECK(local.db->commit_ms_per_record() == learned);
 }
+
+TEST_CASE("an apply transaction that captured part of the application's changes leaves the rest to capture") {
+    Local local;
+    {
+        SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
+        app.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+                 "INSERT INTO users SELECT 'a' || i, 'from the application', '2026-01-01T00:00:00Z' FROM n");
+    }
+    auto& db = *local.db;
+    {
+        LocalDatabase::Transaction tx(db);
+        db.capture(1000);  // as a write transaction of ApplyBatch does, bounded
+        db.begin_apply();
+        db.end_apply();
+        tx.commit();
+    }
+    CHECK(db.state_value("captured_id") < db.max_changelog_id());
+    db.capture_in_slices(1000, 1ms);
+    SQLite::Database check(local.file.string(), SQLite::OPEN_READONLY);
+    CHECK(check.execAndGet("SELECT count(*) FROM _nas_sync_versions WHERE tableName = 'users'").getInt() == 3000);
+}
