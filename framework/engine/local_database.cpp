@@ -304,13 +304,10 @@ std::int64_t capture_end(std::int64_t from, std::int64_t last, std::int64_t max_
 }
 }  // namespace
 
-bool LocalDatabase::capture(std::int64_t max_rows) {
+void LocalDatabase::capture(std::int64_t max_rows) {
     const std::int64_t from = state_value("captured_id");
-    const std::int64_t last = max_changelog_id();
-    if (last == from) return true;
-    const std::int64_t to = capture_end(from, last, max_rows);
-    store_changes(to > from ? read_changes(from, to) : std::vector<Change>{}, to);
-    return to == last;
+    const std::int64_t to = capture_end(from, max_changelog_id(), max_rows);
+    if (to != from) store_changes(read_changes(from, to), to);
 }
 
 // Each slice is read in a read transaction; the write transaction only stores
@@ -327,7 +324,7 @@ void LocalDatabase::capture_in_slices(std::int64_t slice_rows, std::chrono::mill
             seen = data_version();
             from = state_value("captured_id");
             to = capture_end(from, max_changelog_id(), slice_rows);
-            if (to > from) changes = read_changes(from, to);
+            changes = read_changes(from, to);  // none when the log ends at or before `from`
             exec(db_, "COMMIT");
         } catch (...) {
             sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -68,9 +68,8 @@ public:
 
     // Records the version of every record the application changed since the
     // last capture, at most max_rows change-log rows of them (so a caller can
-    // keep transactions short); true when nothing is left. Call inside a
-    // write transaction.
-    bool capture(std::int64_t max_rows = INT64_MAX);
+    // keep transactions short). Call inside a write transaction.
+    void capture(std::int64_t max_rows = INT64_MAX);
     // Captures every change, slice_rows change-log rows per short write
     // transaction, reading each slice's states outside the write lock and
     // leaving the lock free for at least min_release between two (as

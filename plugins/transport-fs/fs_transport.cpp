@@ -70,12 +70,8 @@ bool copy_in_kernel(int from, int to, const std::string& context) {
     }
 }
 
-// Copies all of `from` into `to`; fsyncs `to` when asked.
-void copy_fd(int from, int to, bool sync, const std::string& context) {
-    if (copy_in_kernel(from, to, context)) {
-        if (sync && ::fsync(to) != 0) throw_os_error(context + " (flush)", errno);
-        return;
-    }
+// Copies what is left of `from` into `to` through our memory.
+void copy_by_reading(int from, int to, const std::string& context) {
     std::vector<char> buffer(1 << 20);
     while (true) {
         const ssize_t n = ::read(from, buffer.data(), buffer.size());
@@ -83,7 +79,7 @@ void copy_fd(int from, int to, bool sync, const std::string& context) {
             if (errno == EINTR) continue;
             throw_os_error(context + " (read)", errno);
         }
-        if (n == 0) break;
+        if (n == 0) return;
         ssize_t done = 0;
         while (done < n) {
             const ssize_t w = ::write(to, buffer.data() + done, static_cast<std::size_t>(n - done));
@@ -94,6 +90,11 @@ void copy_fd(int from, int to, bool sync, const std::string& context) {
             done += w;
         }
     }
+}
+
+// Copies all of `from` into `to`; fsyncs `to` when asked.
+void copy_fd(int from, int to, bool sync, const std::string& context) {
+    if (!copy_in_kernel(from, to, context)) copy_by_reading(from, to, context);
     if (sync && ::fsync(to) != 0) throw_os_error(context + " (flush)", errno);
 }
 
