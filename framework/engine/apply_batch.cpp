@@ -45,9 +45,10 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
         read_version_ = db_.data_version();
         read_start_ = Clock::now();
     }
-    RecordState local = known_absent(table) ? RecordState{} : db_.state(table, key);
+    std::int64_t rowid = 0;
+    RecordState local = known_absent(table) ? RecordState{} : db_.state(table, key, &rowid);
     queued_keys_.insert(hash);
-    queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), false});
+    queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), rowid, false});
     // Reading for min_release after the lock was released lets the application in at no cost.
     const bool read_long_enough = Clock::now() - std::max(released_, read_start_) >= timing_.min_release;
     if (queue_.size() >= timing_.max_buffered || read_long_enough) apply_some(false);
@@ -75,7 +76,7 @@ void ApplyBatch::apply_some(bool leave_open) {
     open_write();
     while (!queue_.empty()) {
         PendingRecord& record = queue_.front();
-        if (record.stale) record.local = db_.state(*record.table, record.key);
+        if (record.stale) record.local = db_.state(*record.table, record.key, &record.local_rowid);
         apply_(record);
         queued_keys_.erase(record.key_hash);
         queue_.pop_front();

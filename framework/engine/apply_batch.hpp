@@ -42,6 +42,7 @@ struct PendingRecord {
     std::uint64_t key_hash;  // of table and key
     RecordState remote;
     RecordState local;  // our state of the key when it was read
+    std::int64_t local_rowid;  // where its row was then (0: none)
     bool stale;         // another connection committed since: read again before applying
 };
 

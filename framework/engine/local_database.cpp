@@ -109,6 +109,21 @@ std::string values_list(const std::string& row, std::size_t rows) {
     return out;
 }
 
+// The name that reaches a table's rowid (one its columns do not shadow), or ""
+// for a WITHOUT ROWID table.
+std::string rowid_name(sqlite3* db, const TableInfo& table) {
+    Statement list(db, "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?");
+    list.bind(1, table.name);
+    if (!list.step() || list.integer(0) != 0) return "";
+    for (const std::string name : {"rowid", "_rowid_", "oid"}) {
+        const bool shadowed = std::any_of(table.columns.begin(), table.columns.end(), [&](const ColumnSchema& c) {
+            return sqlite3_stricmp(c.name.c_str(), name.c_str()) == 0;
+        });
+        if (!shadowed) return name;
+    }
+    return "";
+}
+
 }  // namespace
 
 TableInfo heartbeat_table() {
@@ -123,6 +138,9 @@ struct LocalDatabase::TableStatements {
     Statement select_state;
     Statement upsert;
     Statement delete_row;
+    // Rewrites a row found by its rowid (and key): an existing row's update
+    // without the key index's lookup. Unset for a WITHOUT ROWID table.
+    std::optional<Statement> update_by_rowid;
     std::vector<UniqueIndex> unique_indexes;
     // Rows applied to a table without secondary UNIQUE indexes are written
     // group_rows at a time by upsert_group (see apply_row).
@@ -374,17 +392,34 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
         updates += c + " = excluded." + c;
     }
     const std::string conflict = updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates;
+    const std::string rowid = rowid_name(db_, table);
     const RaisedFlag compiling_apply_statements(applying_);  // compiled without logging (see authorize)
     slot.reset(new TableStatements{
         Statement(db_, fmt::format("SELECT {}, v.time, v.deleted, v.hash, "
                                    "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2), "
-                                   "t.{} IS NOT NULL FROM (SELECT 1) LEFT JOIN {} AS t ON t.{} = ?2 "
+                                   "t.{} IS NOT NULL, {} FROM (SELECT 1) LEFT JOIN {} AS t ON t.{} = ?2 "
                                    "LEFT JOIN _nas_sync_versions AS v ON v.tableName = ?1 AND v.recordId = ?2",
-                                   column_list(table, "t."), pk, t, pk)),
+                                   column_list(table, "t."), pk, rowid.empty() ? "NULL" : "t." + rowid, t, pk)),
         Statement(db_, fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT({}) {}", t, column_list(table),
                                    placeholders, pk, conflict)),
         Statement(db_, fmt::format("DELETE FROM {} WHERE {} = ?", t, pk)),
+        {},
         {}});
+    if (!rowid.empty()) {
+        // Parameters as the upsert's (one per column, in order), then the rowid.
+        std::string set, key_parameter;
+        for (std::size_t i = 0; i < table.columns.size(); ++i) {
+            const auto parameter = fmt::format("?{}", i + 1);
+            if (table.columns[i].name == table.primary_key) {
+                key_parameter = parameter;
+                continue;
+            }
+            set += fmt::format("{}{} = {}", set.empty() ? "" : ", ", quote_identifier(table.columns[i].name), parameter);
+        }
+        if (!set.empty())
+            slot->update_by_rowid.emplace(db_, fmt::format("UPDATE {} SET {} WHERE {} = ?{} AND {} = {}", t, set, rowid,
+                                                           table.columns.size() + 1, pk, key_parameter));
+    }
     // Secondary UNIQUE indexes (not the key, not partial, on plain columns).
     Statement indexes(db_, "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND origin != 'pk' AND partial = 0");
     indexes.bind(1, table.name);
@@ -416,7 +451,7 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
     return *slot;
 }
 
-RecordState LocalDatabase::state(const TableInfo& table, const std::string& key) {
+RecordState LocalDatabase::state(const TableInfo& table, const std::string& key, std::int64_t* rowid) {
     // One statement: the row (if any), its recorded version and its tombstone.
     auto& s = statements(table).select_state;
     s.bind(1, table.name).bind(2, key);
@@ -437,6 +472,7 @@ RecordState LocalDatabase::state(const TableInfo& table, const std::string& key)
         stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
     std::optional<std::string> tombstone;
     if (!s.is_null(width + 3)) tombstone = s.text(width + 3);
+    if (rowid) *rowid = s.integer(width + 5);  // 0 when NULL
     s.reset();
     return derive_state(std::move(row), table.timestamp_column, tombstone, stored);
 }
@@ -466,7 +502,7 @@ void LocalDatabase::remove_tombstone(const std::string& table, const std::string
 }
 
 bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, const RecordState& remote,
-                              bool had_tombstone) {
+                              bool had_tombstone, std::int64_t rowid) {
     auto& st = statements(table);
     const RowImage& row = *remote.row;
     static const Value null_value = Null{};
@@ -497,12 +533,14 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
         }
     }
     if (st.upsert_group) {
-        // Staged: nothing reads this table's other keys before end_apply writes it.
-        for (const auto& column : table.columns) {
-            const Value* v = row.find(column.name);
-            st.staged.push_back(v ? *v : null_value);  // a copy: the row goes back to its reading thread
+        if (!(rowid != 0 && update_in_place(st, table, row, rowid))) {
+            // Staged: nothing reads this table's other keys before end_apply writes it.
+            for (const auto& column : table.columns) {
+                const Value* v = row.find(column.name);
+                st.staged.push_back(v ? *v : null_value);  // a copy: the row goes back to its reading thread
+            }
+            if (st.staged.size() == st.group_rows * table.columns.size()) write_rows(*st.upsert_group, st.staged);
         }
-        if (st.staged.size() == st.group_rows * table.columns.size()) write_rows(*st.upsert_group, st.staged);
         const Version& v = remote.version;
         for (Value value : {Value(table.name), Value(key), Value(v.time_ms), Value(std::int64_t{v.deletion ? 1 : 0}),
                             Value(static_cast<std::int64_t>(v.content_hash))})
@@ -520,6 +558,21 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
     }
     if (had_tombstone) remove_tombstone(table.name, key);
     return true;
+}
+
+// The row that `rowid` names, when it still holds `row`'s key, rewritten in
+// place; false when it does not (then nothing was written).
+bool LocalDatabase::update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row,
+                                    std::int64_t rowid) {
+    if (!st.update_by_rowid) return false;
+    static const Value null_value = Null{};
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        const Value* v = row.find(table.columns[i].name);
+        st.update_by_rowid->bind_borrowed(static_cast<int>(i + 1), v ? *v : null_value);
+    }
+    st.update_by_rowid->bind(static_cast<int>(table.columns.size() + 1), rowid);
+    st.update_by_rowid->run();
+    return sqlite3_changes(db_) == 1;
 }
 
 void LocalDatabase::apply_deletion(const TableInfo& table, const std::string& key, const Version& version) {

@@ -77,7 +77,9 @@ public:
     void capture_in_slices(std::int64_t slice_rows, std::chrono::milliseconds min_release);
     std::int64_t max_changelog_id() const;
 
-    RecordState state(const TableInfo& table, const std::string& key);
+    // `rowid`, when given, receives the row's rowid (0: no row, or a WITHOUT
+    // ROWID table), which apply_row can use to update it in place.
+    RecordState state(const TableInfo& table, const std::string& key, std::int64_t* rowid = nullptr);
     // No row, no recorded version and no tombstone of the table.
     bool holds_nothing_of(const TableInfo& table);
 
@@ -86,7 +88,9 @@ public:
     // for another key whose state is newer: the incoming row then loses and is
     // recorded as deleted here (a local change that spreads).
     // `had_tombstone`: the local state was a deletion (its tombstone goes).
-    bool apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, bool had_tombstone);
+    // `rowid`: where state() found the key's row, when nobody changed it since.
+    bool apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, bool had_tombstone,
+                   std::int64_t rowid = 0);
     void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
     void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
     // A deletion made here (a resolver's delete, a UNIQUE collision): newer than
@@ -150,6 +154,7 @@ private:
     void store_version(const std::string& table, const std::string& key, const Version& v);
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);
+    bool update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row, std::int64_t rowid);
     static void write_rows(Statement& statement, std::vector<Value>& values);
     static void write_row_by_row(Statement& single, std::vector<Value>& values, std::size_t width);
     void write_staged();

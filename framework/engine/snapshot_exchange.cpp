@@ -271,7 +271,7 @@ void SnapshotExchange::merge_record(const PendingRecord& record, const std::stri
         case Resolution::pass: ++counts.skipped; break;
         case Resolution::take_remote:
             if (remote.kind == Kind::row) {
-                if (db.apply_row(table, key, remote, local.kind == Kind::deletion))
+                if (db.apply_row(table, key, remote, local.kind == Kind::deletion, record.local_rowid))
                     ++(local.kind == Kind::row ? counts.updated : counts.inserted);
                 else
                     ++(local.kind == Kind::row ? counts.deleted : counts.skipped);

@@ -43,7 +43,7 @@ struct Local {
     ApplyBatch batch(std::chrono::milliseconds min_release = std::chrono::hours(1)) {
         const ApplyBatch::Timing timing{50ms, min_release, 1000};
         return ApplyBatch(*db, [this](PendingRecord& r) {
-            if (r.remote.version > r.local.version) db->apply_row(*r.table, r.key, r.remote, false);
+            if (r.remote.version > r.local.version) db->apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
         }, timing);
     }
     std::string name_of(const std::string& id) {
@@ -73,6 +73,68 @@ TEST_CASE("a key met twice is applied before its state is read again") {
     batch.add(users, "k1", row_state("k1", "older", "2026-01-01T00:00:00Z"));
     batch.finish([] {});
     CHECK(local.name_of("k1") == "newer");
+}
+
+// Applies one remote row, as a merge does, with the rowid state() gave.
+void apply_one(LocalDatabase& db, const TableInfo& table, const std::string& key, const RecordState& remote,
+               std::int64_t rowid) {
+    LocalDatabase::Transaction tx(db);
+    db.begin_apply();
+    db.apply_row(table, key, remote, false, rowid);
+    db.end_apply();
+    tx.commit();
+}
+
+TEST_CASE("an existing row is updated where state() found it, and only while that place still holds its key") {
+    Local local;
+    SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
+    app.exec("INSERT INTO users VALUES('k1', 'first', '2026-01-01T00:00:00Z')");
+    std::int64_t rowid = 0;
+    local.db->state(users, "k1", &rowid);
+    REQUIRE(rowid != 0);
+    apply_one(*local.db, users, "k1", row_state("k1", "second", "2026-02-01T00:00:00Z"), rowid);
+    CHECK(local.name_of("k1") == "second");
+    CHECK(app.execAndGet("SELECT rowid FROM users WHERE id = 'k1'").getInt64() == rowid);
+
+    // The application moved k1 and gave its old place to another key: the
+    // stale rowid must not overwrite that key, and k1 is still updated.
+    app.exec("DELETE FROM users WHERE id = 'k1'");
+    app.exec("INSERT INTO users(rowid, id, name, updatedAt) VALUES(" + std::to_string(rowid) +
+             ", 'k2', 'other key', '2026-01-01T00:00:00Z')");
+    app.exec("INSERT INTO users VALUES('k1', 'moved', '2026-02-02T00:00:00Z')");
+    apply_one(*local.db, users, "k1", row_state("k1", "third", "2026-03-01T00:00:00Z"), rowid);
+    CHECK(local.name_of("k1") == "third");
+    CHECK(local.name_of("k2") == "other key");
+}
+
+TEST_CASE("rows of a table with a column named rowid, and of a WITHOUT ROWID table, are updated in full") {
+    TempDir dir;
+    const auto file = dir / "local.sqlite";
+    create_database(file, "CREATE TABLE shadow(id TEXT PRIMARY KEY, rowid TEXT, updatedAt TEXT);"
+                          "CREATE TABLE plain(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT) WITHOUT ROWID;"
+                          "INSERT INTO shadow VALUES('k1', 'data, not a rowid', '2026-01-01T00:00:00Z');"
+                          "INSERT INTO plain VALUES('k1', 'first', '2026-01-01T00:00:00Z');");
+    const TableInfo shadow{"shadow", "id", "updatedAt",
+                           {{"id", "TEXT", false, 1}, {"rowid", "TEXT", false, 0}, {"updatedAt", "TEXT", false, 0}}};
+    const TableInfo plain{"plain", "id", "updatedAt", {{"id", "TEXT", false, 1}, {"name", "TEXT", false, 0},
+                                                       {"updatedAt", "TEXT", false, 0}}};
+    LocalDatabase db(file, {shadow, plain});
+    db.install();
+    std::int64_t shadow_rowid = -1, plain_rowid = -1;
+    db.state(shadow, "k1", &shadow_rowid);
+    db.state(plain, "k1", &plain_rowid);
+    CHECK(shadow_rowid == 1);  // the real rowid, not the column's text
+    CHECK(plain_rowid == 0);   // none: updated through its key
+    auto remote = [](const std::string& column, const std::string& value) {
+        return derive_state(RowImage{{"id", column, "updatedAt"}, {Value("k1"), Value(value), Value("2026-02-01T00:00:00Z")}},
+                            "updatedAt", std::nullopt, std::nullopt);
+    };
+    apply_one(db, shadow, "k1", remote("rowid", "new data"), shadow_rowid);
+    apply_one(db, plain, "k1", remote("name", "second"), plain_rowid);
+    SQLite::Database app(file.string(), SQLite::OPEN_READONLY);
+    CHECK(app.execAndGet("SELECT rowid || '|' || updatedAt FROM shadow WHERE id = 'k1'").getString() ==
+          "new data|2026-02-01T00:00:00Z");
+    CHECK(app.execAndGet("SELECT name FROM plain WHERE id = 'k1'").getString() == "second");
 }
 
 TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping early ends the reader") {
