@@ -395,11 +395,12 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
     const std::string rowid = rowid_name(db_, table);
     const RaisedFlag compiling_apply_statements(applying_);  // compiled without logging (see authorize)
     slot.reset(new TableStatements{
-        Statement(db_, fmt::format("SELECT {}, v.time, v.deleted, v.hash, "
-                                   "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2), "
-                                   "t.{} IS NOT NULL, {} FROM (SELECT 1) LEFT JOIN {} AS t ON t.{} = ?2 "
+        // The tombstone matters only when there is no row (see derive_state).
+        Statement(db_, fmt::format("SELECT {0}, v.time, v.deleted, v.hash, CASE WHEN t.{1} IS NULL THEN "
+                                   "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2) END, "
+                                   "t.{1} IS NOT NULL, {2} FROM (SELECT 1) LEFT JOIN {3} AS t ON t.{1} = ?2 "
                                    "LEFT JOIN _nas_sync_versions AS v ON v.tableName = ?1 AND v.recordId = ?2",
-                                   column_list(table, "t."), pk, rowid.empty() ? "NULL" : "t." + rowid, t, pk)),
+                                   column_list(table, "t."), pk, rowid.empty() ? "NULL" : "t." + rowid, t)),
         Statement(db_, fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT({}) {}", t, column_list(table),
                                    placeholders, pk, conflict)),
         Statement(db_, fmt::format("DELETE FROM {} WHERE {} = ?", t, pk)),
