@@ -373,8 +373,14 @@ std::vector<LocalDatabase::Change> LocalDatabase::read_changes(std::int64_t from
 }
 
 void LocalDatabase::store_changes(const std::vector<Change>& changes, std::int64_t captured_to) {
-    for (const auto& change : changes)
-        if (change.state.kind != RecordState::Kind::absent) store_version(change.table->name, change.key, change.state.version);
+    try {
+        for (const auto& change : changes)
+            if (change.state.kind != RecordState::Kind::absent) stage_version(change.table->name, change.key, change.state.version);
+        write_row_by_row(*cache_.use(store_one_version_sql), staged_versions_, version_columns);
+    } catch (...) {
+        staged_versions_.clear();  // the transaction rolls back: none of them may reach a later one
+        throw;
+    }
     set_state_value("captured_id", captured_to);
 }
 
@@ -542,15 +548,7 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
             }
             if (st.staged.size() == st.group_rows * table.columns.size()) write_rows(*st.upsert_group, st.staged);
         }
-        const Version& v = remote.version;
-        for (Value value : {Value(table.name), Value(key), Value(v.time_ms), Value(std::int64_t{v.deletion ? 1 : 0}),
-                            Value(static_cast<std::int64_t>(v.content_hash))})
-            staged_versions_.push_back(std::move(value));
-        if (staged_versions_.size() == rows_per_group * version_columns) {
-            if (!versions_group_)
-                versions_group_.emplace(db_, fmt::format(store_version_sql, values_list("?, ?, ?, ?, ?", rows_per_group)));
-            write_rows(*versions_group_, staged_versions_);
-        }
+        stage_version(table.name, key, remote.version);
     } else {
         for (std::size_t i = 0; i < table.columns.size(); ++i)
             st.upsert.bind(static_cast<int>(i + 1), value_of(table.columns[i].name));
@@ -559,6 +557,19 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
     }
     if (had_tombstone) remove_tombstone(table.name, key);
     return true;
+}
+
+// Written with the next whole group of versions; the rest by write_staged()
+// (applying) or store_changes (capturing).
+void LocalDatabase::stage_version(const std::string& table, const std::string& key, const Version& v) {
+    for (Value value : {Value(table), Value(key), Value(v.time_ms), Value(std::int64_t{v.deletion ? 1 : 0}),
+                        Value(static_cast<std::int64_t>(v.content_hash))})
+        staged_versions_.push_back(std::move(value));
+    if (staged_versions_.size() == rows_per_group * version_columns) {
+        if (!versions_group_)
+            versions_group_.emplace(db_, fmt::format(store_version_sql, values_list("?, ?, ?, ?, ?", rows_per_group)));
+        write_rows(*versions_group_, staged_versions_);
+    }
 }
 
 // The row that `rowid` names, when it still holds `row`'s key, rewritten in

@@ -152,6 +152,7 @@ private:
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
     void store_version(const std::string& table, const std::string& key, const Version& v);
+    void stage_version(const std::string& table, const std::string& key, const Version& v);
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);
     bool update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row, std::int64_t rowid);
@@ -169,7 +170,7 @@ private:
     StatementCache cache_;  // per-record queries on the bookkeeping tables
     std::int64_t apply_base_id_ = 0;
     bool applying_ = false;  // between begin_apply and end_apply: our triggers do not log
-    // Versions of rows applied, written in groups like the rows (see apply_row).
+    // Versions of rows applied or captured, written in groups like the rows (see stage_version).
     std::optional<Statement> versions_group_;
     std::vector<Value> staged_versions_;
     std::vector<std::pair<std::string, std::string>> local_deletions_;  // made while applying
