@@ -109,6 +109,9 @@ std::string values_list(const std::string& row, std::size_t rows) {
     return out;
 }
 
+// What a column missing from a peer's row image is written as.
+const Value null_value = Null{};
+
 // The name that reaches a table's rowid (one its columns do not shadow), or ""
 // for a WITHOUT ROWID table.
 std::string rowid_name(sqlite3* db, const TableInfo& table) {
@@ -512,7 +515,6 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
                               bool had_tombstone, std::int64_t rowid) {
     auto& st = statements(table);
     const RowImage& row = *remote.row;
-    static const Value null_value = Null{};
     auto value_of = [&](const std::string& column) -> const Value& {
         const Value* v = row.find(column);
         return v ? *v : null_value;
@@ -577,7 +579,6 @@ void LocalDatabase::stage_version(const std::string& table, const std::string& k
 bool LocalDatabase::update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row,
                                     std::int64_t rowid) {
     if (!st.update_by_rowid) return false;
-    static const Value null_value = Null{};
     for (std::size_t i = 0; i < table.columns.size(); ++i) {
         const Value* v = row.find(table.columns[i].name);
         st.update_by_rowid->bind_borrowed(static_cast<int>(i + 1), v ? *v : null_value);
