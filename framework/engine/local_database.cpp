@@ -10,6 +10,7 @@
 
 #include "database/checkpointer.hpp"
 #include "database/schema.hpp"
+#include "database/wal_write_buffer.hpp"
 #include "nas_sync/error.hpp"
 
 namespace nas_sync {
@@ -159,7 +160,9 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
     if (!std::filesystem::is_regular_file(file, ec))
         throw Error(ErrorCode::not_found, fmt::format("database '{}' does not exist", file.string()));
     // CREATE lets ATTACH create journal segments; the database itself must exist (checked above).
-    const int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    // The VFS writes our WAL frames in large pieces: a commit holds the write lock.
+    const int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   buffered_wal_vfs());
     if (rc != SQLITE_OK) {
         const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
         sqlite3_close(db_);
