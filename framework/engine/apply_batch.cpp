@@ -11,8 +11,8 @@ namespace nas_sync {
 using Clock = std::chrono::steady_clock;
 
 namespace {
-std::uint64_t queue_key(const TableInfo& table, const std::string& key) {
-    const std::uint64_t hash = std::hash<std::string>{}(key) ^ (std::hash<std::string>{}(table.name) * 0x9e3779b97f4a7c15ULL);
+std::uint64_t queue_key(const std::string& table, const std::string& key) {
+    const std::uint64_t hash = std::hash<std::string>{}(key) ^ (std::hash<std::string>{}(table) * 0x9e3779b97f4a7c15ULL);
     return hash == 0 ? 1 : hash;  // 0 marks a free slot
 }
 }  // namespace
@@ -32,7 +32,7 @@ ApplyBatch::~ApplyBatch() {
 void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote) {
     // A key read twice: its first record is applied before its state is read
     // again, and tables are no longer assumed empty (see known_absent).
-    const std::uint64_t hash = queue_key(table, key);
+    const std::uint64_t hash = queue_key(table.name, key);
     if (queued_keys_.contains(hash)) {
         while (!queue_.empty()) apply_some(false);
         for (auto& [t, empty] : empty_tables_) empty = false;
@@ -43,6 +43,8 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
     }
     if (queue_.empty()) {
         read_version_ = db_.data_version();
+        read_changelog_id_ = db_.max_changelog_id();
+        read_generation_ = db_.apply_generation();
         read_start_ = Clock::now();
     }
     std::int64_t rowid = 0;
@@ -105,13 +107,27 @@ void ApplyBatch::open_write() {
     // (a bulk write of its own is left to the next ones, or the next capture).
     db_.capture(capture_rows_per_transaction);
     db_.begin_apply();
-    // Another connection committed since the queued states were read: each
-    // is read again just before it is applied, now that nobody else can
-    // change it (one by one, so that the time limit covers the reading too).
-    if (!queue_.empty() && db_.data_version() != read_version_) {
+    if (!queue_.empty() && db_.data_version() != read_version_) mark_changed_records_stale();
+    ++read_generation_;  // this transaction's end_apply
+}
+
+// Another connection committed since the queued states were read: the
+// records it may have changed are read again just before they are applied,
+// now that nobody else can change them (one by one, so that the time limit
+// covers the reading too).
+void ApplyBatch::mark_changed_records_stale() {
+    const std::int64_t generation = db_.apply_generation();
+    if (generation != read_generation_) {  // another sync applied: its writes are not logged
         for (auto& record : queue_) record.stale = true;
-        read_version_ = db_.data_version();
+    } else {
+        KeyHashSet changed;
+        for (const auto& [table, key] : db_.logged_after(read_changelog_id_)) changed.insert(queue_key(table, key));
+        if (changed.size() > 0)
+            for (auto& record : queue_) record.stale = record.stale || changed.contains(record.key_hash);
     }
+    read_version_ = db_.data_version();
+    read_changelog_id_ = db_.max_changelog_id();
+    read_generation_ = generation;
 }
 
 void ApplyBatch::commit_write() {

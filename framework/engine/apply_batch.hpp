@@ -12,9 +12,12 @@
 // waiting, so with a 30 ms release it gets in after at most about
 // max_hold + 25 ms.
 //
-// Our states read outside the transaction are used only when no other
-// connection committed since they were read (PRAGMA data_version); otherwise
-// each is read again under the lock just before it is applied. Each write
+// Our states read outside the transaction are used unless another
+// connection committed since they were read (PRAGMA data_version) and may
+// have changed them: then, if no other sync of this database applied
+// anything meanwhile (LocalDatabase::apply_generation), the application did,
+// and the change log names the keys it changed; those, or else all, are read
+// again under the lock just before they are applied. Each write
 // transaction captures local changes first and drops the change-log rows its
 // applies would log (no echo). A failure rolls back only the open
 // transaction; what was committed before is valid on its own, and progress is
@@ -76,6 +79,7 @@ private:
     // (what is left stays queued); commits it unless `leave_open`.
     void apply_some(bool leave_open);
     bool known_absent(const TableInfo& table);
+    void mark_changed_records_stale();
     void open_write();
     void commit_write();
     static constexpr std::size_t min_records_to_learn = 256;  // see commit_write
@@ -89,6 +93,8 @@ private:
     // applies the queue early).
     KeyHashSet queued_keys_;
     std::int64_t read_version_ = 0;                    // data_version when queue_'s states were read
+    std::int64_t read_changelog_id_ = 0;               // the change log's last id then
+    std::int64_t read_generation_ = 0;                 // the apply generation then, plus our own applies since
     std::chrono::steady_clock::time_point read_start_;  // when the oldest queued state was read
     std::chrono::steady_clock::time_point released_;    // when the last write transaction committed
     std::optional<std::int64_t> empty_since_;                // data_version when empty_tables_ was true

@@ -653,7 +653,18 @@ void LocalDatabase::end_apply() {
     // Our own rows logged above need no capture (their versions are stored);
     // skipped only when nothing before them waits to be captured.
     if (state_value("captured_id") >= apply_base_id_) set_state_value("captured_id", max_changelog_id());
+    cache_.use("INSERT INTO _nas_sync_state (key, value) VALUES ('apply_generation', 1) "
+               "ON CONFLICT(key) DO UPDATE SET value = value + 1")
+        ->run();
     applying_ = false;
+}
+
+std::vector<std::pair<std::string, std::string>> LocalDatabase::logged_after(std::int64_t id) {
+    auto s = cache_.use("SELECT tableName, recordId FROM _changelog WHERE id > ?");
+    s->bind(1, id);
+    std::vector<std::pair<std::string, std::string>> keys;
+    while (s->step()) keys.emplace_back(s->text(0), s->text(1));
+    return keys;
 }
 
 std::int64_t LocalDatabase::last_seen_id(const std::string& peer) const {

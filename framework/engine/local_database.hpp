@@ -105,6 +105,13 @@ public:
 
     // Changes when another connection commits (PRAGMA data_version).
     std::int64_t data_version();
+    // Counts the apply transactions of every sync of this database (end_apply
+    // adds one): their writes are not in the change log, so a reader learns
+    // from this whether any happened.
+    std::int64_t apply_generation() const { return state_value("apply_generation"); }
+    // The tables and keys of change-log rows after `id`: what the application
+    // changed since.
+    std::vector<std::pair<std::string, std::string>> logged_after(std::int64_t id);
     // Has what our commits put in the WAL moved into the database file, in
     // the background (BackgroundCheckpointer), so that the application's
     // next commit does not copy it. Commits call it as the WAL grows; a sync

@@ -41,7 +41,9 @@ struct Local {
     // With a long min_release, nothing is applied before finish() unless the
     // batch must: what happens between reading and writing is up to the test.
     ApplyBatch batch(std::chrono::milliseconds min_release = std::chrono::hours(1)) {
-        const ApplyBatch::Timing timing{50ms, min_release, 1000};
+        return batch(ApplyBatch::Timing{50ms, min_release, 1000});
+    }
+    ApplyBatch batch(ApplyBatch::Timing timing) {
         return ApplyBatch(*db, [this](PendingRecord& r) {
             if (r.remote.version > r.local.version) db->apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
         }, timing);
@@ -51,6 +53,16 @@ struct Local {
         return app.execAndGet("SELECT name FROM users WHERE id = '" + id + "'").getString();
     }
 };
+
+// Applies one remote row, as a merge does, with the rowid state() gave.
+void apply_one(LocalDatabase& db, const TableInfo& table, const std::string& key, const RecordState& remote,
+               std::int64_t rowid) {
+    LocalDatabase::Transaction tx(db);
+    db.begin_apply();
+    db.apply_row(table, key, remote, false, rowid);
+    db.end_apply();
+    tx.commit();
+}
 
 }  // namespace
 
@@ -66,6 +78,39 @@ TEST_CASE("a state read before the write lock is read again when the application
     CHECK(local.name_of("k1") == "newer, from the application");
 }
 
+TEST_CASE("a state read before the write lock is read again when another sync of the database applied meanwhile") {
+    Local local;
+    auto batch = local.batch();
+    batch.add(users, "k1", row_state("k1", "older, from one peer", "2026-01-01T00:00:00Z"));
+    {
+        // A second sync of the same database: its applies are not in the change log.
+        LocalDatabase other(local.file, {users});
+        apply_one(other, users, "k1", row_state("k1", "newer, from another peer", "2026-06-01T00:00:00Z"), 0);
+    }
+    batch.finish([] {});
+    CHECK(local.name_of("k1") == "newer, from another peer");
+}
+
+TEST_CASE("an application commit makes only the keys it changed be read again") {
+    Local local;
+    SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
+    app.exec("INSERT INTO users VALUES('k1', 'ours', '2026-03-01T00:00:00Z'), ('k2', 'ours', '2026-03-01T00:00:00Z')");
+    // Three records fill the queue, and a write transaction takes one: k0 is
+    // applied (an apply, as other syncs would see it), k1 and k2 wait.
+    auto batch = local.batch(ApplyBatch::Timing{0ms, 10ms, 3});
+    for (const char* key : {"k0", "k1", "k2"}) batch.add(users, key, row_state(key, "from the peer", "2026-04-01T00:00:00Z"));
+    REQUIRE(local.name_of("k0") == "from the peer");
+    // The application renames k1 and, without a trigger (so without a change
+    // log row: what a change of its own would never do), k2: k2's state read
+    // before stays in use, k1's is read again.
+    app.exec("UPDATE users SET name = 'renamed', updatedAt = '2026-05-01T00:00:00Z' WHERE id = 'k1'");
+    app.exec("DROP TRIGGER \"_changelog_after_update_users\"");
+    app.exec("UPDATE users SET name = 'renamed', updatedAt = '2026-05-01T00:00:00Z' WHERE id = 'k2'");
+    batch.finish([] {});
+    CHECK(local.name_of("k1") == "renamed");
+    CHECK(local.name_of("k2") == "from the peer");
+}
+
 TEST_CASE("a key met twice is applied before its state is read again") {
     Local local;
     auto batch = local.batch(10ms);
@@ -75,15 +120,6 @@ TEST_CASE("a key met twice is applied before its state is read again") {
     CHECK(local.name_of("k1") == "newer");
 }
 
-// Applies one remote row, as a merge does, with the rowid state() gave.
-void apply_one(LocalDatabase& db, const TableInfo& table, const std::string& key, const RecordState& remote,
-               std::int64_t rowid) {
-    LocalDatabase::Transaction tx(db);
-    db.begin_apply();
-    db.apply_row(table, key, remote, false, rowid);
-    db.end_apply();
-    tx.commit();
-}
 
 TEST_CASE("an existing row is updated where state() found it, and only while that place still holds its key") {
     Local local;
