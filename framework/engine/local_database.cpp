@@ -95,11 +95,12 @@ private:
 // far less than one per row.
 constexpr std::size_t rows_per_group = 64;
 
-// {} is the VALUES list.
+// {} is the VALUES list. REPLACE rather than an upsert (ON CONFLICT DO
+// UPDATE), which searches the key again to update it: the table has no
+// triggers and every column is given, so the outcome is the same, and
+// applying costs about 1 µs less per record (traced: 12.3–12.9 → 11.3–11.4).
 constexpr const char* store_version_sql =
-    "INSERT INTO _nas_sync_versions (tableName, recordId, time, deleted, hash) VALUES {} "
-    "ON CONFLICT(tableName, recordId) DO UPDATE SET time = excluded.time, deleted = excluded.deleted, "
-    "hash = excluded.hash";
+    "INSERT OR REPLACE INTO _nas_sync_versions (tableName, recordId, time, deleted, hash) VALUES {}";
 constexpr std::size_t version_columns = 5;
 const std::string store_one_version_sql = fmt::format(store_version_sql, "(?, ?, ?, ?, ?)");
 
