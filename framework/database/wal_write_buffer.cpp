@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
