@@ -1,8 +1,8 @@
 // The buffered-WAL VFS against SQLite's own: what a connection on it commits
 // is at once readable by a connection on the default VFS, including
 // transactions that spill pages to the WAL and read or rewrite them before
-// committing; and a write that fails fails the commit (through a VFS that
-// injects the failure).
+// committing; a write that fails fails the commit (through a VFS that
+// injects the failure); and, at the file level, when buffered frames go out.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <new>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "database/wal_write_buffer.hpp"
 #include "test_support.hpp"
