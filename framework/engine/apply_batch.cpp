@@ -117,7 +117,11 @@ void ApplyBatch::open_write() {
 // covers the reading too).
 void ApplyBatch::mark_changed_records_stale() {
     const std::int64_t generation = db_.apply_generation();
-    if (generation != read_generation_) {  // another sync applied: its writes are not logged
+    const std::int64_t logged = db_.max_changelog_id() - read_changelog_id_;  // at most that many rows (ids only rise)
+    // Another sync applied (its writes are not logged), or the application
+    // wrote more rows than are queued: reading its log under the lock would
+    // cost more than reading every queued state again, one by one in time.
+    if (generation != read_generation_ || logged > static_cast<std::int64_t>(queue_.size())) {
         for (auto& record : queue_) record.stale = true;
     } else {
         KeyHashSet changed;
