@@ -117,11 +117,12 @@ void ApplyBatch::open_write() {
 // covers the reading too).
 void ApplyBatch::mark_changed_records_stale() {
     const std::int64_t generation = db_.apply_generation();
-    const std::int64_t logged = db_.max_changelog_id() - read_changelog_id_;  // at most that many rows (ids only rise)
+    const std::int64_t last_logged = db_.max_changelog_id();
     // Another sync applied (its writes are not logged), or the application
-    // wrote more rows than are queued: reading its log under the lock would
-    // cost more than reading every queued state again, one by one in time.
-    if (generation != read_generation_ || logged > static_cast<std::int64_t>(queue_.size())) {
+    // wrote more rows than are queued (ids only rise, so the difference bounds
+    // the count): reading its log under the lock would cost more than reading
+    // every queued state again, one by one in time.
+    if (generation != read_generation_ || last_logged - read_changelog_id_ > static_cast<std::int64_t>(queue_.size())) {
         for (auto& record : queue_) record.stale = true;
     } else {
         KeyHashSet changed;
@@ -130,7 +131,7 @@ void ApplyBatch::mark_changed_records_stale() {
             for (auto& record : queue_) record.stale = record.stale || changed.contains(record.key_hash);
     }
     read_version_ = db_.data_version();
-    read_changelog_id_ = db_.max_changelog_id();
+    read_changelog_id_ = last_logged;
     read_generation_ = generation;
 }
 
