@@ -8,9 +8,9 @@
 
 namespace nas_sync {
 
-using Clock = std::chrono::steady_clock;
-
 namespace {
+using Ms = std::chrono::duration<double, std::milli>;
+
 std::uint64_t queue_key(const std::string& table, const std::string& key) {
     const std::uint64_t hash = std::hash<std::string>{}(key) ^ (std::hash<std::string>{}(table) * 0x9e3779b97f4a7c15ULL);
     return hash == 0 ? 1 : hash;  // 0 marks a free slot
@@ -50,10 +50,42 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
     std::int64_t rowid = 0;
     RecordState local = known_absent(table) ? RecordState{} : db_.state(table, key, &rowid);
     queued_keys_.insert(hash);
-    queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), rowid, false});
-    // Reading for min_release after the lock was released lets the application in at no cost.
-    const bool read_long_enough = Clock::now() - std::max(released_, read_start_) >= timing_.min_release;
-    if (queue_.size() >= timing_.max_buffered || read_long_enough) apply_some(false);
+    const bool had_row = local.kind == RecordState::Kind::row;
+    queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), rowid, false, had_row});
+    queued_had_row_ += had_row ? 1 : 0;
+    if (to_come_ && *to_come_ > 0) --*to_come_;
+    if (queue_.size() >= timing_.max_buffered || ready_to_write()) apply_some(false);
+}
+
+// Reading for min_release after the lock was released lets the application
+// in at no cost; reading on until the queue holds what a write transaction
+// can carry saves a transaction the queue would run dry in.
+bool ApplyBatch::ready_to_write() const {
+    const auto reading_for = Clock::now() - std::max(released_, read_start_);
+    if (reading_for < timing_.min_release) return false;
+    const std::size_t had = queued_had_row_, fresh = queue_.size() - queued_had_row_;
+    const auto queued = hold_ms(had, fresh);
+    if (!queued) return true;  // a kind of record not measured yet: as soon as the lock was free long enough
+    const auto& pace = db_.apply_pace();
+    if (to_come_) {  // counted at the slower pace
+        const double coming = static_cast<double>(*to_come_) * std::max(pace.had_row.hold_ms, pace.new_row.hold_ms);
+        const double margin = 0.25 * commit_ms(had + *to_come_, fresh);  // as apply_some's
+        if (Ms(*queued + coming + margin) < timing_.max_last_hold) return false;  // finish() applies it all
+    }
+    return Ms(*queued) >= timing_.max_hold || reading_for >= timing_.max_reading;
+}
+
+// Applying and committing records at the pace learned on the connection;
+// nothing when a kind of them has not been measured yet.
+std::optional<double> ApplyBatch::hold_ms(std::size_t had_row, std::size_t new_row) const {
+    const auto& pace = db_.apply_pace();
+    if ((had_row > 0 && pace.had_row.hold_ms == 0) || (new_row > 0 && pace.new_row.hold_ms == 0)) return std::nullopt;
+    return static_cast<double>(had_row) * pace.had_row.hold_ms + static_cast<double>(new_row) * pace.new_row.hold_ms;
+}
+
+double ApplyBatch::commit_ms(std::size_t had_row, std::size_t new_row) const {
+    const auto& pace = db_.apply_pace();
+    return static_cast<double>(had_row) * pace.had_row.commit_ms + static_cast<double>(new_row) * pace.new_row.commit_ms;
 }
 
 // A table that held nothing of ours when first met (a new client's first
@@ -81,13 +113,30 @@ void ApplyBatch::apply_some(bool leave_open) {
         if (record.stale) record.local = db_.state(*record.table, record.key, &record.local_rowid);
         apply_(record);
         queued_keys_.erase(record.key_hash);
+        ++applied_in_tx_;
+        if (record.had_row) {
+            ++applied_had_row_;
+            --queued_had_row_;
+        }
         queue_.pop_front();
         // The commit holds the lock too, for longer the more pages were
         // changed: stop when what it will take (with a margin) no longer fits.
-        const auto commit = std::chrono::duration<double, std::milli>(1.25 * db_.commit_ms_per_record() * ++applied_in_tx_);
-        if (Clock::now() - opened_ + commit >= timing_.max_hold) break;
+        const auto elapsed = Clock::now() - opened_;
+        const Ms commit(1.25 * commit_ms(applied_had_row_, applied_in_tx_ - applied_had_row_));
+        // finish() queued everything there is: the rest may go in this one.
+        if (elapsed + commit >= timing_.max_hold && !(leave_open && rest_fits_last_hold(elapsed))) break;
     }
     if (!leave_open || !queue_.empty()) commit_write();
+}
+
+// Whether the rest of the queue, at the pace of this transaction so far, and
+// the commit of all of it (with the same margin) end by max_last_hold.
+bool ApplyBatch::rest_fits_last_hold(Clock::duration elapsed) const {
+    const double applied = static_cast<double>(applied_in_tx_), rest = static_cast<double>(queue_.size());
+    const double work = Ms(elapsed).count() * (applied + rest) / applied;
+    const std::size_t had = applied_had_row_ + queued_had_row_;
+    const double commit = 1.25 * commit_ms(had, applied_in_tx_ + queue_.size() - had);
+    return Ms(work + commit) < timing_.max_last_hold;
 }
 
 // Waits until the lock has been free for min_release (the application's turn:
@@ -103,10 +152,12 @@ void ApplyBatch::open_write() {
     tx_.emplace(db_);
     opened_ = Clock::now();
     applied_in_tx_ = 0;
+    applied_had_row_ = 0;
     // What the application wrote since, a bounded part of it per transaction
     // (a bulk write of its own is left to the next ones, or the next capture).
     db_.capture(capture_rows_per_transaction);
     db_.begin_apply();
+    changes_at_open_ = sqlite3_total_changes64(db_.handle());
     if (!queue_.empty() && db_.data_version() != read_version_) mark_changed_records_stale();
     ++read_generation_;  // this transaction's end_apply
 }
@@ -141,14 +192,20 @@ void ApplyBatch::commit_write() {
     tx_->commit();
     tx_.reset();
     released_ = Clock::now();
-    // Learned from commits of many records only: a small commit's time is
-    // mostly a commit's fixed cost, which says little about a large one.
-    if (applied_in_tx_ >= min_records_to_learn) {
-        const double ms = std::chrono::duration<double, std::milli>(released_ - committing).count();
-        // Rises at once, falls by half: one cheap commit does not make the next
-        // one cheap. Kept by the connection, so the next batch starts from it.
-        double& estimate = db_.commit_ms_per_record();
-        estimate = std::max(ms / static_cast<double>(applied_in_tx_), 0.5 * estimate);
+    // Learned from transactions of many records only: a small commit's time
+    // is mostly a commit's fixed cost, which says little about a large one.
+    // And for the kind of nearly all records only, when they were written
+    // (a row and its version each): a mix, or records that changed nothing
+    // (states we had already), say little about the next transaction.
+    const std::size_t new_rows = applied_in_tx_ - applied_had_row_;
+    const bool had_rows = applied_had_row_ * 10 >= applied_in_tx_ * 9;
+    const bool written = sqlite3_total_changes64(db_.handle()) - changes_at_open_ >= static_cast<sqlite3_int64>(applied_in_tx_);
+    if (applied_in_tx_ >= min_records_to_learn && written && (had_rows || new_rows * 10 >= applied_in_tx_ * 9)) {
+        const auto applied = static_cast<double>(applied_in_tx_);
+        auto& pace = db_.apply_pace().of(had_rows);  // kept by the connection: the next batch starts from it
+        // Rises at once, falls by half: one cheap commit does not make the next one cheap.
+        pace.commit_ms = std::max(Ms(released_ - committing).count() / applied, 0.5 * pace.commit_ms);
+        pace.hold_ms = Ms(released_ - opened_).count() / applied;
     }
 }
 

@@ -8,9 +8,18 @@
 // this connection, across batches, and predicted), and between two write
 // transactions the lock stays free for at least `min_release`. An application
 // write that finds the lock taken is retried by SQLite's default busy handler
-// (sqlite3_busy_timeout) at most 25 ms apart during its first 128 ms of
-// waiting, so with a 30 ms release it gets in after at most about
-// max_hold + 25 ms.
+// (sqlite3_busy_timeout) at 53 and 78 ms, and at most 25 ms apart before, so
+// with a 30 ms release it gets in at the first retry after the hold ends:
+// within 78 ms while holds end by then. The last transaction of a batch may
+// run to `max_last_hold` when that finishes the batch: cheaper than another
+// release and transaction for a small rest, and it still ends by 78 ms with
+// room for the commit to overrun its estimate.
+//
+// A write transaction opens once the queue holds what one carries (at the
+// pace learned on the connection), or reading has gone on for `max_reading`:
+// a transaction the queue runs dry in ends early, and each one more costs a
+// release. None opens while everything still to come (when the caller knows
+// it) fits in the last one.
 //
 // Our states read outside the transaction are used unless another
 // connection committed since they were read (PRAGMA data_version) and may
@@ -34,6 +43,8 @@
 #include <string>
 #include <unordered_map>
 
+#include <sqlite3.h>
+
 #include "engine/key_hash_set.hpp"
 #include "engine/local_database.hpp"
 
@@ -47,14 +58,19 @@ struct PendingRecord {
     RecordState local;  // our state of the key when it was read
     std::int64_t local_rowid;  // where its row was then (0: none)
     bool stale;         // another connection committed since: read again before applying
+    bool had_row;       // we had a row for the key when it was queued (see LocalDatabase::ApplyPace)
 };
 
 class ApplyBatch {
+    using Clock = std::chrono::steady_clock;
+
 public:
     struct Timing {
-        std::chrono::milliseconds max_hold{50};     // longest write transaction
-        std::chrono::milliseconds min_release{30};  // lock free at least this long between two
-        std::size_t max_buffered = 20000;           // records read ahead at most
+        std::chrono::milliseconds max_hold{50};       // longest write transaction
+        std::chrono::milliseconds min_release{30};    // lock free at least this long between two
+        std::size_t max_buffered = 20000;             // records read ahead at most
+        std::chrono::milliseconds max_reading{60};    // longest wait for a full queue
+        std::chrono::milliseconds max_last_hold{60};  // longest last write transaction
     };
     // `apply` decides one record (resolvers) and writes the outcome; it runs
     // inside a write transaction opened with begin_apply(), and may take the
@@ -70,6 +86,10 @@ public:
     // Reads our state of the key now and queues the record; applies queued
     // records once the lock has been free for min_release, or the queue is full.
     void add(const TableInfo& table, std::string key, RecordState remote);
+    // Tells that at most `records` more will be added before finish(), when
+    // the caller knows: a write transaction is not opened for part of them
+    // when all of them fit in the last one.
+    void last_records(std::size_t records) { to_come_ = records; }
     // Applies what is queued, then runs `last` (recording progress) in the
     // same, last transaction, and commits it.
     void finish(const std::function<void()>& last);
@@ -78,6 +98,10 @@ private:
     // Applies queued records in one write transaction of at most max_hold
     // (what is left stays queued); commits it unless `leave_open`.
     void apply_some(bool leave_open);
+    bool ready_to_write() const;
+    bool rest_fits_last_hold(Clock::duration elapsed) const;
+    std::optional<double> hold_ms(std::size_t had_row, std::size_t new_row) const;
+    double commit_ms(std::size_t had_row, std::size_t new_row) const;
     bool known_absent(const TableInfo& table);
     void mark_changed_records_stale();
     void open_write();
@@ -89,20 +113,24 @@ private:
     Apply apply_;
     Timing timing_;
     std::deque<PendingRecord> queue_;
+    std::size_t queued_had_row_ = 0;      // queued records with had_row
+    std::optional<std::size_t> to_come_;  // records still to be added, when known
     // Hashes of the table and key of each queued record (a collision only
     // applies the queue early).
     KeyHashSet queued_keys_;
     std::int64_t read_version_ = 0;                    // data_version when queue_'s states were read
     std::int64_t read_changelog_id_ = 0;               // the change log's last id then
     std::int64_t read_generation_ = 0;                 // the apply generation then, plus our own applies since
-    std::chrono::steady_clock::time_point read_start_;  // when the oldest queued state was read
-    std::chrono::steady_clock::time_point released_;    // when the last write transaction committed
+    Clock::time_point read_start_;  // when the oldest queued state was read
+    Clock::time_point released_;    // when the last write transaction committed
     std::optional<std::int64_t> empty_since_;                // data_version when empty_tables_ was true
     std::unordered_map<const TableInfo*, bool> empty_tables_;  // held nothing of ours when first met
     bool reading_ = false;  // a read transaction is open (states being read)
     std::optional<LocalDatabase::Transaction> tx_;
-    std::chrono::steady_clock::time_point opened_;
+    Clock::time_point opened_;
     std::size_t applied_in_tx_ = 0;
+    std::size_t applied_had_row_ = 0;  // of applied_in_tx_
+    sqlite3_int64 changes_at_open_ = 0;  // sqlite3_total_changes64() when it opened
 };
 
 }  // namespace nas_sync

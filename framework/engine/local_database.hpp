@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -117,10 +118,21 @@ public:
     // next commit does not copy it. Commits call it as the WAL grows; a sync
     // calls it when done.
     void flush_wal();
-    // How long one of our commits takes per record applied, as ApplyBatch
-    // last measured it on this connection (random updates change a page or
-    // more each: about 0.007 ms at 500k rows here); a cautious guess before.
-    double& commit_ms_per_record() { return commit_ms_per_record_; }
+    // How ApplyBatch's write transactions went on this connection, per
+    // record, kept across batches (a sync applies each peer in a batch of its
+    // own). Kept apart for records whose row we had, rewritten in place (with
+    // random keys each changes a page or more of its own), and for new rows
+    // (in key order, many to a page): a first contact's pace says little
+    // about the next sync's.
+    struct ApplyPace {
+        struct PerRecord {
+            double commit_ms = 0.02;  // committing; a cautious guess until measured
+            double hold_ms = 0;       // applying and committing (0: not measured yet)
+        };
+        PerRecord had_row, new_row;
+        PerRecord& of(bool had) { return had ? had_row : new_row; }
+    };
+    ApplyPace& apply_pace() { return apply_pace_; }
 
     // Progress per peer.
     std::int64_t last_seen_id(const std::string& peer) const;
@@ -171,7 +183,7 @@ private:
     sqlite3* db_ = nullptr;
     std::unique_ptr<BackgroundCheckpointer> checkpointer_;  // started by the first flush_wal()
     int wal_frames_ = 0;  // the WAL's length after our last commit (0: flushed)
-    double commit_ms_per_record_ = 0.02;
+    ApplyPace apply_pace_;
     std::vector<TableInfo> tables_;
     std::map<std::string, std::unique_ptr<TableStatements>> statements_;
     StatementCache cache_;  // per-record queries on the bookkeeping tables

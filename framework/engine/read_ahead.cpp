@@ -82,4 +82,12 @@ bool ReadAhead::next(std::vector<IncomingRecord>& block) {
     return false;
 }
 
+std::optional<std::size_t> ReadAhead::left() {
+    std::lock_guard lock(mutex_);
+    if (!done_ || error_) return std::nullopt;
+    std::size_t records = 0;
+    for (const auto& block : blocks_) records += block.size();
+    return records;
+}
+
 }  // namespace nas_sync

@@ -14,6 +14,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +43,9 @@ public:
     // The next block of records into `block`; false when the producer has
     // finished and everything was handed out. Rethrows the producer's error.
     bool next(std::vector<IncomingRecord>& block);
+    // Once the producer has finished, how many records next() has still to
+    // hand out; nothing before, or after an error.
+    std::optional<std::size_t> left();
     // Records the caller is done with, destroyed on the read-ahead thread,
     // which allocated them: freeing another thread's memory is slow in
     // glibc's allocator (its arena lock, shared with that thread).

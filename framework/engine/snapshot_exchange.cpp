@@ -218,8 +218,10 @@ void SnapshotExchange::apply_records(const std::string& peer, const ReadAhead::P
         spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
         if (spent.size() == ReadAhead::block_size) records.give_back(std::exchange(spent, {}));
     });
-    for (std::vector<IncomingRecord> block; records.next(block);)
+    for (std::vector<IncomingRecord> block; records.next(block);) {
+        if (const auto left = records.left()) batch.last_records(*left + block.size());
         for (auto& r : block) batch.add(*r.table, std::move(r.key), std::move(r.remote));
+    }
     batch.finish([&] {
         if (changed) db.set_state_value("applied_seq", db.state_value("applied_seq") + 1);
         record_progress();

@@ -6,7 +6,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <future>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "engine/apply_batch.hpp"
 #include "engine/read_ahead.hpp"
@@ -62,6 +68,41 @@ void apply_one(LocalDatabase& db, const TableInfo& table, const std::string& key
     db.apply_row(table, key, remote, false, rowid);
     db.end_apply();
     tx.commit();
+}
+
+// Rows of users our connection wrote in each of its commits, as SQLite's
+// hooks on that connection report them: where ApplyBatch's write
+// transactions began and ended.
+class UsersRowsPerCommit {
+public:
+    explicit UsersRowsPerCommit(LocalDatabase& db) : db_(db.handle()) {
+        sqlite3_update_hook(db_, [](void* self, int, const char*, const char* table, sqlite3_int64) {
+            if (std::string_view(table) == "users") ++static_cast<UsersRowsPerCommit*>(self)->written_;
+        }, this);
+        sqlite3_commit_hook(db_, [](void* self) {
+            auto& watch = *static_cast<UsersRowsPerCommit*>(self);
+            if (watch.written_ > 0) watch.commits.push_back(std::exchange(watch.written_, 0));
+            return 0;
+        }, this);
+    }
+    ~UsersRowsPerCommit() {
+        sqlite3_update_hook(db_, nullptr, nullptr);
+        sqlite3_commit_hook(db_, nullptr, nullptr);
+    }
+    UsersRowsPerCommit(const UsersRowsPerCommit&) = delete;
+    UsersRowsPerCommit& operator=(const UsersRowsPerCommit&) = delete;
+    std::vector<int> commits;
+
+private:
+    sqlite3* db_;
+    int written_ = 0;
+};
+
+void add_new_rows(ApplyBatch& batch, int count) {
+    for (int i = 0; i < count; ++i) {
+        const std::string key = "k" + std::to_string(i);
+        batch.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
+    }
 }
 
 }  // namespace
@@ -200,6 +241,7 @@ TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping
     };
     CHECK_THROWS_WITH_AS(drain(), "page 7 is corrupt", Error);
     CHECK(received >= 512);  // whole blocks read before the error
+    CHECK_FALSE(failing.left());
 
     std::atomic<int> emitted{0};
     {
@@ -214,30 +256,131 @@ TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping
     CHECK(emitted.load() > 0);
 }
 
-TEST_CASE("the commit time per record is learned on the connection, from commits of many records only") {
+TEST_CASE("read-ahead tells how many records are left to hand out once its reader has finished") {
+    std::promise<void> finish;
+    ReadAhead reader([done = finish.get_future().share()](const ReadAhead::Emit& emit) {
+        for (int i = 0; i < 600; ++i) emit({&users, "k" + std::to_string(i), RecordState{}});
+        done.wait();
+    });
+    std::vector<IncomingRecord> block;
+    REQUIRE(reader.next(block));  // a whole block: 256
+    CHECK_FALSE(reader.left());   // still reading
+    finish.set_value();
+    std::optional<std::size_t> left;
+    for (int wait = 0; wait < 5000 && !left; ++wait) {
+        std::this_thread::sleep_for(1ms);
+        left = reader.left();
+    }
+    CHECK(left == std::optional<std::size_t>(600 - 256));
+}
+
+TEST_CASE("the pace of new rows and of rewritten rows is learned apart on the connection, from transactions of many records") {
     Local local;
-    const double guess = local.db->commit_ms_per_record();
-    {
+    const auto guess = local.db->apply_pace().new_row;
+    REQUIRE(guess.hold_ms == 0);
+    auto apply_all = [&](const std::string& name) {
         auto batch = local.batch(200ms);  // applies 1,000 records at a time (the queue is full)
         for (int i = 0; i < 2000; ++i) {
             const std::string key = "k" + std::to_string(i);
-            batch.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
+            batch.add(users, key, row_state(key, name, "2026-01-0" + std::to_string(i % 2 + 1) + "T00:00:00Z"));
         }
         batch.finish([] {});
-    }
-    const double learned = local.db->commit_ms_per_record();
-    CHECK(std::isfinite(learned));
-    CHECK(learned > 0);
-    CHECK(learned != guess);
-    // The next batch starts from it, and a commit of a few records (mostly a
-    // commit's fixed cost) does not change it.
+    };
+    apply_all("new");
+    const auto new_row = local.db->apply_pace().new_row;
+    CHECK(std::isfinite(new_row.commit_ms));
+    CHECK(new_row.commit_ms > 0);
+    CHECK(new_row.commit_ms != guess.commit_ms);
+    CHECK(new_row.hold_ms > 0);
+    CHECK(local.db->apply_pace().had_row.hold_ms == 0);  // nothing was rewritten
+
+    apply_all("rewritten");  // newer: every row is rewritten
+    REQUIRE(local.name_of("k0") == "rewritten");
+    CHECK(local.db->apply_pace().had_row.hold_ms > 0);
+    CHECK(local.db->apply_pace().had_row.commit_ms != guess.commit_ms);
+    CHECK(local.db->apply_pace().new_row.hold_ms == new_row.hold_ms);
+
+    // Records that write nothing (states we have) do not change it, nor does
+    // a commit of a few records (mostly a commit's fixed cost).
+    const auto had_row = local.db->apply_pace().had_row;
+    apply_all("rewritten");
+    CHECK(local.db->apply_pace().had_row.hold_ms == had_row.hold_ms);
+    CHECK(local.db->apply_pace().had_row.commit_ms == had_row.commit_ms);
     auto small = local.batch(200ms);
     for (int i = 0; i < 10; ++i) {
         const std::string key = "s" + std::to_string(i);
         small.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
     }
     small.finish([] {});
-    CHECK(local.db->commit_ms_per_record() == learned);
+    CHECK(local.db->apply_pace().new_row.commit_ms == new_row.commit_ms);
+    CHECK(local.db->apply_pace().new_row.hold_ms == new_row.hold_ms);
+    CHECK(local.db->apply_pace().had_row.hold_ms == had_row.hold_ms);
+}
+
+TEST_CASE("a write transaction opens once the queue holds what one carries, or once reading went on for max_reading") {
+    // No release to wait for and no time limit: only the queue decides, and a
+    // transaction carries 10 new rows.
+    const double tenth_of_an_hour = 360000;
+    Local local;
+    local.db->apply_pace().new_row.hold_ms = tenth_of_an_hour;
+    {
+        UsersRowsPerCommit watch(*local.db);
+        auto batch = local.batch(ApplyBatch::Timing{1h, 0ms, 1000, 1h, 1h});
+        add_new_rows(batch, 25);
+        batch.finish([] {});
+        CHECK(watch.commits == std::vector<int>{10, 10, 5});
+    }
+    Local other;
+    other.db->apply_pace().new_row.hold_ms = tenth_of_an_hour;
+    UsersRowsPerCommit watch(*other.db);
+    auto batch = other.batch(ApplyBatch::Timing{1h, 0ms, 1000, 0ms, 1h});
+    add_new_rows(batch, 3);
+    batch.finish([] {});
+    CHECK(watch.commits == std::vector<int>{1, 1, 1});
+}
+
+TEST_CASE("the last write transaction takes the whole rest when it fits in max_last_hold, and only the last") {
+    // A transaction of one second carries 10 new rows, but each commit is
+    // predicted to take a second: every transaction runs out of time after
+    // one record. The ones add() opens stop there, the last one goes on.
+    auto slow_commits = [](LocalDatabase& db) {
+        db.apply_pace().new_row.commit_ms = 1000;
+        db.apply_pace().new_row.hold_ms = 100;
+    };
+    Local local;
+    slow_commits(*local.db);
+    UsersRowsPerCommit watch(*local.db);
+    auto batch = local.batch(ApplyBatch::Timing{1000ms, 0ms, 1000, 1h, 1h});
+    add_new_rows(batch, 25);
+    batch.finish([] {});
+    std::vector<int> expected(16, 1);
+    expected.push_back(9);
+    CHECK(watch.commits == expected);
+
+    Local other;  // the rest does not fit: one record per transaction to the end
+    slow_commits(*other.db);
+    UsersRowsPerCommit watch_other(*other.db);
+    auto short_last = other.batch(ApplyBatch::Timing{1000ms, 0ms, 1000, 1h, 0ms});
+    add_new_rows(short_last, 25);
+    short_last.finish([] {});
+    CHECK(watch_other.commits == std::vector<int>(25, 1));
+}
+
+TEST_CASE("records still to come are left to the last write transaction when they all fit in it") {
+    // A transaction carries 10 new rows and the last one twice as many: 15
+    // records fit in it, 25 do not, but once 10 went, the other 15 do.
+    const ApplyBatch::Timing timing{1h, 0ms, 1000, 1h, 2h};
+    for (const auto& [to_come, expected] : {std::pair{15, std::vector<int>{15}}, std::pair{25, std::vector<int>{10, 15}}}) {
+        CAPTURE(to_come);
+        Local local;
+        local.db->apply_pace().new_row.hold_ms = 360000;
+        UsersRowsPerCommit watch(*local.db);
+        auto batch = local.batch(timing);
+        batch.last_records(static_cast<std::size_t>(to_come));
+        add_new_rows(batch, to_come);
+        batch.finish([] {});
+        CHECK(watch.commits == expected);
+    }
 }
 
 TEST_CASE("an apply transaction that captured part of the application's changes leaves the rest to capture") {
