@@ -203,8 +203,10 @@ void ApplyBatch::commit_write() {
     if (applied_in_tx_ >= min_records_to_learn && written && (had_rows || new_rows * 10 >= applied_in_tx_ * 9)) {
         const auto applied = static_cast<double>(applied_in_tx_);
         auto& pace = db_.apply_pace().of(had_rows);  // kept by the connection: the next batch starts from it
-        // Rises at once, falls by half: one cheap commit does not make the next one cheap.
-        pace.commit_ms = std::max(Ms(released_ - committing).count() / applied, 0.5 * pace.commit_ms);
+        // Rises at once, falls by half: one cheap commit does not make the next
+        // one cheap. The first measurement replaces the guess.
+        const double commit = Ms(released_ - committing).count() / applied;
+        pace.commit_ms = pace.hold_ms == 0 ? commit : std::max(commit, 0.5 * pace.commit_ms);
         pace.hold_ms = Ms(released_ - opened_).count() / applied;
     }
 }

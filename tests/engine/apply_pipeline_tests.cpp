@@ -317,6 +317,25 @@ TEST_CASE("the pace of new rows and of rewritten rows is learned apart on the co
     CHECK(local.db->apply_pace().had_row.hold_ms == had_row.hold_ms);
 }
 
+TEST_CASE("the first measured commit time replaces the guess; later ones lower it by half at most") {
+    Local local;
+    local.db->apply_pace().new_row.commit_ms = 1000;  // a second per record: no commit takes that long
+    // 999 records, applied by finish() in one transaction (the queue is never full).
+    auto batch = local.batch(ApplyBatch::Timing{1h, 1h, 1000});
+    add_new_rows(batch, 999);
+    batch.finish([] {});
+    const double first = local.db->apply_pace().new_row.commit_ms;
+    CHECK(first < 1);
+    local.db->apply_pace().new_row.commit_ms = 1000;  // measured before: falls by half
+    auto again = local.batch(ApplyBatch::Timing{1h, 1h, 1000});
+    for (int i = 0; i < 999; ++i) {
+        const std::string key = "n" + std::to_string(i);
+        again.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
+    }
+    again.finish([] {});
+    CHECK(local.db->apply_pace().new_row.commit_ms == 500);
+}
+
 TEST_CASE("a write transaction opens once the queue holds what one carries, or once reading went on for max_reading") {
     // No release to wait for and no time limit: only the queue decides, and a
     // transaction carries 10 new rows.
