@@ -5,6 +5,8 @@
 // runs rounds in which client 0 changes K rows and every client syncs once.
 // It prints the median sync time, the bytes moved per sync, and for each N the
 // rows/s and peak memory of a first-contact full merge (in a child process).
+// Each cell and each first contact starts once the disk has written what the
+// ones before left dirty (sync(2)), so that it pays only for its own writes.
 //
 //   nas-sync-bench --rows 10000,100000 --clients 5 --changes 0,100,10000 \
 //                  --exchange snapshot,journal [--rounds 5] [--save out.json] [--baseline old.json]
@@ -23,12 +25,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <thread>
 
 #include "nas_sync/client.hpp"
 
@@ -290,6 +292,7 @@ int main(int argc, char** argv) {
                 std::vector<double> times;
                 std::uint64_t moved = 0;
                 int syncs = 0;
+                ::sync();  // what earlier cells wrote is on disk: this one pays for its own writes
                 WriterProbe writer(dir / "c1.sqlite");
                 for (int round = 0; round < rounds; ++round) {
                     if (k > 0) {
@@ -325,6 +328,7 @@ int main(int argc, char** argv) {
                           << std::flush;
             }
             fleet.clear();
+            ::sync();
             const auto merge = measure_full_merge(dir, exchange);
             merges.push_back(fmt::format("| {} | {} | {} | {:.2f} s | {:.0f} rows/s | {:.0f} MB |", exchange, n,
                                          merge.rows, merge.seconds, merge.rows / merge.seconds,

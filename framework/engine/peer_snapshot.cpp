@@ -176,51 +176,55 @@ std::optional<std::string> PeerSnapshot::tombstone(const std::string& table, con
     return read_tombstone(cache_, table, key);
 }
 
+// The table's rows in the shared columns, each with its recorded version when
+// the copy keeps versions (a join, not a lookup per row; ?1 is the table's
+// name). See row_state.
+std::string PeerSnapshot::rows_sql(const TableInfo& table) const {
+    if (!tables_.count("_nas_sync_versions"))
+        return fmt::format("SELECT {} FROM {} AS t", select_columns(table), quote_identifier(table.name));
+    return fmt::format("SELECT {}, v.time, v.deleted, v.hash FROM {} AS t LEFT JOIN _nas_sync_versions AS v "
+                       "ON v.tableName = ?1 AND v.recordId = t.{}",
+                       select_columns(table), quote_identifier(table.name), quote_identifier(table.primary_key));
+}
+
+// The state of the row a statement of rows_sql stands on.
+RecordState PeerSnapshot::row_state(const Statement& s, const TableInfo& table) const {
+    const auto& columns = shared_columns(table);
+    const int width = static_cast<int>(columns.size());
+    RowImage row;
+    row.columns = columns;
+    row.values.reserve(columns.size());
+    for (int i = 0; i < width; ++i) row.values.push_back(s.value(i));
+    std::optional<StoredVersion> stored;
+    if (s.column_count() > width && !s.is_null(width))
+        stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
+    return derive_state(std::move(row), table.timestamp_column, std::nullopt, stored);
+}
+
 RecordState PeerSnapshot::state(const TableInfo& table, const std::string& key) const {
     if (!has_table(table)) return {};
-    auto s = cache_.use(fmt::format("SELECT {} FROM {} AS t WHERE t.{} = ?", select_columns(table),
-                                    quote_identifier(table.name), quote_identifier(table.primary_key)));
-    s->bind(1, key);
-    std::optional<RowImage> row;
-    if (s->step()) {
-        row.emplace();
-        row->columns = shared_columns(table);
-        for (int i = 0; i < s->column_count(); ++i) row->values.push_back(s->value(i));
+    // One statement for a row and its version (the journal's first contact
+    // looks up every key its segments changed); its text is made once.
+    auto& sql = state_sql_[table.name];
+    if (sql.empty()) sql = rows_sql(table) + " WHERE t." + quote_identifier(table.primary_key) + " = ?2";
+    {
+        auto s = cache_.use(sql);
+        s->bind(1, table.name).bind(2, key);
+        if (s->step()) return row_state(*s, table);
     }
-    return derive_state(std::move(row), table.timestamp_column, row ? std::nullopt : tombstone(table.name, key),
-                        stored_version(table.name, key));
+    return derive_state(std::nullopt, table.timestamp_column, tombstone(table.name, key), stored_version(table.name, key));
 }
 
 void PeerSnapshot::for_each_row(const TableInfo& table,
                                 const std::function<void(const std::string&, RecordState)>& visit) const {
     if (!has_table(table)) return;
     const auto& columns = shared_columns(table);
-    const int width = static_cast<int>(columns.size());
     const auto key_index = static_cast<int>(std::find(columns.begin(), columns.end(), table.primary_key) - columns.begin());
-    // Each row with its recorded version in one pass (a join, not a lookup per row).
-    const bool has_versions = tables_.count("_nas_sync_versions") != 0;
-    std::string sql = fmt::format("SELECT {} FROM {} AS t", select_columns(table), quote_identifier(table.name));
-    if (has_versions) {
-        sql = fmt::format("SELECT {}, v.time, v.deleted, v.hash FROM {} AS t LEFT JOIN _nas_sync_versions AS v "
-                          "ON v.tableName = ? AND v.recordId = t.{}",
-                          select_columns(table), quote_identifier(table.name), quote_identifier(table.primary_key));
-    }
     // In key order, so that our own tables are written in order too (far fewer
     // page splits than random UUID order).
-    sql += " ORDER BY t." + quote_identifier(table.primary_key);
-    Statement s(db_, sql);
-    if (has_versions) s.bind(1, table.name);
-    while (s.step()) {
-        RowImage row;
-        row.columns = columns;
-        row.values.reserve(columns.size());
-        for (int i = 0; i < width; ++i) row.values.push_back(s.value(i));
-        const std::string key = s.text(key_index);
-        std::optional<StoredVersion> stored;
-        if (has_versions && !s.is_null(width))
-            stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
-        visit(key, derive_state(std::move(row), table.timestamp_column, std::nullopt, stored));
-    }
+    Statement s(db_, rows_sql(table) + " ORDER BY t." + quote_identifier(table.primary_key));
+    if (tables_.count("_nas_sync_versions")) s.bind(1, table.name);
+    while (s.step()) visit(s.text(key_index), row_state(s, table));
 }
 
 void PeerSnapshot::for_each_deletion(const TableInfo& table,

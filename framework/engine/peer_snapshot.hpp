@@ -60,6 +60,8 @@ private:
     std::optional<StoredVersion> stored_version(const std::string& table, const std::string& key) const;
     std::optional<std::string> tombstone(const std::string& table, const std::string& key) const;
     std::string select_columns(const TableInfo& table) const;  // t."a", t."b", ... of shared_columns()
+    std::string rows_sql(const TableInfo& table) const;
+    RecordState row_state(const Statement& s, const TableInfo& table) const;
     // Our columns of `table` that the peer's copy has too, in our order.
     const std::vector<std::string>& shared_columns(const TableInfo& table) const;
 
@@ -68,6 +70,7 @@ private:
     std::set<std::string> tables_;  // ordinary tables in the file
     std::map<std::string, std::vector<std::string>> columns_;  // every table's columns
     mutable std::map<std::string, std::vector<std::string>> shared_columns_;
+    mutable std::map<std::string, std::string> state_sql_;  // per table, see state()
 };
 
 }  // namespace nas_sync
