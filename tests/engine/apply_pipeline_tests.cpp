@@ -339,23 +339,17 @@ TEST_CASE("the first measured commit time replaces the guess; later ones lower i
 TEST_CASE("a write transaction opens once the queue holds what one carries, or once reading went on for max_reading") {
     // No release to wait for and no time limit: only the queue decides, and a
     // transaction carries 10 new rows.
-    const double tenth_of_an_hour = 360000;
-    Local local;
-    local.db->apply_pace().new_row.hold_ms = tenth_of_an_hour;
-    {
+    auto commits = [](std::chrono::milliseconds max_reading, int rows) {
+        Local local;
+        local.db->apply_pace().new_row.hold_ms = 360000;  // a tenth of an hour each
         UsersRowsPerCommit watch(*local.db);
-        auto batch = local.batch(ApplyBatch::Timing{1h, 0ms, 1000, 1h, 1h});
-        add_new_rows(batch, 25);
+        auto batch = local.batch(ApplyBatch::Timing{1h, 0ms, 1000, max_reading, 1h});
+        add_new_rows(batch, rows);
         batch.finish([] {});
-        CHECK(watch.commits == std::vector<int>{10, 10, 5});
-    }
-    Local other;
-    other.db->apply_pace().new_row.hold_ms = tenth_of_an_hour;
-    UsersRowsPerCommit watch(*other.db);
-    auto batch = other.batch(ApplyBatch::Timing{1h, 0ms, 1000, 0ms, 1h});
-    add_new_rows(batch, 3);
-    batch.finish([] {});
-    CHECK(watch.commits == std::vector<int>{1, 1, 1});
+        return watch.commits;
+    };
+    CHECK(commits(1h, 25) == std::vector<int>{10, 10, 5});
+    CHECK(commits(0ms, 3) == std::vector<int>{1, 1, 1});
 }
 
 TEST_CASE("the last write transaction takes the whole rest when it fits in max_last_hold, and only the last") {
