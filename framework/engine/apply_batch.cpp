@@ -40,6 +40,7 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
     if (!reading_) {  // one read transaction for the states read between two writes
         exec(db_.handle(), "BEGIN");
         reading_ = true;
+        if (rows_needed_) note_uncaptured();
     }
     if (queue_.empty()) {
         read_version_ = db_.data_version();
@@ -48,13 +49,31 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
         read_start_ = Clock::now();
     }
     std::int64_t rowid = 0;
-    RecordState local = known_absent(table) ? RecordState{} : db_.state(table, key, &rowid);
+    RecordState local = known_absent(table) ? RecordState{} : read_state(table, key, hash, rowid);
     queued_keys_.insert(hash);
     const bool had_row = local.kind == RecordState::Kind::row;
     queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), rowid, false, had_row});
     queued_had_row_ += had_row ? 1 : 0;
     if (to_come_ && *to_come_ > 0) --*to_come_;
     if (queue_.size() >= timing_.max_buffered || ready_to_write()) apply_some(false);
+}
+
+RecordState ApplyBatch::read_state(const TableInfo& table, const std::string& key, std::uint64_t key_hash,
+                                   std::int64_t& rowid) {
+    if (rows_needed_ && !rows_needed_(table) && !uncaptured_.contains(key_hash))
+        if (auto recorded = db_.recorded_state(table, key, &rowid)) return std::move(*recorded);
+    return db_.state(table, key, &rowid);
+}
+
+// In the read transaction: adds the keys the application changed (logged)
+// since the last capture, or since the last look, to uncaptured_. What it
+// changes after the transaction began is seen by the staleness check.
+void ApplyBatch::note_uncaptured() {
+    if (!uncaptured_through_) uncaptured_through_ = db_.state_value("captured_id");
+    const std::int64_t last = db_.max_changelog_id();
+    if (last <= *uncaptured_through_) return;
+    for (const auto& [table, key] : db_.logged_after(*uncaptured_through_)) uncaptured_.insert(queue_key(table, key));
+    uncaptured_through_ = last;
 }
 
 // Reading for min_release after the lock was released lets the application

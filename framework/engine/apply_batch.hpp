@@ -86,6 +86,12 @@ public:
     // Reads our state of the key now and queues the record; applies queued
     // records once the lock has been free for min_release, or the queue is full.
     void add(const TableInfo& table, std::string key, RecordState remote);
+    // Which tables' records need our row itself (a resolver reads it), not
+    // only our version: the others' states are read from the recorded
+    // version alone (LocalDatabase::recorded_state), unless the change log
+    // says the application changed the row since it was last captured.
+    // Without this, every state is read with its row.
+    void set_rows_needed(std::function<bool(const TableInfo&)> needed) { rows_needed_ = std::move(needed); }
     // Tells that at most `records` more will be added before finish(), when
     // the caller knows: a write transaction is not opened for part of them
     // when all of them fit in the last one.
@@ -103,6 +109,8 @@ private:
     std::optional<double> hold_ms(std::size_t had_row, std::size_t new_row) const;
     double commit_ms(std::size_t had_row, std::size_t new_row) const;
     bool known_absent(const TableInfo& table);
+    RecordState read_state(const TableInfo& table, const std::string& key, std::uint64_t key_hash, std::int64_t& rowid);
+    void note_uncaptured();
     void mark_changed_records_stale();
     void open_write();
     void commit_write();
@@ -126,6 +134,11 @@ private:
     std::optional<std::int64_t> empty_since_;                // data_version when empty_tables_ was true
     std::unordered_map<const TableInfo*, bool> empty_tables_;  // held nothing of ours when first met
     bool reading_ = false;  // a read transaction is open (states being read)
+    std::function<bool(const TableInfo&)> rows_needed_;
+    // Keys the change log names after the last capture before the batch
+    // began, up to `uncaptured_through_`: their rows are read (see set_rows_needed).
+    KeyHashSet uncaptured_;
+    std::optional<std::int64_t> uncaptured_through_;
     std::optional<LocalDatabase::Transaction> tx_;
     Clock::time_point opened_;
     std::size_t applied_in_tx_ = 0;

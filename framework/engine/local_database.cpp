@@ -129,6 +129,35 @@ std::string rowid_name(sqlite3* db, const TableInfo& table) {
     return "";
 }
 
+// One statement for a key's state: the given columns of its row ("t."),
+// then its recorded version, its tombstone (which matters only when there
+// is no row, see derive_state), whether it has a row, and the row's rowid.
+// Read by read_state_columns.
+std::string state_query(const TableInfo& table, const std::string& row_columns, const std::string& rowid) {
+    return fmt::format("SELECT {0}v.time, v.deleted, v.hash, CASE WHEN t.{1} IS NULL THEN "
+                       "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2) END, "
+                       "t.{1} IS NOT NULL, {2} FROM (SELECT 1) LEFT JOIN {3} AS t ON t.{1} = ?2 "
+                       "LEFT JOIN _nas_sync_versions AS v ON v.tableName = ?1 AND v.recordId = ?2",
+                       row_columns, quote_identifier(table.primary_key), rowid.empty() ? "NULL" : "t." + rowid,
+                       quote_identifier(table.name));
+}
+
+// What a state_query returns after the row's `width` columns.
+struct StateColumns {
+    std::optional<StoredVersion> stored;
+    std::optional<std::string> tombstone;
+    bool has_row;
+    std::int64_t rowid;  // 0 when NULL
+};
+
+StateColumns read_state_columns(const Statement& s, int width) {
+    StateColumns c{std::nullopt, std::nullopt, s.integer(width + 4) != 0, s.integer(width + 5)};
+    if (!s.is_null(width))
+        c.stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
+    if (!s.is_null(width + 3)) c.tombstone = s.text(width + 3);
+    return c;
+}
+
 }  // namespace
 
 TableInfo heartbeat_table() {
@@ -152,6 +181,8 @@ struct LocalDatabase::TableStatements {
     std::optional<Statement> upsert_group;
     std::size_t group_rows = 1;
     std::vector<Value> staged;  // column values of the rows staged, row after row
+    std::string rowid;  // its name (see rowid_name), "" for a WITHOUT ROWID table
+    std::optional<Statement> select_recorded;  // see recorded_state, made on first use
 };
 
 LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables)
@@ -408,17 +439,13 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
     const std::string rowid = rowid_name(db_, table);
     const RaisedFlag compiling_apply_statements(applying_);  // compiled without logging (see authorize)
     slot.reset(new TableStatements{
-        // The tombstone matters only when there is no row (see derive_state).
-        Statement(db_, fmt::format("SELECT {0}, v.time, v.deleted, v.hash, CASE WHEN t.{1} IS NULL THEN "
-                                   "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2) END, "
-                                   "t.{1} IS NOT NULL, {2} FROM (SELECT 1) LEFT JOIN {3} AS t ON t.{1} = ?2 "
-                                   "LEFT JOIN _nas_sync_versions AS v ON v.tableName = ?1 AND v.recordId = ?2",
-                                   column_list(table, "t."), pk, rowid.empty() ? "NULL" : "t." + rowid, t)),
+        Statement(db_, state_query(table, column_list(table, "t.") + ", ", rowid)),
         Statement(db_, fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT({}) {}", t, column_list(table),
                                    placeholders, pk, conflict)),
         Statement(db_, fmt::format("DELETE FROM {} WHERE {} = ?", t, pk)),
         {},
         {}});
+    slot->rowid = rowid;
     if (!rowid.empty()) {
         // Parameters as the upsert's (one per column, in order), then the rowid.
         std::string set, key_parameter;
@@ -466,13 +493,13 @@ LocalDatabase::TableStatements& LocalDatabase::statements(const TableInfo& table
 }
 
 RecordState LocalDatabase::state(const TableInfo& table, const std::string& key, std::int64_t* rowid) {
-    // One statement: the row (if any), its recorded version and its tombstone.
     auto& s = statements(table).select_state;
     s.bind(1, table.name).bind(2, key);
     s.step();  // always exactly one row
     const int width = static_cast<int>(table.columns.size());
+    const StateColumns found = read_state_columns(s, width);
     std::optional<RowImage> row;
-    if (s.integer(width + 4) != 0) {
+    if (found.has_row) {
         row.emplace();
         row->columns.reserve(table.columns.size());
         row->values.reserve(table.columns.size());
@@ -481,14 +508,30 @@ RecordState LocalDatabase::state(const TableInfo& table, const std::string& key,
             row->values.push_back(s.value(i));
         }
     }
-    std::optional<StoredVersion> stored;
-    if (!s.is_null(width))
-        stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
-    std::optional<std::string> tombstone;
-    if (!s.is_null(width + 3)) tombstone = s.text(width + 3);
-    if (rowid) *rowid = s.integer(width + 5);  // 0 when NULL
+    if (rowid) *rowid = found.rowid;
     s.reset();
-    return derive_state(std::move(row), table.timestamp_column, tombstone, stored);
+    return derive_state(std::move(row), table.timestamp_column, found.tombstone, found.stored);
+}
+
+std::optional<RecordState> LocalDatabase::recorded_state(const TableInfo& table, const std::string& key,
+                                                          std::int64_t* rowid) {
+    auto& st = statements(table);
+    // No row columns: the key's index alone says whether there is a row and
+    // where (it holds the rowid), so the table itself is not read.
+    if (!st.select_recorded) st.select_recorded.emplace(db_, state_query(table, "", st.rowid));
+    auto& s = *st.select_recorded;
+    s.bind(1, table.name).bind(2, key);
+    s.step();  // always exactly one row
+    const StateColumns found = read_state_columns(s, 0);
+    s.reset();
+    if (rowid) *rowid = found.rowid;
+    if (!found.has_row) return derive_state(std::nullopt, table.timestamp_column, found.tombstone, found.stored);
+    if (!found.stored || found.stored->deleted) return std::nullopt;  // a row with no version of its own: read it
+    // As derive_state finds it when the row's content is what was recorded.
+    RecordState state;
+    state.kind = RecordState::Kind::row;
+    state.version = {found.stored->time_ms, false, found.stored->content_hash};
+    return state;
 }
 
 bool LocalDatabase::holds_nothing_of(const TableInfo& table) {

@@ -81,6 +81,12 @@ public:
     // `rowid`, when given, receives the row's rowid (0: no row, or a WITHOUT
     // ROWID table), which apply_row can use to update it in place.
     RecordState state(const TableInfo& table, const std::string& key, std::int64_t* rowid = nullptr);
+    // The state from the key's recorded version, without reading its row
+    // (its state carries no row image), which is cheaper: right only while
+    // the application has not changed the row since it was last captured
+    // (the caller checks the change log). Nothing when there is a row without
+    // a version of its own: then only state() can tell.
+    std::optional<RecordState> recorded_state(const TableInfo& table, const std::string& key, std::int64_t* rowid);
     // No row, no recorded version and no tombstone of the table.
     bool holds_nothing_of(const TableInfo& table);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 
@@ -217,6 +218,11 @@ void SnapshotExchange::apply_records(const std::string& peer, const ReadAhead::P
         merge_record(r, peer, result, changed);
         spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
         if (spent.size() == ReadAhead::block_size) records.give_back(std::exchange(spent, {}));
+    });
+    // Our rows themselves matter only to resolvers (the rest is decided by versions).
+    batch.set_rows_needed([this](const TableInfo& table) {
+        const auto& resolvers = ctx_.pipeline.resolvers();
+        return std::any_of(resolvers.begin(), resolvers.end(), [&](const auto& r) { return r.applies_to(table.name); });
     });
     for (std::vector<IncomingRecord> block; records.next(block);) {
         if (const auto left = records.left()) batch.last_records(*left + block.size());

@@ -177,6 +177,61 @@ TEST_CASE("a key met twice is applied before its state is read again") {
 }
 
 
+// Captures what the application wrote, as a sync's first step does.
+void capture_all(LocalDatabase& db) {
+    LocalDatabase::Transaction tx(db);
+    db.capture();
+    tx.commit();
+}
+
+TEST_CASE("a state from the recorded version alone is the state read with the row, without the row") {
+    Local local;
+    SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
+    app.exec("INSERT INTO users VALUES('row', 'ours', '2026-03-01T00:00:00Z'), ('gone', 'ours', '2026-03-01T00:00:00Z')");
+    app.exec("DELETE FROM users WHERE id = 'gone'");
+    capture_all(*local.db);
+    for (const char* key : {"row", "gone", "never"}) {
+        CAPTURE(key);
+        std::int64_t rowid = -1, recorded_rowid = -1;
+        const RecordState full = local.db->state(users, key, &rowid);
+        const auto recorded = local.db->recorded_state(users, key, &recorded_rowid);
+        REQUIRE(recorded);
+        CHECK(recorded->kind == full.kind);
+        CHECK(recorded->version == full.version);
+        CHECK_FALSE(recorded->row);
+        CHECK(recorded_rowid == rowid);
+    }
+    // A row the application wrote that no capture has recorded yet: only
+    // reading it tells its state.
+    app.exec("INSERT INTO users VALUES('new', 'ours', '2026-03-01T00:00:00Z')");
+    std::int64_t rowid = 0;
+    CHECK_FALSE(local.db->recorded_state(users, "new", &rowid));
+}
+
+TEST_CASE("without a resolver reading rows, states come from recorded versions, except for keys changed since the last capture") {
+    Local local;
+    SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
+    app.exec("INSERT INTO users VALUES('clean', 'ours', '2026-03-01T00:00:00Z'), ('changed', 'ours', '2026-03-01T00:00:00Z')");
+    capture_all(*local.db);
+    // Changed after the capture (logged, not captured), before the batch
+    // reads it: its recorded version (March) is older than its row (May).
+    app.exec("UPDATE users SET name = 'renamed', updatedAt = '2026-05-01T00:00:00Z' WHERE id = 'changed'");
+    for (const bool rows_needed : {false, true}) {
+        CAPTURE(rows_needed);
+        std::vector<std::pair<std::string, bool>> rows_seen;  // key, whether its state had our row
+        ApplyBatch batch(*local.db, [&](PendingRecord& r) {
+            rows_seen.emplace_back(r.key, r.local.row.has_value());
+            if (r.remote.version > r.local.version) local.db->apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
+        }, ApplyBatch::Timing{50ms, 1h, 1000});
+        batch.set_rows_needed([&](const TableInfo&) { return rows_needed; });
+        for (const char* key : {"clean", "changed"})
+            batch.add(users, key, row_state(key, "from the peer", "2026-04-01T00:00:00Z"));
+        batch.finish([] {});
+        CHECK(rows_seen == std::vector<std::pair<std::string, bool>>{{"clean", rows_needed}, {"changed", true}});
+        CHECK(local.name_of("changed") == "renamed");  // its May row beats April
+    }
+}
+
 TEST_CASE("an existing row is updated where state() found it, and only while that place still holds its key") {
     Local local;
     SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
