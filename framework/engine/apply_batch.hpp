@@ -135,8 +135,9 @@ private:
     std::unordered_map<const TableInfo*, bool> empty_tables_;  // held nothing of ours when first met
     bool reading_ = false;  // a read transaction is open (states being read)
     std::function<bool(const TableInfo&)> rows_needed_;
-    // Keys the change log names after the last capture before the batch
-    // began, up to `uncaptured_through_`: their rows are read (see set_rows_needed).
+    // Keys the change log names after the capture point of the batch's first
+    // read, up to `uncaptured_through_` (extended at each read transaction):
+    // their rows are read (see set_rows_needed).
     KeyHashSet uncaptured_;
     std::optional<std::int64_t> uncaptured_through_;
     std::optional<LocalDatabase::Transaction> tx_;
