@@ -527,11 +527,7 @@ std::optional<RecordState> LocalDatabase::recorded_state(const TableInfo& table,
     if (rowid) *rowid = found.rowid;
     if (!found.has_row) return derive_state(std::nullopt, table.timestamp_column, found.tombstone, found.stored);
     if (!found.stored || found.stored->deleted) return std::nullopt;  // a row with no version of its own: read it
-    // As derive_state finds it when the row's content is what was recorded.
-    RecordState state;
-    state.kind = RecordState::Kind::row;
-    state.version = {found.stored->time_ms, false, found.stored->content_hash};
-    return state;
+    return recorded_row_state(*found.stored);
 }
 
 bool LocalDatabase::holds_nothing_of(const TableInfo& table) {

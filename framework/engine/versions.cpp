@@ -192,16 +192,26 @@ std::uint64_t content_hash(const RowImage& row) {
     return XXH3_64bits(buffer.data(), buffer.size());
 }
 
+RecordState recorded_row_state(const StoredVersion& stored) {
+    RecordState state;
+    state.kind = RecordState::Kind::row;
+    state.version = {stored.time_ms, false, stored.content_hash};
+    return state;
+}
+
 RecordState derive_state(std::optional<RowImage> row, const std::string& timestamp_column,
                          const std::optional<std::string>& tombstone, const std::optional<StoredVersion>& stored) {
     RecordState state;
     if (row) {
         const std::uint64_t hash = content_hash(*row);
+        if (stored && !stored->deleted && stored->content_hash == hash) {  // the state we recorded
+            state = recorded_row_state(*stored);
+            state.row = std::move(row);
+            return state;
+        }
         const Value* ts = row->find(timestamp_column);
         std::int64_t time = ts ? timestamp_ms(*ts) : unknown_time;
-        if (stored && !stored->deleted && stored->content_hash == hash)
-            time = stored->time_ms;  // the state we recorded
-        else if (stored && stored->time_ms != unknown_time)
+        if (stored && stored->time_ms != unknown_time)
             time = std::max(time, stored->time_ms + 1);  // changed since: newer than what it replaced
         state.kind = RecordState::Kind::row;
         state.version = {time, false, hash};

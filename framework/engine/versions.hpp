@@ -54,6 +54,10 @@ std::optional<StoredVersion> read_stored_version(StatementCache& statements, con
                                                  const std::string& key);
 std::optional<std::string> read_tombstone(StatementCache& statements, const std::string& table, const std::string& key);
 
+// The state of a row whose content is what `stored` recorded (not deleted),
+// without its image: what derive_state finds for it.
+RecordState recorded_row_state(const StoredVersion& stored);
+
 // The state of a record from what a database holds: the row (if any), its
 // tombstone's deletedAt (if any) and the stored version (if any).
 RecordState derive_state(std::optional<RowImage> row, const std::string& timestamp_column,
