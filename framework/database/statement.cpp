@@ -90,24 +90,42 @@ void Statement::reset() {
 int Statement::column_count() const { return sqlite3_column_count(stmt_); }
 
 Value Statement::value(int column) const {
+    Value v;
+    read_value(column, v);
+    return v;
+}
+
+void Statement::read_value(int column, Value& into) const {
     switch (sqlite3_column_type(stmt_, column)) {
-        case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(stmt_, column));
-        case SQLITE_FLOAT: return sqlite3_column_double(stmt_, column);
+        case SQLITE_INTEGER: into = static_cast<std::int64_t>(sqlite3_column_int64(stmt_, column)); break;
+        case SQLITE_FLOAT: into = sqlite3_column_double(stmt_, column); break;
         case SQLITE_TEXT: {
-            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-            return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+            auto* text = std::get_if<std::string>(&into);
+            read_text(column, text ? *text : into.emplace<std::string>());
+            break;
         }
         case SQLITE_BLOB: {
             const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
-            return Blob(p, p + sqlite3_column_bytes(stmt_, column));
+            auto* blob = std::get_if<Blob>(&into);
+            (blob ? *blob : into.emplace<Blob>()).assign(p, p + sqlite3_column_bytes(stmt_, column));
+            break;
         }
-        default: return Null{};
+        default: into = Null{};
     }
 }
 
 std::string Statement::text(int column) const {
+    std::string s;
+    read_text(column, s);
+    return s;
+}
+
+void Statement::read_text(int column, std::string& into) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
+    if (p)
+        into.assign(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+    else
+        into.clear();
 }
 
 std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }

@@ -41,6 +41,11 @@ public:
     int column_count() const;
     Value value(int column) const;
     std::string text(int column) const;  // "" for NULL
+    // As value() and text(), into a value or string that may already hold
+    // one: its memory is reused (rows read in a loop allocate nothing once
+    // warm).
+    void read_value(int column, Value& into) const;
+    void read_text(int column, std::string& into) const;
     std::int64_t integer(int column) const;
     bool is_null(int column) const;
 

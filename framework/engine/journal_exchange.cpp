@@ -197,15 +197,15 @@ std::optional<std::int64_t> JournalExchange::merge_base(const std::string& peer,
     }
 
     const auto& tables = ctx_.db.tables();
-    auto records = [&](const ReadAhead::Emit& emit) {
+    auto records = [&](ReadAhead::Sink& emit) {
         for (const auto& table : tables) {
             // Which segment holds each key's newest state (later segments win).
             std::unordered_map<std::string, std::size_t> newest;
             for (std::size_t i = 0; i < segments.size(); ++i)
                 segments[i]->for_each_key(table, [&](std::string key) { newest[std::move(key)] = i; });
-            auto visit = [&](const std::string& key, RecordState state) {
+            auto visit = [&](std::string& key, RecordState& state) {
                 const auto found = newest.empty() ? newest.end() : newest.find(key);
-                if (found == newest.end()) return emit({&table, key, std::move(state)});
+                if (found == newest.end()) return emit(emit.take(table, key, state));
                 emit({&table, key, segments[found->second]->state(table, key)});
                 newest.erase(found);
             };

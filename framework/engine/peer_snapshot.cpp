@@ -187,18 +187,19 @@ std::string PeerSnapshot::rows_sql(const TableInfo& table) const {
                        select_columns(table), quote_identifier(table.name), quote_identifier(table.primary_key));
 }
 
-// The state of the row a statement of rows_sql stands on.
-RecordState PeerSnapshot::row_state(const Statement& s, const TableInfo& table) const {
+// The state of the row a statement of rows_sql stands on, read into `into`
+// (reusing the memory of the row it holds).
+void PeerSnapshot::read_row_state(const Statement& s, const TableInfo& table, RecordState& into) const {
     const auto& columns = shared_columns(table);
     const int width = static_cast<int>(columns.size());
-    RowImage row;
-    row.columns = columns;
-    row.values.reserve(columns.size());
-    for (int i = 0; i < width; ++i) row.values.push_back(s.value(i));
+    RowImage& row = into.row ? *into.row : into.row.emplace();
+    row.columns = columns;  // element by element: the names fit the strings there
+    row.values.resize(columns.size());
+    for (int i = 0; i < width; ++i) s.read_value(i, row.values[static_cast<std::size_t>(i)]);
     std::optional<StoredVersion> stored;
     if (s.column_count() > width && !s.is_null(width))
         stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
-    return derive_state(std::move(row), table.timestamp_column, std::nullopt, stored);
+    into = derive_state(std::move(into.row), table.timestamp_column, std::nullopt, stored);
 }
 
 RecordState PeerSnapshot::state(const TableInfo& table, const std::string& key) const {
@@ -210,13 +211,16 @@ RecordState PeerSnapshot::state(const TableInfo& table, const std::string& key) 
     {
         auto s = cache_.use(sql);
         s->bind(1, table.name).bind(2, key);
-        if (s->step()) return row_state(*s, table);
+        if (s->step()) {
+            RecordState state;
+            read_row_state(*s, table, state);
+            return state;
+        }
     }
     return derive_state(std::nullopt, table.timestamp_column, tombstone(table.name, key), stored_version(table.name, key));
 }
 
-void PeerSnapshot::for_each_row(const TableInfo& table,
-                                const std::function<void(const std::string&, RecordState)>& visit) const {
+void PeerSnapshot::for_each_row(const TableInfo& table, const Visitor& visit) const {
     if (!has_table(table)) return;
     const auto& columns = shared_columns(table);
     const auto key_index = static_cast<int>(std::find(columns.begin(), columns.end(), table.primary_key) - columns.begin());
@@ -224,19 +228,24 @@ void PeerSnapshot::for_each_row(const TableInfo& table,
     // page splits than random UUID order).
     Statement s(db_, rows_sql(table) + " ORDER BY t." + quote_identifier(table.primary_key));
     if (tables_.count("_nas_sync_versions")) s.bind(1, table.name);
-    while (s.step()) visit(s.text(key_index), row_state(s, table));
+    std::string key;
+    RecordState state;
+    while (s.step()) {
+        s.read_text(key_index, key);
+        read_row_state(s, table, state);
+        visit(key, state);
+    }
 }
 
-void PeerSnapshot::for_each_deletion(const TableInfo& table,
-                                     const std::function<void(const std::string&, RecordState)>& visit) const {
+void PeerSnapshot::for_each_deletion(const TableInfo& table, const Visitor& visit) const {
     if (!tables_.count("_tombstone") || !has_table(table)) return;
     Statement s(db_, "SELECT recordId FROM _tombstone WHERE tableName = ?");
     s.bind(1, table.name);
     std::vector<std::string> keys;
     while (s.step()) keys.push_back(s.text(0));
-    for (const auto& key : keys) {
+    for (auto& key : keys) {
         RecordState st = state(table, key);
-        if (st.kind == RecordState::Kind::deletion) visit(key, std::move(st));
+        if (st.kind == RecordState::Kind::deletion) visit(key, st);
     }
 }
 

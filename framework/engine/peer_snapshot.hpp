@@ -49,10 +49,13 @@ public:
     // Whether the peer has the table (an ordinary table) and our key column.
     bool has_table(const TableInfo& table) const;
     RecordState state(const TableInfo& table, const std::string& key) const;
-    // Every row of a table, and every deletion (tombstones of rows it no longer has).
-    void for_each_row(const TableInfo& table, const std::function<void(const std::string&, RecordState)>& visit) const;
-    void for_each_deletion(const TableInfo& table,
-                           const std::function<void(const std::string&, RecordState)>& visit) const;
+    // Every row of a table, and every deletion (tombstones of rows it no
+    // longer has). The visitor may take the key and state (swap them for
+    // others, see ReadAhead::Sink::take): the next row is read into what it
+    // leaves, reusing that memory.
+    using Visitor = std::function<void(std::string& key, RecordState& state)>;
+    void for_each_row(const TableInfo& table, const Visitor& visit) const;
+    void for_each_deletion(const TableInfo& table, const Visitor& visit) const;
     // The key of every row and every tombstone of a table, without their states.
     void for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const;
 
@@ -61,7 +64,7 @@ private:
     std::optional<std::string> tombstone(const std::string& table, const std::string& key) const;
     std::string select_columns(const TableInfo& table) const;  // t."a", t."b", ... of shared_columns()
     std::string rows_sql(const TableInfo& table) const;
-    RecordState row_state(const Statement& s, const TableInfo& table) const;
+    void read_row_state(const Statement& s, const TableInfo& table, RecordState& into) const;
     // Our columns of `table` that the peer's copy has too, in our order.
     const std::vector<std::string>& shared_columns(const TableInfo& table) const;
 

@@ -21,7 +21,8 @@ ReadAhead::~ReadAhead() {
 
 void ReadAhead::run(const Producer& producer) {
     try {
-        producer([this](IncomingRecord r) { emit(std::move(r)); });
+        Sink sink(*this);
+        producer(sink);
         hand_over();
     } catch (const Stopped&) {
     } catch (...) {
@@ -39,17 +40,35 @@ void ReadAhead::emit(IncomingRecord record) {
     filling_.push_back(std::move(record));
     if (filling_.size() >= block_size) {
         hand_over();
-        destroy_given_back();
+        reuse_given_back();
     }
 }
 
-void ReadAhead::destroy_given_back() {
+IncomingRecord ReadAhead::Sink::take(const TableInfo& table, std::string& key, RecordState& state) {
+    IncomingRecord record;
+    if (!owner_.spare_.empty()) {
+        record = std::move(owner_.spare_.back());
+        owner_.spare_.pop_back();
+    }
+    record.table = &table;
+    std::swap(record.key, key);
+    std::swap(record.remote, state);
+    return record;
+}
+
+// Keeps up to max_spare given back records for Sink::take.
+void ReadAhead::reuse_given_back() {
     std::vector<std::vector<IncomingRecord>> spent;
     {
         std::lock_guard lock(mutex_);
         spent.swap(given_back_);
     }
-}  // destroyed here, outside the lock
+    for (auto& block : spent)
+        for (auto& record : block) {
+            if (spare_.size() >= max_spare) return;  // the rest are destroyed here, outside the lock
+            spare_.push_back(std::move(record));
+        }
+}
 
 void ReadAhead::give_back(std::vector<IncomingRecord> spent) {
     std::lock_guard lock(mutex_);

@@ -32,8 +32,22 @@ struct IncomingRecord {
 
 class ReadAhead {
 public:
-    using Emit = std::function<void(IncomingRecord)>;
-    using Producer = std::function<void(const Emit&)>;
+    // Where the producer puts its records, on the read-ahead thread.
+    class Sink {
+    public:
+        void operator()(IncomingRecord record) { owner_.emit(std::move(record)); }
+        // A record holding `key` and `state`, which are swapped with the
+        // contents of a record the caller gave back: the producer gets that
+        // memory (strings, row vectors) to read its next row into, so that a
+        // producer reading rows in place allocates nothing once warm.
+        IncomingRecord take(const TableInfo& table, std::string& key, RecordState& state);
+
+    private:
+        friend class ReadAhead;
+        explicit Sink(ReadAhead& owner) : owner_(owner) {}
+        ReadAhead& owner_;
+    };
+    using Producer = std::function<void(Sink&)>;
 
     explicit ReadAhead(Producer producer);
     ~ReadAhead();
@@ -46,9 +60,10 @@ public:
     // Once the producer has finished, how many records next() has still to
     // hand out; nothing before, or after an error.
     std::optional<std::size_t> left();
-    // Records the caller is done with, destroyed on the read-ahead thread,
-    // which allocated them: freeing another thread's memory is slow in
-    // glibc's allocator (its arena lock, shared with that thread).
+    // Records the caller is done with, reused (Sink::take) or destroyed on
+    // the read-ahead thread, which allocated them: allocating is slow, and
+    // freeing another thread's memory more so in glibc's allocator (its
+    // arena lock, shared with that thread).
     void give_back(std::vector<IncomingRecord> spent);
 
     static constexpr std::size_t block_size = 256;  // records handed over (and given back) at a time
@@ -63,13 +78,16 @@ private:
     void run(const Producer& producer);
     void emit(IncomingRecord record);
     void hand_over();  // the block being filled goes to the queue
-    void destroy_given_back();
+    void reuse_given_back();
+    // Given back records kept for Sink::take; more than this are destroyed.
+    static constexpr std::size_t max_spare = 4 * block_size;
 
     std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<std::vector<IncomingRecord>> blocks_;
     std::vector<std::vector<IncomingRecord>> given_back_;
     std::vector<IncomingRecord> filling_;  // the producer's, not under the mutex
+    std::vector<IncomingRecord> spare_;    // the producer's: given back, for Sink::take
     bool done_ = false;
     bool stopping_ = false;
     std::exception_ptr error_;

@@ -190,10 +190,10 @@ void SnapshotExchange::merge_peer(const std::string& peer, const PeerSnapshot& s
     const auto& tables = ctx_.db.tables();
     apply_records(
         peer,
-        [&snapshot, &tables, after_id](const ReadAhead::Emit& emit) {
+        [&snapshot, &tables, after_id](ReadAhead::Sink& emit) {
             if (!after_id) {
                 for (const auto& table : tables) {
-                    auto visit = [&](const std::string& key, RecordState remote) { emit({&table, key, std::move(remote)}); };
+                    auto visit = [&](std::string& key, RecordState& remote) { emit(emit.take(table, key, remote)); };
                     snapshot.for_each_row(table, visit);
                     snapshot.for_each_deletion(table, visit);
                 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/apply_batch.hpp"
+#include "engine/peer_snapshot.hpp"
 #include "engine/read_ahead.hpp"
 #include "nas_sync/error.hpp"
 #include "test_support.hpp"
@@ -285,7 +286,7 @@ TEST_CASE("rows of a table with a column named rowid, and of a WITHOUT ROWID tab
 }
 
 TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping early ends the reader") {
-    ReadAhead failing([](const ReadAhead::Emit& emit) {
+    ReadAhead failing([](ReadAhead::Sink& emit) {
         for (int i = 0; i < 1000; ++i) emit({&users, "k" + std::to_string(i), RecordState{}});
         throw Error(ErrorCode::corrupt, "page 7 is corrupt");
     });
@@ -300,7 +301,7 @@ TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping
 
     std::atomic<int> emitted{0};
     {
-        ReadAhead endless([&](const ReadAhead::Emit& emit) {
+        ReadAhead endless([&](ReadAhead::Sink& emit) {
             for (;;) {
                 emit({&users, "k", RecordState{}});
                 ++emitted;
@@ -311,9 +312,73 @@ TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping
     CHECK(emitted.load() > 0);
 }
 
+TEST_CASE("read-ahead gives its reader the memory of the records given back") {
+    std::promise<void> given_back;
+    std::atomic<std::size_t> reused_capacity{0};
+    ReadAhead reader([&, done = given_back.get_future().share()](ReadAhead::Sink& emit) {
+        RecordState state;
+        for (std::size_t i = 0; i < ReadAhead::block_size; ++i) {  // one block of keys with large buffers
+            std::string key = "k" + std::to_string(i);
+            key.reserve(4096);
+            emit(emit.take(users, key, state));
+        }
+        done.wait();
+        // The records given back are taken in when a block is handed over
+        // (the first one's, if they came back in time, or the next one's).
+        for (std::size_t i = 0; i <= ReadAhead::block_size; ++i) {
+            std::string key = "m";
+            emit(emit.take(users, key, state));
+            reused_capacity = std::max(reused_capacity.load(), key.capacity());
+        }
+    });
+    std::vector<IncomingRecord> block;
+    REQUIRE(reader.next(block));
+    REQUIRE(block.size() == ReadAhead::block_size);
+    CHECK(block[1].key == "k1");
+    reader.give_back(std::move(block));
+    given_back.set_value();
+    std::size_t received = 0;
+    while (reader.next(block)) received += block.size();
+    CHECK(received == ReadAhead::block_size + 1);
+    CHECK(reused_capacity.load() >= 4096);
+}
+
+TEST_CASE("a peer's rows read into the memory of records given back are read exactly") {
+    TempDir dir;
+    const auto file = dir / "peer.sqlite";
+    create_database(file, "CREATE TABLE things(id TEXT PRIMARY KEY, label TEXT, n INTEGER, x REAL, data BLOB, updatedAt TEXT);"
+                          "INSERT INTO things VALUES ('a', 'short', 1, 1.5, x'0102', '2026-01-01T00:00:00Z'),"
+                          "('b', NULL, NULL, NULL, NULL, '2026-01-02T00:00:00Z'),"
+                          "('c', 'a label longer than a small string holds without memory of its own', 3, 0.25, x'', "
+                          "'2026-01-03T00:00:00Z'), ('d', '', 4, -2.0, x'ff', NULL);");
+    const TableInfo things{"things", "id", "updatedAt",
+                           {{"id", "TEXT", false, 1}, {"label", "TEXT", false, 0}, {"n", "INTEGER", false, 0},
+                            {"x", "REAL", false, 0}, {"data", "BLOB", false, 0}, {"updatedAt", "TEXT", false, 0}}};
+    const PeerSnapshot snapshot(file);
+    std::vector<std::string> seen;
+    snapshot.for_each_row(things, [&](std::string& key, RecordState& state) {
+        const RecordState alone = snapshot.state(things, key);
+        CHECK(state.kind == alone.kind);
+        CHECK(state.version == alone.version);
+        REQUIRE(state.row);
+        CHECK(state.row->columns == alone.row->columns);
+        CHECK(state.row->values == alone.row->values);
+        seen.push_back(key);
+        // Taken, as ReadAhead::Sink::take does: the next row is read into
+        // what a record given back held (another table's row, other types).
+        std::string spare_key(100, 'k');
+        RecordState spare = derive_state(RowImage{{"id", "name", "updatedAt"}, {Value(std::string(200, 'x')),
+                                                  Value(std::int64_t{7}), Value(Blob(300, 1))}},
+                                         "updatedAt", std::nullopt, std::nullopt);
+        std::swap(key, spare_key);
+        std::swap(state, spare);
+    });
+    CHECK(seen == std::vector<std::string>{"a", "b", "c", "d"});
+}
+
 TEST_CASE("read-ahead tells how many records are left to hand out once its reader has finished") {
     std::promise<void> finish;
-    ReadAhead reader([done = finish.get_future().share()](const ReadAhead::Emit& emit) {
+    ReadAhead reader([done = finish.get_future().share()](ReadAhead::Sink& emit) {
         for (int i = 0; i < 600; ++i) emit({&users, "k" + std::to_string(i), RecordState{}});
         done.wait();
     });
