@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <sstream>
-#include <unordered_map>
 
 #include "database/schema.hpp"
 #include "database/statement.hpp"
@@ -150,6 +151,58 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
     }
 }
 
+namespace {
+
+// Which segment holds each key's newest state (later segments win), sorted by
+// key: the base's rows come in key order, so finding each of them here is a
+// step forward rather than a hash lookup; a key out of order is searched for.
+class NewestInSegments {
+public:
+    NewestInSegments(const std::vector<std::unique_ptr<PeerSnapshot>>& segments, const TableInfo& table) {
+        for (std::size_t i = 0; i < segments.size(); ++i)
+            segments[i]->for_each_key(table, [&](std::string key) { keys_.push_back({std::move(key), i, false}); });
+        // Stable: of a key's entries, the last is from the newest segment; only it stays.
+        std::stable_sort(keys_.begin(), keys_.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < keys_.size(); ++i) {
+            if (kept > 0 && keys_[kept - 1].key == keys_[i].key)
+                keys_[kept - 1].segment = keys_[i].segment;
+            else if (kept++ != i)
+                keys_[kept - 1] = std::move(keys_[i]);
+        }
+        keys_.resize(kept);
+    }
+
+    // The segment with the key's newest state, once: nothing when no segment
+    // has the key, or it was taken before.
+    std::optional<std::size_t> take(const std::string& key) {
+        while (next_ < keys_.size() && keys_[next_].key < key) ++next_;
+        auto at = keys_.begin() + static_cast<std::ptrdiff_t>(next_);
+        if (at == keys_.end() || at->key != key)
+            at = std::lower_bound(keys_.begin(), keys_.end(), key, [](const Entry& e, const std::string& k) { return e.key < k; });
+        if (at == keys_.end() || at->key != key || at->taken) return std::nullopt;
+        at->taken = true;
+        return at->segment;
+    }
+
+    // The keys not taken, in key order, with their segment.
+    void for_each_left(const std::function<void(const std::string&, std::size_t)>& visit) const {
+        for (const auto& e : keys_)
+            if (!e.taken) visit(e.key, e.segment);
+    }
+
+private:
+    struct Entry {
+        std::string key;
+        std::size_t segment;
+        bool taken;
+    };
+    std::vector<Entry> keys_;
+    std::size_t next_ = 0;  // the keys before it sort before the last key looked up
+};
+
+}  // namespace
+
 // The newest base merged in one pass with the segments that follow it: a key
 // the segments changed is applied once, in its newest state, instead of
 // being inserted from the base and then updated again per segment. Only the
@@ -199,22 +252,17 @@ std::optional<std::int64_t> JournalExchange::merge_base(const std::string& peer,
     const auto& tables = ctx_.db.tables();
     auto records = [&](ReadAhead::Sink& emit) {
         for (const auto& table : tables) {
-            // Which segment holds each key's newest state (later segments win).
-            std::unordered_map<std::string, std::size_t> newest;
-            for (std::size_t i = 0; i < segments.size(); ++i)
-                segments[i]->for_each_key(table, [&](std::string key) { newest[std::move(key)] = i; });
+            NewestInSegments newest(segments, table);
             auto visit = [&](std::string& key, RecordState& state) {
-                const auto found = newest.empty() ? newest.end() : newest.find(key);
-                if (found == newest.end()) return emit(emit.take(table, key, state));
-                emit({&table, key, segments[found->second]->state(table, key)});
-                newest.erase(found);
+                const auto segment = newest.take(key);
+                if (!segment) return emit(emit.take(table, key, state));
+                emit({&table, key, segments[*segment]->state(table, key)});
             };
             base.for_each_row(table, visit);
             base.for_each_deletion(table, visit);
             // Keys the base does not have, in key order (our table is written in order).
-            std::vector<std::pair<std::string, std::size_t>> added(newest.begin(), newest.end());
-            std::sort(added.begin(), added.end());
-            for (const auto& [key, segment] : added) emit({&table, key, segments[segment]->state(table, key)});
+            newest.for_each_left(
+                [&](const std::string& key, std::size_t segment) { emit({&table, key, segments[segment]->state(table, key)}); });
         }
     };
     snapshot_.apply_records(peer, records, result, [&] { ctx_.db.set_journal_progress(peer, last); });

@@ -180,7 +180,7 @@ struct LocalDatabase::TableStatements {
     // group_rows at a time by upsert_group (see apply_row).
     std::optional<Statement> upsert_group;
     std::size_t group_rows = 1;
-    std::vector<Value> staged;  // column values of the rows staged, row after row
+    StagedValues staged;  // column values of the rows staged, row after row
     std::string rowid;  // its name (see rowid_name), "" for a WITHOUT ROWID table
     std::optional<Statement> select_recorded;  // see recorded_state, made on first use
 };
@@ -589,7 +589,7 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
             // Staged: nothing reads this table's other keys before end_apply writes it.
             for (const auto& column : table.columns) {
                 const Value* v = row.find(column.name);
-                st.staged.push_back(v ? *v : null_value);  // a copy: the row goes back to its reading thread
+                st.staged.push(v ? *v : null_value);  // a copy: the row goes back to its reading thread
             }
             if (st.staged.size() == st.group_rows * table.columns.size()) write_rows(*st.upsert_group, st.staged);
         }
@@ -607,9 +607,11 @@ bool LocalDatabase::apply_row(const TableInfo& table, const std::string& key, co
 // Written with the next whole group of versions; the rest by write_staged()
 // (applying) or store_changes (capturing).
 void LocalDatabase::stage_version(const std::string& table, const std::string& key, const Version& v) {
-    for (Value value : {Value(table), Value(key), Value(v.time_ms), Value(std::int64_t{v.deletion ? 1 : 0}),
-                        Value(static_cast<std::int64_t>(v.content_hash))})
-        staged_versions_.push_back(std::move(value));
+    staged_versions_.push(table);
+    staged_versions_.push(key);
+    staged_versions_.push(v.time_ms);
+    staged_versions_.push(std::int64_t{v.deletion ? 1 : 0});
+    staged_versions_.push(static_cast<std::int64_t>(v.content_hash));
     if (staged_versions_.size() == rows_per_group * version_columns) {
         if (!versions_group_)
             versions_group_.emplace(db_, fmt::format(store_version_sql, values_list("?, ?, ?, ?, ?", rows_per_group)));
@@ -649,12 +651,12 @@ void LocalDatabase::delete_as_local_change(const TableInfo& table, const std::st
 }
 
 // Binds `values` to a statement with as many parameters, runs it, and empties them.
-void LocalDatabase::write_rows(Statement& statement, std::vector<Value>& values) {
+void LocalDatabase::write_rows(Statement& statement, StagedValues& values) {
     write_row_by_row(statement, values, values.size());
 }
 
 // Runs `single` once per `width` values, and empties them.
-void LocalDatabase::write_row_by_row(Statement& single, std::vector<Value>& values, std::size_t width) {
+void LocalDatabase::write_row_by_row(Statement& single, StagedValues& values, std::size_t width) {
     for (std::size_t row = 0; row < values.size(); row += width) {
         for (std::size_t i = 0; i < width; ++i) single.bind_borrowed(static_cast<int>(i + 1), values[row + i]);
         single.run();

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "database/staged_values.hpp"
 #include "database/statement.hpp"
 #include "engine/versions.hpp"
 #include "host/loaded_pipeline.hpp"
@@ -181,8 +182,8 @@ private:
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);
     bool update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row, std::int64_t rowid);
-    static void write_rows(Statement& statement, std::vector<Value>& values);
-    static void write_row_by_row(Statement& single, std::vector<Value>& values, std::size_t width);
+    static void write_rows(Statement& statement, StagedValues& values);
+    static void write_row_by_row(Statement& single, StagedValues& values, std::size_t width);
     void write_staged();
 
     std::filesystem::path file_;
@@ -197,7 +198,7 @@ private:
     bool applying_ = false;  // between begin_apply and end_apply: our triggers do not log
     // Versions of rows applied or captured, written in groups like the rows (see stage_version).
     std::optional<Statement> versions_group_;
-    std::vector<Value> staged_versions_;
+    StagedValues staged_versions_;
     std::vector<std::pair<std::string, std::string>> local_deletions_;  // made while applying
 };
 

@@ -74,13 +74,15 @@ private:
     // and a first contact waited for it (5.8-6.6 s instead of 5.1-5.5 s at
     // 500k rows, for 18 MB more at the peak).
     static constexpr std::size_t max_blocks = 64;
+    // Records given back kept for Sink::take; more are destroyed. As many as
+    // can be read ahead: a write transaction gives back about 8,000 at once,
+    // and the reader takes them during the next free time.
+    static constexpr std::size_t max_spare = max_blocks * block_size;
 
     void run(const Producer& producer);
     void emit(IncomingRecord record);
     void hand_over();  // the block being filled goes to the queue
     void reuse_given_back();
-    // Given back records kept for Sink::take; more than this are destroyed.
-    static constexpr std::size_t max_spare = 4 * block_size;
 
     std::mutex mutex_;
     std::condition_variable changed_;

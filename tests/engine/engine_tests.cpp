@@ -665,6 +665,32 @@ TEST_CASE("journal: a new client merges the base and the segments after it in on
     CHECK(count(late.database("D"), "SELECT count(*) FROM _nas_sync_versions WHERE deleted = 1") == 5);
 }
 
+TEST_CASE("journal: the one-pass merge finds the segments' keys when the base's key order is not binary (NOCASE)") {
+    // The base's rows come in the key index's order: a, B, c, D... here,
+    // while the segments' keys are sorted bytewise (B, D, a, c...).
+    const char* schema = "CREATE TABLE users(id TEXT PRIMARY KEY COLLATE NOCASE, name TEXT, email TEXT, updatedAt TEXT);";
+    Fleet fleet({"A"}, schema, journal_options());
+    fleet.write("A", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) "
+                     "INSERT INTO users SELECT printf('%s%03d', CASE i % 2 WHEN 0 THEN 'k' ELSE 'K' END, i), 'first', 'e@x', "
+                     "'2026-01-01T00:00:00Z' FROM n");
+    fleet.sync("A");
+    fleet.write("A", "UPDATE users SET name = 'second', updatedAt = '2026-01-02T00:00:00Z' WHERE id IN ('K001', 'k002', 'k040');"
+                     "DELETE FROM users WHERE id IN ('K003', 'k004');"
+                     "INSERT INTO users VALUES ('a-new', 'new', 'e@x', '2026-01-02T00:00:00Z'), "
+                     "('Z-new', 'new', 'e@x', '2026-01-02T00:00:00Z')");
+    fleet.sync("A");
+    fleet.write("A", "UPDATE users SET name = 'third', updatedAt = '2026-01-03T00:00:00Z' WHERE id IN ('K001', 'Z-new')");
+    fleet.sync("A");
+    Fleet late({"D"}, schema, journal_options());
+    fs::remove_all(late.share());
+    fs::create_directory_symlink(fleet.share(), late.share());
+    const auto d = late.sync("D");
+    CHECK(late.dump("D") == fleet.dump("A"));
+    CHECK(d.inserted == 40);  // each row once, in its newest state
+    CHECK(d.updated == 0);
+    CHECK(d.warnings.empty());
+}
+
 TEST_CASE("journal: a segment that cannot be read ends the one-pass merge before it; the rest follow later") {
     Fleet fleet({"A"}, users_schema, journal_options());
     write_base_and_three_segments(fleet);
