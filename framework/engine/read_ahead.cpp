@@ -72,8 +72,8 @@ void ReadAhead::reuse_given_back() {
 
 void ReadAhead::give_back(std::vector<IncomingRecord> spent) {
     std::lock_guard lock(mutex_);
-    if (!done_) given_back_.push_back(std::move(spent));
-}  // the producer has finished: destroyed here
+    given_back_.push_back(std::move(spent));
+}
 
 void ReadAhead::hand_over() {
     if (filling_.empty()) return;

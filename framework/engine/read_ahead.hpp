@@ -63,7 +63,9 @@ public:
     // Records the caller is done with, reused (Sink::take) or destroyed on
     // the read-ahead thread, which allocated them: allocating is slow, and
     // freeing another thread's memory more so in glibc's allocator (its
-    // arena lock, shared with that thread).
+    // arena lock, shared with that thread). Once the producer has finished,
+    // they are kept until the ReadAhead is destroyed: not freed by the
+    // caller, which may hold the write lock.
     void give_back(std::vector<IncomingRecord> spent);
 
     static constexpr std::size_t block_size = 256;  // records handed over (and given back) at a time
