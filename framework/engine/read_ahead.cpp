@@ -6,6 +6,20 @@ namespace nas_sync {
 
 namespace {
 struct Stopped {};  // unwinds the producer when the consumer has gone
+
+// The heap memory a record holds, about: its strings' and vectors' capacities.
+std::size_t held_bytes(const IncomingRecord& record) {
+    std::size_t bytes = record.key.capacity();
+    if (const auto& row = record.remote.row) {
+        bytes += row->columns.capacity() * sizeof(std::string) + row->values.capacity() * sizeof(Value);
+        for (const auto& name : row->columns) bytes += name.capacity();
+        for (const auto& value : row->values) {
+            if (const auto* text = std::get_if<std::string>(&value)) bytes += text->capacity();
+            if (const auto* blob = std::get_if<Blob>(&value)) bytes += blob->capacity();
+        }
+    }
+    return bytes;
+}
 }  // namespace
 
 ReadAhead::ReadAhead(Producer producer) : thread_([this, p = std::move(producer)] { run(p); }) {}
@@ -49,6 +63,7 @@ IncomingRecord ReadAhead::Sink::take(const TableInfo& table, std::string& key, R
     if (!owner_.spare_.empty()) {
         record = std::move(owner_.spare_.back());
         owner_.spare_.pop_back();
+        owner_.spare_bytes_ -= held_bytes(record);
     }
     record.table = &table;
     std::swap(record.key, key);
@@ -56,7 +71,8 @@ IncomingRecord ReadAhead::Sink::take(const TableInfo& table, std::string& key, R
     return record;
 }
 
-// Keeps up to max_spare given back records for Sink::take.
+// Keeps given back records for Sink::take, up to max_spare of them and
+// max_spare_bytes of memory; the others are destroyed here, outside the lock.
 void ReadAhead::reuse_given_back() {
     std::vector<std::vector<IncomingRecord>> spent;
     {
@@ -65,7 +81,10 @@ void ReadAhead::reuse_given_back() {
     }
     for (auto& block : spent)
         for (auto& record : block) {
-            if (spare_.size() >= max_spare) return;  // the rest are destroyed here, outside the lock
+            if (spare_.size() >= max_spare) return;
+            const std::size_t bytes = held_bytes(record);
+            if (spare_bytes_ + bytes > max_spare_bytes) continue;
+            spare_bytes_ += bytes;
             spare_.push_back(std::move(record));
         }
 }

@@ -69,6 +69,10 @@ public:
     void give_back(std::vector<IncomingRecord> spent);
 
     static constexpr std::size_t block_size = 256;  // records handed over (and given back) at a time
+    // The memory of the records given back kept for reuse at most (their
+    // strings keep the largest size they held: with large rows, fewer are
+    // kept).
+    static constexpr std::size_t max_spare_bytes = 32u << 20;
 
 private:
     // Enough for the whole of one of ApplyBatch's write transactions (about
@@ -76,9 +80,10 @@ private:
     // and a first contact waited for it (5.8-6.6 s instead of 5.1-5.5 s at
     // 500k rows, for 18 MB more at the peak).
     static constexpr std::size_t max_blocks = 64;
-    // Records given back kept for Sink::take; more are destroyed. As many as
-    // can be read ahead: a write transaction gives back about 8,000 at once,
-    // and the reader takes them during the next free time.
+    // Records given back kept for Sink::take; more are destroyed (and those
+    // beyond max_spare_bytes). As many as can be read ahead: a write
+    // transaction gives back about 8,000 at once, and the reader takes them
+    // during the next free time.
     static constexpr std::size_t max_spare = max_blocks * block_size;
 
     void run(const Producer& producer);
@@ -92,6 +97,7 @@ private:
     std::vector<std::vector<IncomingRecord>> given_back_;
     std::vector<IncomingRecord> filling_;  // the producer's, not under the mutex
     std::vector<IncomingRecord> spare_;    // the producer's: given back, for Sink::take
+    std::size_t spare_bytes_ = 0;          // the memory they hold (held_bytes)
     bool done_ = false;
     bool stopping_ = false;
     std::exception_ptr error_;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <SQLiteCpp/Database.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -312,23 +313,28 @@ TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping
     CHECK(emitted.load() > 0);
 }
 
-TEST_CASE("read-ahead gives its reader the memory of the records given back") {
+// A reader emits one block of records whose keys have the given capacities;
+// the caller gives it back; the reader then takes two blocks more. The
+// capacities of the keys the reader got back from those takes.
+std::vector<std::size_t> capacities_taken_after_giving_back(const std::vector<std::size_t>& first_block) {
+    REQUIRE(first_block.size() == ReadAhead::block_size);
     std::promise<void> given_back;
-    std::atomic<std::size_t> reused_capacity{0};
+    std::vector<std::size_t> taken;  // written by the reader, read after it finished
     ReadAhead reader([&, done = given_back.get_future().share()](ReadAhead::Sink& emit) {
         RecordState state;
-        for (std::size_t i = 0; i < ReadAhead::block_size; ++i) {  // one block of keys with large buffers
+        for (std::size_t i = 0; i < ReadAhead::block_size; ++i) {
             std::string key = "k" + std::to_string(i);
-            key.reserve(4096);
+            key.reserve(first_block[i]);
             emit(emit.take(users, key, state));
         }
         done.wait();
-        // The records given back are taken in when a block is handed over
-        // (the first one's, if they came back in time, or the next one's).
-        for (std::size_t i = 0; i <= ReadAhead::block_size; ++i) {
+        // The records given back are taken in when a block is handed over:
+        // the first one's, if they came back in time, or else the next one's,
+        // and then the next block's takes get them.
+        for (std::size_t i = 0; i < 2 * ReadAhead::block_size; ++i) {
             std::string key = "m";
             emit(emit.take(users, key, state));
-            reused_capacity = std::max(reused_capacity.load(), key.capacity());
+            taken.push_back(key.capacity());
         }
     });
     std::vector<IncomingRecord> block;
@@ -339,8 +345,24 @@ TEST_CASE("read-ahead gives its reader the memory of the records given back") {
     given_back.set_value();
     std::size_t received = 0;
     while (reader.next(block)) received += block.size();
-    CHECK(received == ReadAhead::block_size + 1);
-    CHECK(reused_capacity.load() >= 4096);
+    CHECK(received == 2 * ReadAhead::block_size);
+    return taken;
+}
+
+TEST_CASE("read-ahead gives its reader the memory of the records given back") {
+    const auto taken = capacities_taken_after_giving_back(std::vector<std::size_t>(ReadAhead::block_size, 4096));
+    CHECK(std::count_if(taken.begin(), taken.end(), [](std::size_t c) { return c >= 4096; }) > 0);
+}
+
+TEST_CASE("read-ahead keeps records given back only up to max_spare_bytes of their memory") {
+    // 12 keys of an eighth of the budget each: at most 8 fit.
+    const std::size_t big = ReadAhead::max_spare_bytes / 8;
+    std::vector<std::size_t> first(ReadAhead::block_size, 0);
+    std::fill(first.begin(), first.begin() + 12, big);
+    const auto taken = capacities_taken_after_giving_back(first);
+    const auto reused_big = std::count_if(taken.begin(), taken.end(), [&](std::size_t c) { return c >= big; });
+    CHECK(reused_big > 0);
+    CHECK(reused_big <= 8);
 }
 
 TEST_CASE("a peer's rows read into the memory of records given back are read exactly") {
