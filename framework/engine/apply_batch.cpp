@@ -52,10 +52,12 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
     RecordState local = known_absent(table) ? RecordState{} : read_state(table, key, hash, rowid);
     queued_keys_.insert(hash);
     const bool had_row = local.kind == RecordState::Kind::row;
+    queued_bytes_ += heap_bytes(remote) + heap_bytes(local);
     queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), rowid, false, had_row});
     queued_had_row_ += had_row ? 1 : 0;
     if (to_come_ && *to_come_ > 0) --*to_come_;
-    if (queue_.size() >= timing_.max_buffered || ready_to_write()) apply_some(false);
+    if (queue_.size() >= timing_.max_buffered || queued_bytes_ >= timing_.max_buffered_bytes || ready_to_write())
+        apply_some(false);
 }
 
 RecordState ApplyBatch::read_state(const TableInfo& table, const std::string& key, std::uint64_t key_hash,
@@ -129,6 +131,7 @@ void ApplyBatch::apply_some(bool leave_open) {
     open_write();
     while (!queue_.empty()) {
         PendingRecord& record = queue_.front();
+        queued_bytes_ -= std::min(queued_bytes_, heap_bytes(record.remote) + heap_bytes(record.local));
         if (record.stale) record.local = db_.state(*record.table, record.key, &record.local_rowid);
         apply_(record);
         queued_keys_.erase(record.key_hash);

@@ -71,6 +71,7 @@ public:
         std::size_t max_buffered = 20000;             // records read ahead at most
         std::chrono::milliseconds max_reading{60};    // longest wait for a full queue
         std::chrono::milliseconds max_last_hold{60};  // longest last write transaction
+        std::size_t max_buffered_bytes = 64u << 20;   // the memory of the rows read ahead at most
     };
     // `apply` decides one record (resolvers) and writes the outcome; it runs
     // inside a write transaction opened with begin_apply(), and may take the
@@ -122,6 +123,7 @@ private:
     Timing timing_;
     std::deque<PendingRecord> queue_;
     std::size_t queued_had_row_ = 0;      // queued records with had_row
+    std::size_t queued_bytes_ = 0;        // the memory of the queued records' rows (heap_bytes)
     std::optional<std::size_t> to_come_;  // records still to be added, when known
     // Hashes of the table and key of each queued record (a collision only
     // applies the queue early).

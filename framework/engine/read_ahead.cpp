@@ -7,19 +7,7 @@ namespace nas_sync {
 namespace {
 struct Stopped {};  // unwinds the producer when the consumer has gone
 
-// The heap memory a record holds, about: its strings' and vectors' capacities.
-std::size_t held_bytes(const IncomingRecord& record) {
-    std::size_t bytes = record.key.capacity();
-    if (const auto& row = record.remote.row) {
-        bytes += row->columns.capacity() * sizeof(std::string) + row->values.capacity() * sizeof(Value);
-        for (const auto& name : row->columns) bytes += name.capacity();
-        for (const auto& value : row->values) {
-            if (const auto* text = std::get_if<std::string>(&value)) bytes += text->capacity();
-            if (const auto* blob = std::get_if<Blob>(&value)) bytes += blob->capacity();
-        }
-    }
-    return bytes;
-}
+std::size_t held_bytes(const IncomingRecord& record) { return record.key.capacity() + heap_bytes(record.remote); }
 }  // namespace
 
 ReadAhead::ReadAhead(Producer producer) : thread_([this, p = std::move(producer)] { run(p); }) {}
@@ -51,8 +39,9 @@ void ReadAhead::run(const Producer& producer) {
 }
 
 void ReadAhead::emit(IncomingRecord record) {
+    filling_bytes_ += held_bytes(record);
     filling_.push_back(std::move(record));
-    if (filling_.size() >= block_size) {
+    if (filling_.size() >= block_size || filling_bytes_ >= max_block_bytes) {
         hand_over();
         reuse_given_back();
     }
@@ -102,6 +91,7 @@ void ReadAhead::hand_over() {
     blocks_.push_back(std::move(filling_));
     filling_ = {};
     filling_.reserve(block_size);
+    filling_bytes_ = 0;
     lock.unlock();
     changed_.notify_all();
 }

@@ -69,6 +69,9 @@ public:
     void give_back(std::vector<IncomingRecord> spent);
 
     static constexpr std::size_t block_size = 256;  // records handed over (and given back) at a time
+    // A block also ends once its records hold this much memory, so that with
+    // large rows max_blocks still bounds what is read ahead (64 MiB).
+    static constexpr std::size_t max_block_bytes = 1u << 20;
     // The memory of the records given back kept for reuse at most (their
     // strings keep the largest size they held: with large rows, fewer are
     // kept).
@@ -96,6 +99,7 @@ private:
     std::deque<std::vector<IncomingRecord>> blocks_;
     std::vector<std::vector<IncomingRecord>> given_back_;
     std::vector<IncomingRecord> filling_;  // the producer's, not under the mutex
+    std::size_t filling_bytes_ = 0;        // the memory its records hold
     std::vector<IncomingRecord> spare_;    // the producer's: given back, for Sink::take
     std::size_t spare_bytes_ = 0;          // the memory they hold (held_bytes)
     bool done_ = false;

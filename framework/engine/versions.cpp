@@ -192,6 +192,18 @@ std::uint64_t content_hash(const RowImage& row) {
     return XXH3_64bits(buffer.data(), buffer.size());
 }
 
+std::size_t heap_bytes(const RecordState& state) {
+    if (!state.row) return 0;
+    const RowImage& row = *state.row;
+    std::size_t bytes = row.columns.capacity() * sizeof(std::string) + row.values.capacity() * sizeof(Value);
+    for (const auto& name : row.columns) bytes += name.capacity();
+    for (const auto& value : row.values) {
+        if (const auto* text = std::get_if<std::string>(&value)) bytes += text->capacity();
+        if (const auto* blob = std::get_if<Blob>(&value)) bytes += blob->capacity();
+    }
+    return bytes;
+}
+
 RecordState recorded_row_state(const StoredVersion& stored) {
     RecordState state;
     state.kind = RecordState::Kind::row;

@@ -58,6 +58,10 @@ std::optional<std::string> read_tombstone(StatementCache& statements, const std:
 // without its image: what derive_state finds for it.
 RecordState recorded_row_state(const StoredVersion& stored);
 
+// The heap memory a state's row image holds, about (its strings' and
+// vectors' capacities): what bounds how many records a merge holds at once.
+std::size_t heap_bytes(const RecordState& state);
+
 // The state of a record from what a database holds: the row (if any), its
 // tombstone's deletedAt (if any) and the stored version (if any).
 RecordState derive_state(std::optional<RowImage> row, const std::string& timestamp_column,

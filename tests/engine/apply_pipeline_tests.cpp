@@ -186,6 +186,23 @@ void capture_all(LocalDatabase& db) {
     tx.commit();
 }
 
+TEST_CASE("records are applied before finish() once the queued rows hold max_buffered_bytes") {
+    Local local;
+    ApplyBatch::Timing timing{50ms, std::chrono::hours(1), 1000};  // nothing applied for time or count
+    timing.max_buffered_bytes = 64 * 1024;
+    auto batch = local.batch(timing);
+    const std::string large(20 * 1024, 'x');  // three stay under the bound, four pass it
+    auto applied = [&] {
+        SQLite::Database app(local.file.string(), SQLite::OPEN_READONLY);
+        return app.execAndGet("SELECT count(*) FROM users").getInt();
+    };
+    for (int i = 0; i < 3; ++i)
+        batch.add(users, "k" + std::to_string(i), row_state("k" + std::to_string(i), large, "2026-01-01T00:00:00Z"));
+    CHECK(applied() == 0);
+    batch.add(users, "k3", row_state("k3", large, "2026-01-01T00:00:00Z"));
+    CHECK(applied() == 4);
+}
+
 TEST_CASE("a state from the recorded version alone is the state read with the row, without the row") {
     Local local;
     SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
@@ -313,39 +330,53 @@ TEST_CASE("read-ahead hands out what was read, then the reader's error; stopping
     CHECK(emitted.load() > 0);
 }
 
-// A reader emits one block of records whose keys have the given capacities;
-// the caller gives it back; the reader then takes two blocks more. The
-// capacities of the keys the reader got back from those takes.
-std::vector<std::size_t> capacities_taken_after_giving_back(const std::vector<std::size_t>& first_block) {
-    REQUIRE(first_block.size() == ReadAhead::block_size);
+// A reader emits a block's worth of records whose keys have the given
+// capacities (in as many blocks as their memory makes); the caller gives
+// them all back; the reader then takes two blocks more. The capacities of
+// the keys the reader got back from those takes.
+std::vector<std::size_t> capacities_taken_after_giving_back(const std::vector<std::size_t>& first) {
+    REQUIRE(first.size() == ReadAhead::block_size);  // the last record ends a block
     std::promise<void> given_back;
     std::vector<std::size_t> taken;  // written by the reader, read after it finished
     ReadAhead reader([&, done = given_back.get_future().share()](ReadAhead::Sink& emit) {
         RecordState state;
-        for (std::size_t i = 0; i < ReadAhead::block_size; ++i) {
+        for (std::size_t i = 0; i < first.size(); ++i) {
             std::string key = "k" + std::to_string(i);
-            key.reserve(first_block[i]);
+            key.reserve(first[i]);
             emit(emit.take(users, key, state));
         }
         done.wait();
-        // The records given back are taken in when a block is handed over:
-        // the first one's, if they came back in time, or else the next one's,
-        // and then the next block's takes get them.
+        // The records given back are taken in when the next block is handed
+        // over, and the block after gets them.
         for (std::size_t i = 0; i < 2 * ReadAhead::block_size; ++i) {
             std::string key = "m";
             emit(emit.take(users, key, state));
             taken.push_back(key.capacity());
         }
     });
-    std::vector<IncomingRecord> block;
-    REQUIRE(reader.next(block));
-    REQUIRE(block.size() == ReadAhead::block_size);
-    CHECK(block[1].key == "k1");
-    reader.give_back(std::move(block));
-    given_back.set_value();
-    std::size_t received = 0;
-    while (reader.next(block)) received += block.size();
-    CHECK(received == 2 * ReadAhead::block_size);
+    struct SetOnExit {  // even when a check throws: the reader must not wait forever
+        std::promise<void>& promise;
+        bool set = false;
+        void now() {
+            if (set) return;
+            promise.set_value();
+            set = true;
+        }
+        ~SetOnExit() { now(); }
+    } release{given_back};
+    std::vector<std::vector<IncomingRecord>> received;
+    std::size_t count = 0;
+    for (std::vector<IncomingRecord> block; count < first.size() && reader.next(block);) {
+        count += block.size();
+        received.push_back(std::move(block));
+    }
+    REQUIRE(count == first.size());
+    CHECK(received[0][1].key == "k1");
+    for (auto& block : received) reader.give_back(std::move(block));
+    release.now();
+    std::size_t after = 0;
+    for (std::vector<IncomingRecord> block; reader.next(block);) after += block.size();
+    CHECK(after == 2 * ReadAhead::block_size);
     return taken;
 }
 
@@ -355,14 +386,30 @@ TEST_CASE("read-ahead gives its reader the memory of the records given back") {
 }
 
 TEST_CASE("read-ahead keeps records given back only up to max_spare_bytes of their memory") {
-    // 12 keys of an eighth of the budget each: at most 8 fit.
+    // 12 keys of an eighth of the budget each (last, so that each ends a
+    // block of its own): at most 8 fit.
     const std::size_t big = ReadAhead::max_spare_bytes / 8;
     std::vector<std::size_t> first(ReadAhead::block_size, 0);
-    std::fill(first.begin(), first.begin() + 12, big);
+    std::fill(first.end() - 12, first.end(), big);
     const auto taken = capacities_taken_after_giving_back(first);
     const auto reused_big = std::count_if(taken.begin(), taken.end(), [&](std::size_t c) { return c >= big; });
     CHECK(reused_big > 0);
     CHECK(reused_big <= 8);
+}
+
+TEST_CASE("read-ahead ends a block once its records hold max_block_bytes, so large rows are read ahead in fewer records") {
+    const std::size_t large = ReadAhead::max_block_bytes / 3 + 1;  // the third of them fills a block
+    ReadAhead reader([&](ReadAhead::Sink& emit) {
+        for (int i = 0; i < 9; ++i) {
+            std::string key = "k" + std::to_string(i);
+            key.reserve(large);
+            RecordState state;
+            emit(emit.take(users, key, state));
+        }
+    });
+    std::vector<std::size_t> sizes;
+    for (std::vector<IncomingRecord> block; reader.next(block);) sizes.push_back(block.size());
+    CHECK(sizes == std::vector<std::size_t>{3, 3, 3});
 }
 
 TEST_CASE("a peer's rows read into the memory of records given back are read exactly") {
