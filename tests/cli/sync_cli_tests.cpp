@@ -89,22 +89,39 @@ TEST_CASE("run syncs every interval, and SIGTERM finishes with one last sync and
     Site site;
     const std::vector<std::string> argv{NAS_SYNC_BINARY_FOR_TESTS, "--config", (site.dir / "A.yaml").string(), "run", "--json"};
     const auto out_file = site.dir / "run.out";
+    const auto err_file = site.dir / "run.err";
     const pid_t pid = fork();
     if (pid == 0) {
-        const int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 1);
+        // Both streams go to files: a child left running must not hold the test runner's pipe open.
+        dup2(::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
+        dup2(::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execv(args[0], args.data());
         _exit(127);
     }
+    struct KillIfLeft {  // a failed check must not leave `run` syncing forever
+        pid_t pid;
+        bool reaped = false;
+        ~KillIfLeft() {
+            if (reaped) return;
+            kill(pid, SIGKILL);
+            waitpid(pid, nullptr, 0);
+        }
+    } child{pid};
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
-    SQLite::Database(( site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
-        .exec("INSERT INTO notes VALUES('late','written just before stop','2026-01-01T00:00:00Z')");
+    {
+        // As an application would: with a busy timeout, since `run` may be in a write transaction now.
+        SQLite::Database app((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE);
+        app.setBusyTimeout(5000);
+        app.exec("INSERT INTO notes VALUES('late','written just before stop','2026-01-01T00:00:00Z')");
+    }
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
+    child.reaped = true;
+    INFO("run's stderr: " << read_file(err_file));
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
     int completes = 0;
