@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include "engine/journal_exchange.hpp"
 #include "fleet.hpp"
 #include "nas_sync/error.hpp"
 
@@ -535,6 +536,30 @@ TEST_CASE("journal: peers read only new segments; the cost follows what changed"
     const auto idle = fleet.sync("B");
     CHECK(idle.bytes_fetched == 0);
     CHECK(idle.bytes_published == 0);
+}
+
+TEST_CASE("journal: a segment of many changes is written with 4 KiB pages, a small one with 1 KiB pages") {
+    Fleet fleet({"A", "B"}, users_schema, journal_options());
+    fleet.sync_all(1);
+    auto newest_segment_page_size = [&] {
+        const auto objects = share_objects(fleet.share(), "journal/A");
+        std::string newest;
+        for (const auto& name : objects)
+            if (name.starts_with("seg-")) newest = name;
+        REQUIRE_FALSE(newest.empty());
+        SQLite::Database segment((fleet.share() / "journal" / "A" / newest).string(), SQLite::OPEN_READONLY);
+        return segment.execAndGet("PRAGMA page_size").getInt();
+    };
+    fleet.write("A", fmt::format("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) "
+                                 "INSERT INTO users SELECT 'r' || i, 'x', 'e@x', '2026-01-01T00:00:00Z' FROM n",
+                                 JournalExchange::large_segment_changes));
+    fleet.sync("A");
+    CHECK(newest_segment_page_size() == 4096);
+    fleet.write("A", "UPDATE users SET name = 'y', updatedAt = '2026-01-02T00:00:00Z' WHERE id = 'r1'");
+    fleet.sync("A");
+    CHECK(newest_segment_page_size() == 1024);
+    fleet.sync("B");
+    check_converged(fleet);
 }
 
 TEST_CASE("journal: segments everyone has read are removed once a base covers them") {
