@@ -127,9 +127,13 @@ void SnapshotExchange::pull_snapshot_peer(const std::string& peer, const ObjectI
             if (usable(peer, snapshot, result)) {
                 const auto range = snapshot.changelog_range();
                 const std::int64_t last_seen = db.last_seen_id(peer);
+                // Once merged, a changed copy whose log does not reach back to
+                // what we read is merged whole: also when we read up to 0 (its
+                // log was empty then), where the original sees no gap and
+                // reads nothing.
                 const bool gap =
-                    last_seen > 0 && (range.count == 0 || range.min_id > last_seen || range.max_id < last_seen);
-                if (gap && record.merged) {
+                    record.merged && (range.count == 0 || range.min_id > last_seen || range.max_id < last_seen);
+                if (gap) {
                     result.had_changelog_gap = true;
                     result.warnings.push_back(fmt::format(
                         "peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));

@@ -366,7 +366,10 @@ TEST_CASE("a change-log gap makes a full merge, tombstones included, and is repo
     Fleet fleet({"A", "B"}, users_schema, options);
     fleet.write("A", "INSERT INTO users VALUES('i1','one','1@x','2026-01-01T00:00:01Z'),"
                      "('i2','two','2@x','2026-01-01T00:00:02Z')");
-    fleet.sync_all();
+    // One round: B reads A's first copy, which holds its log (A prunes after
+    // publishing). In a second round A could publish again with its log
+    // pruned, if a second passed since the write.
+    fleet.sync_all(1);
     CHECK(count(fleet.database("B"), "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = 'A'") > 0);
     fleet.write("A", "DELETE FROM users WHERE id = 'i1'; UPDATE users SET name = 'two-A', updatedAt = '2026-01-02T00:00:02Z' WHERE id = 'i2'");
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // changedAt has whole seconds
@@ -374,6 +377,36 @@ TEST_CASE("a change-log gap makes a full merge, tombstones included, and is repo
     fleet.sync("A");
     CHECK(count(fleet.database("A"), "SELECT count(*) FROM _changelog") == 0);
     const auto r = fleet.sync("B");
+    CHECK(r.had_changelog_gap);
+    CHECK(r.deleted == 1);
+    CHECK(r.updated == 1);
+    check_converged(fleet);
+}
+
+TEST_CASE("a peer merged while its change log was empty is merged whole once its copy changes with an empty log again") {
+    ClientOptions options;
+    options.retention = std::chrono::milliseconds(0);
+    Fleet fleet({"A", "B"}, users_schema, options);
+    // A's log rows made old: A's next sync publishes them and then prunes
+    // them, and the sync after publishes its copy again with an empty log.
+    auto write_and_prune = [&](const std::string& sql) {
+        fleet.write("A", sql + "; UPDATE _changelog SET changedAt = '2000-01-01 00:00:00'");
+        fleet.sync("A");
+        fleet.sync("A");
+        REQUIRE(count(fleet.database("A"), "SELECT count(*) FROM _changelog") == 0);
+    };
+    fleet.sync_all(1);
+    write_and_prune("SELECT 1");  // A's log (its heartbeat) is gone
+    fleet.sync("B");
+    // B has read A's log up to 0: it was empty.
+    REQUIRE(count(fleet.database("B"), "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = 'A'") == 0);
+    write_and_prune("INSERT INTO users VALUES('i1','one','1@x','2026-01-01T00:00:01Z'),('i2','two','2@x','2026-01-01T00:00:02Z')");
+    auto r = fleet.sync("B");
+    CHECK(r.had_changelog_gap);
+    CHECK(r.inserted == 2);
+    check_converged(fleet);
+    write_and_prune("DELETE FROM users WHERE id = 'i1'; UPDATE users SET name = 'two-A', updatedAt = '2026-01-02T00:00:02Z' WHERE id = 'i2'");
+    r = fleet.sync("B");
     CHECK(r.had_changelog_gap);
     CHECK(r.deleted == 1);
     CHECK(r.updated == 1);
