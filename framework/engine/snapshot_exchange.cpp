@@ -130,9 +130,9 @@ void SnapshotExchange::pull_snapshot_peer(const std::string& peer, const ObjectI
                 // Once merged, a changed copy whose log does not reach back to
                 // what we read is merged whole: also when we read up to 0 (its
                 // log was empty then), where the original sees no gap and
-                // reads nothing.
-                const bool gap =
-                    record.merged && (range.count == 0 || range.min_id > last_seen || range.max_id < last_seen);
+                // reads nothing. A log from id 1 on reaches back to anything.
+                const bool gap = record.merged && (range.count == 0 || range.min_id > std::max<std::int64_t>(last_seen, 1) ||
+                                                   range.max_id < last_seen);
                 if (gap) {
                     result.had_changelog_gap = true;
                     result.warnings.push_back(fmt::format(

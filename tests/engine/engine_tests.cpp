@@ -413,6 +413,21 @@ TEST_CASE("a peer merged while its change log was empty is merged whole once its
     check_converged(fleet);
 }
 
+TEST_CASE("a peer merged while its change log was empty is read from its log when that log starts at its first id") {
+    ClientOptions options;
+    options.heartbeat = false;  // A's log stays empty until its application writes
+    Fleet fleet({"A", "B"}, users_schema, options);
+    fleet.sync_all(1);
+    REQUIRE(count(fleet.database("B"), "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = 'A'") == 0);
+    fleet.write("A", "INSERT INTO users VALUES('i1','one','1@x','2026-01-01T00:00:01Z')");
+    fleet.sync("A");
+    const auto r = fleet.sync("B");
+    CHECK_FALSE(r.had_changelog_gap);  // nothing can be missing before id 1
+    CHECK(r.warnings.empty());
+    CHECK(r.inserted == 1);
+    check_converged(fleet);
+}
+
 TEST_CASE("heartbeat: today's noon UTC, written once a day and synced") {
     Fleet fleet({"A", "B"}, users_schema);
     fleet.sync_all();

@@ -22,6 +22,7 @@ PipelineConfig Fleet::config(const std::string& id) const {
     c.resolvers = options_.resolvers;
     c.schema_version = options_.schema_version;
     c.changelog_retention = options_.retention;
+    c.heartbeat = options_.heartbeat;
     c.exchange = options_.exchange;
     c.journal = options_.journal;
     return c;

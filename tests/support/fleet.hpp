@@ -19,6 +19,7 @@ struct ClientOptions {
     std::vector<PluginSection> resolvers{{.plugin = "lww", .key = "resolvers[0]"}};
     std::string schema_version = "auto";
     std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
+    bool heartbeat = true;
     bool inject_faults = false;  // each client's transport wrapped in a FaultInjectingTransport
     ExchangeLayout exchange = ExchangeLayout::snapshot;
     JournalOptions journal;
