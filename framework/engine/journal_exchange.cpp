@@ -352,19 +352,27 @@ void JournalExchange::publish_segment(const PeerJournal& mine, const WorkFolder&
 
 // An object of ours whose size on the share is not what we wrote was torn by
 // the share. A segment cannot be written again as it was, so it is removed and
-// a new base covers it: readers that miss it merge that base.
+// a new base covers it: readers that miss it merge that base. That a base is
+// owed is recorded before the removal, and cleared only once a base is out:
+// a sync that fails in between leaves no trace of the segment on the share,
+// and readers would otherwise wait for it for good.
 bool JournalExchange::remove_torn_objects(const PeerJournal& mine) {
     auto& db = ctx_.db;
-    bool torn = false;
     for (const auto& [n, object] : mine.segments) {
         const auto expected = db.state_value(fmt::format("journal_size:{}", n));
         if (expected == 0 || expected == static_cast<std::int64_t>(object.size)) continue;
-        torn = true;
+        if (db.state_value("journal_base_owed") == 0) {
+            LocalDatabase::Transaction tx(db);
+            db.set_state_value("journal_base_owed", 1);
+            tx.commit();
+        }
         try {
             ctx_.pipeline.transport().remove(object.name);
         } catch (const Error&) {
+            // still listed, so the next sync finds it torn and tries again
         }
     }
+    bool torn = db.state_value("journal_base_owed") != 0;
     const std::int64_t base = db.state_value("journal_base_plus_one") - 1;
     const auto ours = mine.bases.find(base);
     if (ours != mine.bases.end() && static_cast<std::int64_t>(ours->second.size) != db.state_value("journal_base_size"))
@@ -390,6 +398,7 @@ void JournalExchange::publish_base(const PeerJournal& mine, bool force, const Wo
         LocalDatabase::Transaction tx(db);
         db.set_state_value("journal_base_plus_one", segment + 1);
         db.set_state_value("journal_base_size", size);
+        db.clear_state_value("journal_base_owed");
         tx.commit();
     }
     remove_own(mine.bases, segment - 1);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fstream>
@@ -129,6 +130,11 @@ PeerSnapshot::ChangelogRange PeerSnapshot::changelog_range() const {
         r.count = s.integer(0);
         r.min_id = s.integer(1);
         r.max_id = s.integer(2);
+    }
+    r.last_id = r.max_id;
+    if (tables_.count("sqlite_sequence")) {
+        Statement sequence(db_, "SELECT seq FROM sqlite_sequence WHERE name = '_changelog'");
+        if (sequence.step()) r.last_id = std::max(r.last_id, sequence.integer(0));
     }
     return r;
 }

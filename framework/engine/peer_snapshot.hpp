@@ -41,6 +41,10 @@ public:
         std::int64_t count = 0;
         std::int64_t min_id = 0;
         std::int64_t max_id = 0;
+        // The highest id the log ever used (its AUTOINCREMENT sequence, or
+        // max_id when that is higher or missing): what the peer had logged
+        // by this copy, rows pruned since included.
+        std::int64_t last_id = 0;
     };
     ChangelogRange changelog_range() const;
     // (table, key) of every change after `after_id`.

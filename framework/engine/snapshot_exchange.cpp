@@ -127,19 +127,24 @@ void SnapshotExchange::pull_snapshot_peer(const std::string& peer, const ObjectI
             if (usable(peer, snapshot, result)) {
                 const auto range = snapshot.changelog_range();
                 const std::int64_t last_seen = db.last_seen_id(peer);
-                // Once merged, a changed copy whose log does not reach back to
-                // what we read is merged whole: also when we read up to 0 (its
-                // log was empty then), where the original sees no gap and
-                // reads nothing. A log from id 1 on reaches back to anything.
-                const bool gap = record.merged && (range.count == 0 || range.min_id > std::max<std::int64_t>(last_seen, 1) ||
-                                                   range.max_id < last_seen);
+                // Once merged, a changed copy is merged whole when ids the peer
+                // logged after what we read are no longer in its log (pruned),
+                // or when its log is behind what we read (a restored database).
+                // Its AUTOINCREMENT sequence tells an empty log that pruned
+                // rows (a gap the original misses when it had read nothing)
+                // from one that has logged nothing new: a copy changed only by
+                // what the peer merged is not read again.
+                const bool logged_more = range.last_id > last_seen;
+                const bool gap = record.merged &&
+                                 (range.last_id < last_seen ||
+                                  (logged_more && (range.count == 0 || range.min_id > last_seen + 1 || range.max_id <= last_seen)));
                 if (gap) {
                     result.had_changelog_gap = true;
                     result.warnings.push_back(fmt::format(
                         "peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));
                 }
                 merge_peer(peer, snapshot, (!record.merged || gap) ? std::nullopt : std::optional(last_seen), result,
-                           [&] { db.record_peer(peer, range.max_id, size, modified); });
+                           [&] { db.record_peer(peer, range.last_id, size, modified); });
                 ++result.clients_synced;
             }
         }

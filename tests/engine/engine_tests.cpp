@@ -386,6 +386,7 @@ TEST_CASE("a change-log gap makes a full merge, tombstones included, and is repo
 TEST_CASE("a peer merged while its change log was empty is merged whole once its copy changes with an empty log again") {
     ClientOptions options;
     options.retention = std::chrono::milliseconds(0);
+    options.heartbeat = false;  // A logs nothing until its application writes
     Fleet fleet({"A", "B"}, users_schema, options);
     // A's log rows made old: A's next sync publishes them and then prunes
     // them, and the sync after publishes its copy again with an empty log.
@@ -396,9 +397,7 @@ TEST_CASE("a peer merged while its change log was empty is merged whole once its
         REQUIRE(count(fleet.database("A"), "SELECT count(*) FROM _changelog") == 0);
     };
     fleet.sync_all(1);
-    write_and_prune("SELECT 1");  // A's log (its heartbeat) is gone
-    fleet.sync("B");
-    // B has read A's log up to 0: it was empty.
+    // B has read A's log up to 0: it was empty, and A had logged nothing.
     REQUIRE(count(fleet.database("B"), "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = 'A'") == 0);
     write_and_prune("INSERT INTO users VALUES('i1','one','1@x','2026-01-01T00:00:01Z'),('i2','two','2@x','2026-01-01T00:00:02Z')");
     auto r = fleet.sync("B");
@@ -423,6 +422,24 @@ TEST_CASE("a peer merged while its change log was empty is read from its log whe
     fleet.sync("A");
     const auto r = fleet.sync("B");
     CHECK_FALSE(r.had_changelog_gap);  // nothing can be missing before id 1
+    CHECK(r.warnings.empty());
+    CHECK(r.inserted == 1);
+    check_converged(fleet);
+}
+
+// Session 10's gap rule merged such a copy whole at every change: with the
+// heartbeat written by the first client of the day, the others' logs stay
+// empty, so every client merged every other whole each round.
+TEST_CASE("a peer whose copy changed only by what it merged is not merged whole") {
+    Fleet fleet({"A", "B", "C"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('i1','one','1@x','2026-01-01T00:00:01Z')");
+    fleet.sync_all(2);
+    REQUIRE(count(fleet.database("B"), "SELECT count(*) FROM _changelog") == 0);  // A's heartbeat came first
+    fleet.write("A", "INSERT INTO users VALUES('i2','two','2@x','2026-01-01T00:00:02Z')");
+    fleet.sync("A");
+    REQUIRE(fleet.sync("B").inserted == 1);  // B publishes its copy again, with its log still empty
+    const auto r = fleet.sync("C");
+    CHECK_FALSE(r.had_changelog_gap);
     CHECK(r.warnings.empty());
     CHECK(r.inserted == 1);
     check_converged(fleet);
@@ -654,6 +671,31 @@ TEST_CASE("journal: a segment published by a run killed before recording it is n
     fleet.sync("A");
     fleet.sync("B");
     CHECK(fleet.dump("B")["users"].size() == 3);
+    check_converged(fleet);
+}
+
+// Found by the randomized fleets with a faulty share: the sync that removed
+// the torn segment failed before its base was out, and the next one, seeing
+// no torn object any more, owed no base; B waited for the segment for good.
+TEST_CASE("journal: a torn segment of ours is covered by a base, also when the sync that removes it fails") {
+    auto options = journal_options();
+    options.inject_faults = true;
+    Fleet fleet({"A", "B"}, users_schema, options);
+    fleet.sync_all(1);
+    fleet.write("A", "INSERT INTO users VALUES('a1','x','x@x','2026-01-01T00:00:00Z')");
+    fleet.faults("A").truncate_puts(true);
+    fleet.sync("A");  // its segment reaches the share torn
+    fleet.faults("A").truncate_puts(false);
+    auto r = fleet.sync("B");
+    CHECK(r.inserted == 0);
+    CHECK(r.warnings.size() == 1);  // B refuses the torn segment
+    fleet.faults("A").fail_puts("No space left on device");
+    CHECK_THROWS_AS(fleet.sync("A"), Error);  // the torn segment is removed, the base cannot be put
+    fleet.faults("A").fail_puts("");
+    fleet.sync("A");
+    r = fleet.sync("B");
+    CHECK(r.had_changelog_gap);  // the segment is gone: B merges A's base
+    CHECK(r.inserted == 1);
     check_converged(fleet);
 }
 

@@ -1,6 +1,7 @@
-// Randomized fleets: 2 to 5 clients write, delete, re-create and sync in a
-// random order driven by a seed; then every client syncs until quiet, and all
-// must hold identical rows, each key in the state of its highest version
+// Randomized fleets: 2 to 5 clients write, delete, re-create, age their change
+// logs past the retention and sync in a random order driven by a seed; then
+// every client syncs until quiet, and all must hold identical rows, each key
+// in the state of its highest version
 // according to a simple model of the rule (an in-memory last-writer-wins map
 // per client, merged the way DESIGN.md says).
 #include <doctest/doctest.h>
@@ -56,7 +57,7 @@ Value column_value(const SQLite::Column& c) {
 class RandomFleet {
 public:
     RandomFleet(std::uint64_t seed, int ops, bool faults, ExchangeLayout exchange)
-        : rng_(seed), ops_(ops), faults_(faults), fleet_(make_ids(rng_), schema, options(faults, exchange)) {
+        : rng_(seed), ops_(ops), faults_(faults), fleet_(make_ids(rng_), schema, options(faults, exchange, rng_)) {
         for (const auto& id : fleet_.ids()) model_[id];
     }
 
@@ -77,11 +78,16 @@ private:
         for (int i = 0; i < n; ++i) ids.push_back(std::string(1, static_cast<char>('A' + i)));
         return ids;
     }
-    static ClientOptions options(bool faults, ExchangeLayout exchange) {
+    static ClientOptions options(bool faults, ExchangeLayout exchange, std::mt19937_64& rng) {
         ClientOptions o;
         o.inject_faults = faults;
         o.exchange = exchange;
         o.journal.base_every = 3;  // bases and segment removal happen within a run
+        // Change-log rows aged past the retention (age_changelog) are pruned
+        // at the next sync, so peers meet logs that no longer reach back to
+        // what they read. Without the heartbeat a pruned log can be empty.
+        o.retention = std::chrono::hours(1);
+        o.heartbeat = rng() % 2 == 0;
         return o;
     }
     std::uint64_t pick(std::uint64_t n) { return rng_() % n; }
@@ -110,8 +116,20 @@ private:
         }
     }
 
+    // Makes a client's change-log rows older than the retention, all of them
+    // or those up to a random id, as if that much time had passed.
+    void age_changelog(const std::string& id) {
+        const std::string up_to = pick(2) == 0 ? "" : fmt::format(" WHERE id <= (SELECT MAX(id) FROM _changelog) - {}", pick(4));
+        try {
+            fleet_.write(id, "UPDATE _changelog SET changedAt = datetime('now', '-2 hours')" + up_to);
+        } catch (const SQLite::Exception&) {
+            // no change log yet: the client has not synced
+        }
+    }
+
     void step() {
         const std::string& id = any_client();
+        if (pick(12) == 0) return age_changelog(id);
         const auto action = pick(10);
         if (action < 3) return sync(id, faults_);
         const char* tables[] = {"notes", "events", "items", "parent", "child"};
