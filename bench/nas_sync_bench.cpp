@@ -9,6 +9,8 @@
 // shared machine).
 // Each cell and each first contact starts once the disk has written what the
 // ones before left dirty (sync(2)), so that it pays only for its own writes.
+// `--exchange original --original DIR` runs the same matrix with clients of
+// the original npm package installed in DIR (bench/original/).
 //
 //   nas-sync-bench --rows 10000,100000 --clients 5 --changes 0,100,10000 \
 //                  --exchange snapshot,journal [--rounds 5] [--save out.json] [--baseline old.json]
@@ -21,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,11 +33,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <thread>
 
 #include "nas_sync/client.hpp"
+#include "original/original_client.hpp"
 
 extern char** environ;
 
@@ -158,6 +163,39 @@ nas_sync::PipelineConfig pipeline(const fs::path& dir, const std::string& id, co
     return c;
 }
 
+// One client of a cell's fleet, as a cell drives it: one sync, its time and
+// the bytes it moved over the share.
+struct Measured {
+    double ms = 0;
+    std::uint64_t bytes = 0;
+};
+using FleetClient = std::function<Measured()>;
+
+FleetClient engine_client(const fs::path& dir, const std::string& id, const std::string& exchange) {
+    auto client = std::make_shared<nas_sync::SyncClient>(pipeline(dir, id, exchange));
+    return [client] {
+        const auto start = Clock::now();
+        const auto r = client->sync_now();
+        return Measured{std::chrono::duration<double, std::milli>(Clock::now() - start).count(),
+                        r.bytes_published + r.bytes_fetched};
+    };
+}
+
+// The original publishes its whole copy and reads every peer's whole copy at
+// every sync (COMPAT.md): what it moves is counted from those files' sizes.
+FleetClient original_client(const fs::path& package, const fs::path& dir, const std::string& id) {
+    auto client = std::make_shared<bench::OriginalClient>(package, dir / (id + ".sqlite"), dir / "nas", id);
+    return [client, share = dir / "nas", own = "client-" + id + ".sqlite"] {
+        std::uint64_t bytes = 0;
+        for (const auto& f : fs::directory_iterator(share))
+            if (f.path().filename() != own && f.path().extension() == ".sqlite") bytes += f.file_size();
+        const auto r = client->sync();
+        std::error_code ec;
+        const auto published = fs::file_size(share / own, ec);
+        return Measured{r.ms, bytes + (ec ? 0 : published)};
+    };
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : v[v.size() / 2];
@@ -188,7 +226,8 @@ int full_merge_child(const fs::path& site, const std::string& exchange) {
 
 // A new client's first sync against one peer holding N rows (its snapshot, or
 // its journal with its base).
-FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange) {
+// For the original (`original_package` set), its client in its Node process.
+FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange, const fs::path& original_package) {
     const fs::path site = dir / "full-merge";
     fs::remove_all(site);
     fs::create_directories(site / "nas" / "journal");
@@ -201,6 +240,14 @@ FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange) {
         db.exec(schema);
     }
     ::sync();  // the copies above are on disk: the merge pays for its own writes only
+    if (!original_package.empty()) {
+        bench::OriginalClient client(original_package, site / "fresh.sqlite", site / "nas", "fresh");
+        const auto r = client.sync();
+        const FullMerge result{r.ms / 1000, r.result.value("inserted", std::int64_t{0}) + r.result.value("updated", std::int64_t{0}),
+                               r.peak_kb};
+        fs::remove_all(site);
+        return result;
+    }
     const fs::path out = site / "child.out";
     const std::string self = fs::read_symlink("/proc/self/exe").string();
     std::vector<std::string> args{self, "--full-merge-child", site.string(), exchange};
@@ -238,10 +285,15 @@ int main(int argc, char** argv) {
     std::string save, baseline, work = fs::temp_directory_path() / "nas-sync-bench";
     int clients = 5, rounds = 5, first_contacts = 3;
     bool keep = false;
+    std::string original_arg;
     app.add_option("--rows", rows_arg, "Database sizes N, comma-separated");
     app.add_option("--clients", clients, "Fleet size M");
     app.add_option("--changes", changes_arg, "Rows changed per round K, comma-separated");
-    app.add_option("--exchange", exchanges_arg, "snapshot, journal or both, comma-separated");
+    app.add_option("--exchange", exchanges_arg,
+                   "snapshot, journal, original (the npm package, see --original), comma-separated");
+    app.add_option("--original", original_arg,
+                   "A folder where 'npm install sqlite-nas-sync better-sqlite3' was run: the original's clients "
+                   "for --exchange original");
     app.add_option("--rounds", rounds, "Rounds per cell (the median is taken)");
     app.add_option("--first-contacts", first_contacts, "First contacts per N and exchange (the median is taken)")
         ->check(CLI::PositiveNumber);
@@ -250,114 +302,142 @@ int main(int argc, char** argv) {
     app.add_option("--save", save, "Write the results as JSON");
     app.add_option("--baseline", baseline, "Compare with results saved by --save");
     CLI11_PARSE(app, argc, argv);
-
-    json results = json::array();
-    json base = json::array();
-    if (!baseline.empty()) base = json::parse(std::ifstream(baseline));
-    auto baseline_ms = [&](const std::string& exchange, int n, int k) -> std::string {
-        for (const auto& r : base)
-            if (r["exchange"] == exchange && r["rows"] == n && r["changes"] == k)
-                return fmt::format("{:.1f}", r["median_ms"].get<double>());
-        return "-";
-    };
-
-    std::cout << fmt::format("| exchange | rows N | clients M | changed K | median sync | moved per sync | "
-                             "longest app write wait | longest app commit | {}\n",
-                             baseline.empty() ? "" : "baseline median |");
-    std::cout << fmt::format("|---|---|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
-    std::vector<std::string> merges;
-    std::stringstream exchanges_in(exchanges_arg);
-    for (std::string exchange; std::getline(exchanges_in, exchange, ',');) {
-        for (const int n : parse_list(rows_arg)) {
-            const fs::path dir = fs::path(work) / fmt::format("{}-{}-{}", exchange, n, clients);
-            // A fleet kept by an earlier --keep run is used again as it is (in sync).
-            const bool reuse = keep && fs::exists(dir / "in-sync");
-            std::vector<std::string> keys;
-            if (reuse) {
-                read_keys(dir / "template.sqlite", keys);
-            } else {
-                fs::remove_all(dir);
-                fs::create_directories(dir / "nas");
-                make_template(dir / "template.sqlite", n, keys);
+    std::vector<std::string> exchanges;
+    {
+        std::stringstream in(exchanges_arg);
+        for (std::string e; std::getline(in, e, ',');) {
+            if (e != "snapshot" && e != "journal" && e != "original") {
+                std::cerr << fmt::format("nas-sync-bench: --exchange '{}': not snapshot, journal or original\n", e);
+                return 2;
             }
-            std::vector<std::unique_ptr<nas_sync::SyncClient>> fleet;
-            for (int c = 0; c < clients; ++c) {
-                const std::string id = fmt::format("c{}", c);
-                if (!reuse) fs::copy_file(dir / "template.sqlite", dir / (id + ".sqlite"));
-                fleet.push_back(std::make_unique<nas_sync::SyncClient>(pipeline(dir, id, exchange)));
-            }
-            if (!reuse) {
-                for (int round = 0; round < 2; ++round)  // everyone has read everyone: steady state
-                    for (auto& c : fleet) c->sync_now();
-                std::ofstream(dir / "in-sync") << "";
-            }
-
-            std::mt19937_64 rng(7);
-            for (const int k : parse_list(changes_arg)) {
-                std::vector<double> times;
-                std::uint64_t moved = 0;
-                int syncs = 0;
-                ::sync();  // what earlier cells wrote is on disk: this one pays for its own writes
-                WriterProbe writer(dir / "c1.sqlite");
-                for (int round = 0; round < rounds; ++round) {
-                    if (k > 0) {
-                        SQLite::Database db((dir / "c0.sqlite").string(), SQLite::OPEN_READWRITE);
-                        db.setBusyTimeout(10000);
-                        SQLite::Transaction tx(db);
-                        const std::string now = now_iso();
-                        for (int i = 0; i < k; ++i) {
-                            const std::string& key = keys[rng() % keys.size()];
-                            db.exec(fmt::format("UPDATE {} SET notes = '{}', updatedAt = '{}' WHERE id = '{}'",
-                                                (&key - keys.data()) % 2 ? "orders" : "customers", text(rng, 120), now,
-                                                key));
-                        }
-                        tx.commit();
-                    }
-                    for (auto& c : fleet) {
-                        const auto start = Clock::now();
-                        const auto r = c->sync_now();
-                        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-                        moved += r.bytes_published + r.bytes_fetched;
-                        ++syncs;
-                    }
-                }
-                const double med = median(times);
-                const double per_sync = static_cast<double>(moved) / syncs;
-                const double wait = writer.max_wait_ms(), commit = writer.max_commit_ms();
-                results.push_back({{"exchange", exchange}, {"rows", n}, {"clients", clients}, {"changes", k},
-                                   {"median_ms", med}, {"bytes_per_sync", per_sync}, {"max_write_wait_ms", wait},
-                                   {"max_app_commit_ms", commit}});
-                std::cout << fmt::format("| {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {:.0f} ms | {:.0f} ms | {}\n",
-                                         exchange, n, clients, k, med, per_sync / 1024, wait, commit,
-                                         baseline.empty() ? "" : baseline_ms(exchange, n, k) + " ms |")
-                          << std::flush;
-            }
-            fleet.clear();
-            // The median time; the highest peak memory of them all.
-            std::vector<FullMerge> runs;
-            for (int i = 0; i < first_contacts; ++i) runs.push_back(measure_full_merge(dir, exchange));
-            std::sort(runs.begin(), runs.end(), [](const FullMerge& a, const FullMerge& b) { return a.seconds < b.seconds; });
-            const FullMerge& merge = runs[runs.size() / 2];
-            long peak_kb = 0;
-            std::string each;
-            json seconds = json::array();
-            for (const auto& r : runs) {
-                peak_kb = std::max(peak_kb, r.peak_rss_kb);
-                each += fmt::format("{}{:.2f}", each.empty() ? "" : ", ", r.seconds);
-                seconds.push_back(r.seconds);
-            }
-            merges.push_back(fmt::format("| {} | {} | {} | {:.2f} s | {:.0f} rows/s | {} s | {:.0f} MB |", exchange, n,
-                                         merge.rows, merge.seconds, merge.rows / merge.seconds, each,
-                                         peak_kb / 1024.0));
-            results.push_back({{"exchange", exchange}, {"rows", n}, {"full_merge_rows", merge.rows},
-                               {"full_merge_s", merge.seconds}, {"full_merge_rows_per_s", merge.rows / merge.seconds},
-                               {"full_merge_each_s", seconds}, {"peak_rss_mb", peak_kb / 1024.0}});
-            if (!keep) fs::remove_all(dir);
+            exchanges.push_back(e);
         }
     }
-    std::cout << "\n| exchange | rows N | rows applied | first-contact sync (median) | rate | each | peak memory |\n"
-                 "|---|---|---|---|---|---|---|\n";
-    for (const auto& m : merges) std::cout << m << "\n";
-    if (!save.empty()) std::ofstream(save) << results.dump(2) << "\n";
+    fs::path original_package;
+    const bool with_original = std::find(exchanges.begin(), exchanges.end(), "original") != exchanges.end();
+    if (with_original != !original_arg.empty()) {
+        std::cerr << "nas-sync-bench: --exchange original and --original DIR go together\n";
+        return 2;
+    }
+    try {
+        if (with_original) original_package = bench::original_package_folder(original_arg);
+    } catch (const std::exception& e) {
+        std::cerr << "nas-sync-bench: " << e.what() << "\n";
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);  // an original client that ended is reported by the next read, not by a signal
+
+    try {
+        json results = json::array();
+        json base = json::array();
+        if (!baseline.empty()) base = json::parse(std::ifstream(baseline));
+        auto baseline_ms = [&](const std::string& exchange, int n, int k) -> std::string {
+            for (const auto& r : base)
+                if (r["exchange"] == exchange && r["rows"] == n && r["changes"] == k)
+                    return fmt::format("{:.1f}", r["median_ms"].get<double>());
+            return "-";
+        };
+
+        std::cout << fmt::format("| exchange | rows N | clients M | changed K | median sync | moved per sync | "
+                                 "longest app write wait | longest app commit | {}\n",
+                                 baseline.empty() ? "" : "baseline median |");
+        std::cout << fmt::format("|---|---|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
+        std::vector<std::string> merges;
+        for (const auto& exchange : exchanges) {
+            const fs::path package = exchange == "original" ? original_package : fs::path();
+            for (const int n : parse_list(rows_arg)) {
+                const fs::path dir = fs::path(work) / fmt::format("{}-{}-{}", exchange, n, clients);
+                // A fleet kept by an earlier --keep run is used again as it is (in sync).
+                const bool reuse = keep && fs::exists(dir / "in-sync");
+                std::vector<std::string> keys;
+                if (reuse) {
+                    read_keys(dir / "template.sqlite", keys);
+                } else {
+                    fs::remove_all(dir);
+                    fs::create_directories(dir / "nas");
+                    make_template(dir / "template.sqlite", n, keys);
+                }
+                std::vector<FleetClient> fleet;
+                for (int c = 0; c < clients; ++c) {
+                    const std::string id = fmt::format("c{}", c);
+                    if (!reuse) fs::copy_file(dir / "template.sqlite", dir / (id + ".sqlite"));
+                    fleet.push_back(package.empty() ? engine_client(dir, id, exchange) : original_client(package, dir, id));
+                }
+                if (!reuse) {
+                    for (int round = 0; round < 2; ++round)  // everyone has read everyone: steady state
+                        for (auto& sync : fleet) sync();
+                    std::ofstream(dir / "in-sync") << "";
+                }
+
+                std::mt19937_64 rng(7);
+                for (const int k : parse_list(changes_arg)) {
+                    std::vector<double> times;
+                    std::uint64_t moved = 0;
+                    int syncs = 0;
+                    ::sync();  // what earlier cells wrote is on disk: this one pays for its own writes
+                    WriterProbe writer(dir / "c1.sqlite");
+                    for (int round = 0; round < rounds; ++round) {
+                        if (k > 0) {
+                            SQLite::Database db((dir / "c0.sqlite").string(), SQLite::OPEN_READWRITE);
+                            db.setBusyTimeout(10000);
+                            SQLite::Transaction tx(db);
+                            const std::string now = now_iso();
+                            for (int i = 0; i < k; ++i) {
+                                const std::string& key = keys[rng() % keys.size()];
+                                db.exec(fmt::format("UPDATE {} SET notes = '{}', updatedAt = '{}' WHERE id = '{}'",
+                                                    (&key - keys.data()) % 2 ? "orders" : "customers", text(rng, 120), now,
+                                                    key));
+                            }
+                            tx.commit();
+                        }
+                        for (auto& sync : fleet) {
+                            const auto m = sync();
+                            times.push_back(m.ms);
+                            moved += m.bytes;
+                            ++syncs;
+                        }
+                    }
+                    const double med = median(times);
+                    const double per_sync = static_cast<double>(moved) / syncs;
+                    const double wait = writer.max_wait_ms(), commit = writer.max_commit_ms();
+                    results.push_back({{"exchange", exchange}, {"rows", n}, {"clients", clients}, {"changes", k},
+                                       {"median_ms", med}, {"bytes_per_sync", per_sync}, {"max_write_wait_ms", wait},
+                                       {"max_app_commit_ms", commit}});
+                    std::cout << fmt::format("| {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {:.0f} ms | {:.0f} ms | {}\n",
+                                             exchange, n, clients, k, med, per_sync / 1024, wait, commit,
+                                             baseline.empty() ? "" : baseline_ms(exchange, n, k) + " ms |")
+                              << std::flush;
+                }
+                fleet.clear();
+                // The median time; the highest peak memory of them all.
+                std::vector<FullMerge> runs;
+                for (int i = 0; i < first_contacts; ++i) runs.push_back(measure_full_merge(dir, exchange, package));
+                std::sort(runs.begin(), runs.end(), [](const FullMerge& a, const FullMerge& b) { return a.seconds < b.seconds; });
+                const FullMerge& merge = runs[runs.size() / 2];
+                long peak_kb = 0;
+                std::string each;
+                json seconds = json::array();
+                for (const auto& r : runs) {
+                    peak_kb = std::max(peak_kb, r.peak_rss_kb);
+                    each += fmt::format("{}{:.2f}", each.empty() ? "" : ", ", r.seconds);
+                    seconds.push_back(r.seconds);
+                }
+                merges.push_back(fmt::format("| {} | {} | {} | {:.2f} s | {:.0f} rows/s | {} s | {:.0f} MB |", exchange, n,
+                                             merge.rows, merge.seconds, merge.rows / merge.seconds, each,
+                                             peak_kb / 1024.0));
+                results.push_back({{"exchange", exchange}, {"rows", n}, {"full_merge_rows", merge.rows},
+                                   {"full_merge_s", merge.seconds}, {"full_merge_rows_per_s", merge.rows / merge.seconds},
+                                   {"full_merge_each_s", seconds}, {"peak_rss_mb", peak_kb / 1024.0}});
+                if (!keep) fs::remove_all(dir);
+            }
+        }
+        std::cout << "\n| exchange | rows N | rows applied | first-contact sync (median) | rate | each | peak memory |\n"
+                     "|---|---|---|---|---|---|---|\n";
+        for (const auto& m : merges) std::cout << m << "\n";
+        if (!save.empty()) std::ofstream(save) << results.dump(2) << "\n";
+    } catch (const std::exception& e) {
+        std::cerr << "nas-sync-bench: " << e.what() << "\n";
+        return 1;
+    }
     return 0;
 }
