@@ -427,6 +427,26 @@ TEST_CASE("a peer merged while its change log was empty is read from its log whe
     check_converged(fleet);
 }
 
+TEST_CASE("a peer whose log lost only rows we had read is read from its log, not merged whole") {
+    ClientOptions options;
+    options.heartbeat = false;  // A's log holds its application's changes only
+    Fleet fleet({"A", "B"}, users_schema, options);
+    fleet.sync_all(1);  // set up: A's triggers log from now on
+    fleet.write("A", "INSERT INTO users VALUES('u1','one','1@x','2026-01-01T00:00:01Z'),('u2','two','2@x','2026-01-01T00:00:02Z')");
+    fleet.sync_all(1);
+    REQUIRE(count(fleet.database("B"), "SELECT lastSeenId FROM _sync_state WHERE remoteClientId = 'A'") == 2);
+    fleet.write("A", "UPDATE _changelog SET changedAt = '2000-01-01 00:00:00'");
+    fleet.sync("A");  // prunes ids 1 and 2, which B has read
+    fleet.write("A", "INSERT INTO users VALUES('u3','three','3@x','2026-01-01T00:00:03Z')");
+    fleet.sync("A");
+    REQUIRE(count(fleet.database("A"), "SELECT min(id) FROM _changelog") == 3);
+    const auto r = fleet.sync("B");
+    CHECK_FALSE(r.had_changelog_gap);  // its log starts right after what B read (the original sees a gap here)
+    CHECK(r.warnings.empty());
+    CHECK(r.inserted == 1);
+    check_converged(fleet);
+}
+
 // Session 10's gap rule merged such a copy whole at every change: with the
 // heartbeat written by the first client of the day, the others' logs stay
 // empty, so every client merged every other whole each round.
