@@ -43,17 +43,25 @@ void BackgroundCheckpointer::request() {
     changed_.notify_all();
 }
 
+void BackgroundCheckpointer::wait_until_idle(std::chrono::milliseconds at_most) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, at_most, [this] { return !requested_ && !running_; });
+}
+
 void BackgroundCheckpointer::run() {
     std::unique_lock lock(mutex_);
     for (;;) {
         changed_.wait(lock, [this] { return requested_ || stopping_; });
         if (!requested_) return;  // stopping, nothing asked for
         requested_ = false;
+        running_ = true;
         lock.unlock();
         // Passive: copies what no reader still needs and never waits; what is
         // left goes with the next request.
         const int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         lock.lock();
+        running_ = false;
+        changed_.notify_all();
         if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
             error_ = fmt::format("checkpoint of the WAL failed: {}", sqlite3_errmsg(db_));
     }

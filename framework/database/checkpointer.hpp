@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -30,6 +31,9 @@ public:
     // Asks for a checkpoint soon (several requests while one runs make one more).
     // Throws the error an earlier checkpoint met (other than "busy").
     void request();
+    // Waits until no checkpoint is running or asked for, at most `at_most`:
+    // a checkpoint syncs files, and writes made meanwhile can stall behind it.
+    void wait_until_idle(std::chrono::milliseconds at_most);
 
 private:
     void run();
@@ -38,6 +42,7 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     bool requested_ = false;
+    bool running_ = false;
     bool stopping_ = false;
     std::string error_;
     std::thread thread_;

@@ -172,6 +172,13 @@ void ApplyBatch::open_write() {
         exec(db_.handle(), "COMMIT");
         reading_ = false;
     }
+    // A checkpoint of ours running beside a hold syncs files, and a commit
+    // stalls behind that by tens of ms, past what a waiting application's busy
+    // handler allows for; so while an application is writing (another
+    // connection committed since our last transaction), a hold starts once
+    // our checkpoint is done. Without writers, nobody waits on a stalled hold.
+    if (db_.data_version() != version_at_release_.value_or(read_version_))
+        db_.wait_for_checkpoint(timing_.max_checkpoint_wait);
     tx_.emplace(db_);
     opened_ = Clock::now();
     applied_in_tx_ = 0;
@@ -215,6 +222,7 @@ void ApplyBatch::commit_write() {
     tx_->commit();
     tx_.reset();
     released_ = Clock::now();
+    version_at_release_ = db_.data_version();
     // Learned from transactions of many records only: a small commit's time
     // is mostly a commit's fixed cost, which says little about a large one.
     // And for the kind of nearly all records only, when they were written

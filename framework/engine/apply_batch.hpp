@@ -73,6 +73,7 @@ public:
         std::chrono::milliseconds max_reading{60};    // longest wait for a full queue
         std::chrono::milliseconds max_last_hold{60};  // longest last write transaction
         std::size_t max_buffered_bytes = 64u << 20;   // the memory of the rows read ahead at most
+        std::chrono::milliseconds max_checkpoint_wait{150};  // longest wait for our checkpoint to end
     };
     // `apply` decides one record (resolvers) and writes the outcome; it runs
     // inside a write transaction opened with begin_apply(), and may take the
@@ -130,6 +131,7 @@ private:
     // applies the queue early).
     KeyHashSet queued_keys_;
     std::int64_t read_version_ = 0;                    // data_version when queue_'s states were read
+    std::optional<std::int64_t> version_at_release_;   // data_version after our last commit
     std::int64_t read_changelog_id_ = 0;               // the change log's last id then
     std::int64_t read_generation_ = 0;                 // the apply generation then, plus our own applies since
     Clock::time_point read_start_;  // when the oldest queued state was read

@@ -283,6 +283,10 @@ void LocalDatabase::flush_wal() {
     checkpointer_->request();
 }
 
+void LocalDatabase::wait_for_checkpoint(std::chrono::milliseconds at_most) {
+    if (checkpointer_) checkpointer_->wait_until_idle(at_most);
+}
+
 void LocalDatabase::install() {
     Transaction tx(*this);
     exec(db_, internal_tables_sql);

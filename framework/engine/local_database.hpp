@@ -125,6 +125,8 @@ public:
     // next commit does not copy it. Commits call it as the WAL grows; a sync
     // calls it when done.
     void flush_wal();
+    // Waits, at most `at_most`, for a checkpoint flush_wal() asked for to end.
+    void wait_for_checkpoint(std::chrono::milliseconds at_most);
     // How ApplyBatch's write transactions went on this connection, per
     // record, kept across batches (a sync applies each peer in a batch of its
     // own). Kept apart for records whose row we had, rewritten in place (with
