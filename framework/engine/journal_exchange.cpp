@@ -358,13 +358,15 @@ void JournalExchange::publish_segment(const PeerJournal& mine, const WorkFolder&
 // and readers would otherwise wait for it for good.
 bool JournalExchange::remove_torn_objects(const PeerJournal& mine) {
     auto& db = ctx_.db;
+    bool torn = db.state_value("journal_base_owed") != 0;
     for (const auto& [n, object] : mine.segments) {
         const auto expected = db.state_value(fmt::format("journal_size:{}", n));
         if (expected == 0 || expected == static_cast<std::int64_t>(object.size)) continue;
-        if (db.state_value("journal_base_owed") == 0) {
+        if (!torn) {
             LocalDatabase::Transaction tx(db);
             db.set_state_value("journal_base_owed", 1);
             tx.commit();
+            torn = true;
         }
         try {
             ctx_.pipeline.transport().remove(object.name);
@@ -372,7 +374,6 @@ bool JournalExchange::remove_torn_objects(const PeerJournal& mine) {
             // still listed, so the next sync finds it torn and tries again
         }
     }
-    bool torn = db.state_value("journal_base_owed") != 0;
     const std::int64_t base = db.state_value("journal_base_plus_one") - 1;
     const auto ours = mine.bases.find(base);
     if (ours != mine.bases.end() && static_cast<std::int64_t>(ours->second.size) != db.state_value("journal_base_size"))
