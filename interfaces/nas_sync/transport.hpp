@@ -15,7 +15,7 @@
 // objects (in one or many processes) may work on the same store concurrently.
 //
 // Failures throw nas_sync::Error:
-//   not_found  get()/remove() of a name that does not exist
+//   not_found  get()/read_first_bytes()/remove() of a name that does not exist
 //   io         the store cannot be reached, read or written (with the OS reason)
 //   refused    an unsafe name
 #pragma once
@@ -52,6 +52,11 @@ public:
 
     // Copies the object into local_file (created or truncated).
     virtual void get(std::string_view name, const std::filesystem::path& local_file) = 0;
+
+    // The object's first `length` bytes (all of it when it is shorter),
+    // without copying the rest: the engine checks what an object claims to
+    // be (a database header) before it fetches a copy of it.
+    virtual std::string read_first_bytes(std::string_view name, std::size_t length) = 0;
 
     // Removes the object.
     virtual void remove(std::string_view name) = 0;

@@ -245,6 +245,27 @@ void FsTransport::get(std::string_view name, const fs::path& local_file) {
     if (::close(out.release()) != 0) throw_os_error("cannot write local file '" + local_file.string() + "'", errno);
 }
 
+std::string FsTransport::read_first_bytes(std::string_view name, std::size_t length) {
+    require_safe_object_name(name);
+    const fs::path source = root_ / std::string(name);
+    const std::string context = "cannot read '" + std::string(name) + "' from share '" + root_.string() + "'";
+    FileDescriptor in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (in.get() < 0) throw_os_error(context, errno);
+    std::string out(length, '\0');
+    std::size_t done = 0;
+    while (done < length) {
+        const ssize_t n = ::read(in.get(), out.data() + done, length - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_os_error(context, errno);
+        }
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    out.resize(done);
+    return out;
+}
+
 void FsTransport::remove(std::string_view name) {
     require_safe_object_name(name);
     const fs::path target = root_ / std::string(name);

@@ -15,6 +15,7 @@ public:
     std::vector<ObjectInfo> list(std::string_view prefix) override;
     void put(const std::filesystem::path& local_file, std::string_view name) override;
     void get(std::string_view name, const std::filesystem::path& local_file) override;
+    std::string read_first_bytes(std::string_view name, std::size_t length) override;
     void remove(std::string_view name) override;
     std::string describe() const override { return "fs:" + root_.string(); }
 

@@ -71,17 +71,24 @@ void FaultInjectingTransport::put(const std::filesystem::path& local_file, std::
     std::filesystem::remove(torn);
 }
 
-void FaultInjectingTransport::get(std::string_view name, const std::filesystem::path& local_file) {
+void FaultInjectingTransport::count_read(std::string_view name) {
     count_call();
-    {
-        std::lock_guard lock(mutex_);
-        auto it = hidden_.find(std::string(name));
-        if (it != hidden_.end() && it->second > 0) {
-            --it->second;
-            throw Error(ErrorCode::not_found, "injected fault: '" + std::string(name) + "' is missing for a moment");
-        }
+    std::lock_guard lock(mutex_);
+    auto it = hidden_.find(std::string(name));
+    if (it != hidden_.end() && it->second > 0) {
+        --it->second;
+        throw Error(ErrorCode::not_found, "injected fault: '" + std::string(name) + "' is missing for a moment");
     }
+}
+
+void FaultInjectingTransport::get(std::string_view name, const std::filesystem::path& local_file) {
+    count_read(name);
     inner_->get(name, local_file);
+}
+
+std::string FaultInjectingTransport::read_first_bytes(std::string_view name, std::size_t length) {
+    count_read(name);
+    return inner_->read_first_bytes(name, length);
 }
 
 void FaultInjectingTransport::remove(std::string_view name) {

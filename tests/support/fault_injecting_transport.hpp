@@ -25,8 +25,8 @@ public:
     void fail_puts(const std::string& reason);
     // put() stores only the first half of the file: a torn object.
     void truncate_puts(bool on);
-    // The next `gets` get() calls of `name` throw not_found while list() still
-    // shows it (SMB's non-atomic rename).
+    // The next `gets` get() or read_first_bytes() calls of `name` throw
+    // not_found while list() still shows it (SMB's non-atomic rename).
     void hide(const std::string& name, int gets);
     // list() keeps returning the listing it returned when this was switched on.
     void stale_listings(bool on);
@@ -35,11 +35,13 @@ public:
     std::vector<ObjectInfo> list(std::string_view prefix) override;
     void put(const std::filesystem::path& local_file, std::string_view name) override;
     void get(std::string_view name, const std::filesystem::path& local_file) override;
+    std::string read_first_bytes(std::string_view name, std::size_t length) override;
     void remove(std::string_view name) override;
     std::string describe() const override { return "fault-injecting(" + inner_->describe() + ")"; }
 
 private:
     void count_call();  // throws when a failure is due
+    void count_read(std::string_view name);  // count_call(), then not_found while the name is hidden
 
     std::shared_ptr<Transport> inner_;
     mutable std::mutex mutex_;

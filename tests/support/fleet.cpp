@@ -16,9 +16,13 @@ PipelineConfig Fleet::config(const std::string& id) const {
     c.client_id = id;
     c.database = database(id);
     c.base_dir = dir_.path();
-    c.transport.plugin = "fs";
-    c.transport.key = "transport";
-    c.transport.options["path"] = RawOption{share().string(), {}};
+    if (options_.transport) {
+        c.transport = *options_.transport;
+    } else {
+        c.transport.plugin = "fs";
+        c.transport.key = "transport";
+        c.transport.options["path"] = RawOption{share().string(), {}};
+    }
     c.resolvers = options_.resolvers;
     c.schema_version = options_.schema_version;
     c.changelog_retention = options_.retention;

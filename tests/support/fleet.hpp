@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct ClientOptions {
     bool inject_faults = false;  // each client's transport wrapped in a FaultInjectingTransport
     ExchangeLayout exchange = ExchangeLayout::snapshot;
     JournalOptions journal;
+    // The share every client uses; unset: the `fs` transport on Fleet::share().
+    std::optional<PluginSection> transport;
 };
 
 class Fleet {

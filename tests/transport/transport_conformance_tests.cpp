@@ -110,6 +110,19 @@ TEST_CASE("transport conformance") {
             CHECK(error_code_of([&] { transport->remove("client-A.sqlite"); }) == ErrorCode::not_found);
         }
 
+        SUBCASE("the first bytes of an object are read without the rest") {
+            std::string big(300000, 'x');
+            big.replace(0, 16, "SQLite format 3");
+            write_file(local / "big", big);
+            transport->put(local / "big", "journal/A/base-000000000001.sqlite");
+            CHECK(transport->read_first_bytes("journal/A/base-000000000001.sqlite", 100) == big.substr(0, 100));
+            CHECK(transport->read_first_bytes("journal/A/base-000000000001.sqlite", 0).empty());
+            write_file(local / "short", "tiny");
+            transport->put(local / "short", "client-S.sqlite");
+            CHECK(transport->read_first_bytes("client-S.sqlite", 100) == "tiny");
+            CHECK(error_code_of([&] { transport->read_first_bytes("client-X.sqlite", 100); }) == ErrorCode::not_found);
+        }
+
         SUBCASE("unsafe names are refused") {
             write_file(local / "a", "x");
             for (const std::string& name : std::vector<std::string>{"../escape", "/etc/passwd", "a/../../b", "a\\b", std::string("a\0b", 3), "",
@@ -117,6 +130,7 @@ TEST_CASE("transport conformance") {
                 CAPTURE(name);
                 CHECK(error_code_of([&] { transport->put(local / "a", name); }) == ErrorCode::refused);
                 CHECK(error_code_of([&] { transport->get(name, local / "b"); }) == ErrorCode::refused);
+                CHECK(error_code_of([&] { transport->read_first_bytes(name, 16); }) == ErrorCode::refused);
                 CHECK(error_code_of([&] { transport->remove(name); }) == ErrorCode::refused);
             }
             CHECK(transport->list("").empty());
