@@ -182,7 +182,7 @@ FleetClient engine_client(const fs::path& dir, const std::string& id, const std:
 }
 
 // The original publishes its whole copy and reads every peer's whole copy at
-// every sync (COMPAT.md): what it moves is counted from those files' sizes.
+// every sync (docs/original-format.md): what it moves is counted from those files' sizes.
 FleetClient original_client(const fs::path& package, const fs::path& dir, const std::string& id) {
     auto client = std::make_shared<bench::OriginalClient>(package, dir / (id + ".sqlite"), dir / "nas", id);
     return [client, share = dir / "nas", own = "client-" + id + ".sqlite"] {

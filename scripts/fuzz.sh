@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-fixtures="$(cd .. && pwd)/shared/fixtures"
+fixtures="$PWD/tests/fixtures/original"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DNAS_SYNC_FUZZ=ON -DNAS_SYNC_BUILD_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target fuzz_pipeline fuzz_peer_object

@@ -1,5 +1,5 @@
 // The client's own database: the original's internal tables and triggers
-// (names and columns exactly as COMPAT.md states), our version bookkeeping,
+// (names and columns exactly as docs/original-format.md states), our version bookkeeping,
 // and the primitives the sync engine applies peers' states with.
 //
 // Tables of ours (ignored by the original, which skips names starting '_'):

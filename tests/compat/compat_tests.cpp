@@ -1,4 +1,4 @@
-// Compatibility with the original sqlite-nas-sync (../shared/fixtures, made by
+// Compatibility with the original sqlite-nas-sync (tests/fixtures/original, made by
 // running it): the same schema version, and the same user tables after
 // syncing in the original's place.
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
 // The sync engine on real SQLite files and a real folder as the share:
 // convergence, no echo, one versioning rule on every path, and the original's
-// measured defects (COMPAT.md) absent.
+// measured defects (docs/original-format.md) absent.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

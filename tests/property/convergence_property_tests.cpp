@@ -3,7 +3,7 @@
 // every client syncs until quiet, and all must hold identical rows, each key
 // in the state of its highest version
 // according to a simple model of the rule (an in-memory last-writer-wins map
-// per client, merged the way DESIGN.md says).
+// per client, merged by the version rule of docs/architecture.md).
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/Statement.h>
@@ -210,7 +210,7 @@ private:
         me.published = me.held;
     }
 
-    // The rule of DESIGN.md for a state the application wrote: its time, raised
+    // The version rule (docs/architecture.md) for a state the application wrote: its time, raised
     // above the state it replaced; deletions at their tombstone's time.
     void capture(const std::string& id) {
         auto& me = model_[id];

@@ -104,7 +104,7 @@ ProcessResult run_nas_sync(const std::vector<std::string>& args, const fs::path&
 fs::path build_plugin_dir() { return NAS_SYNC_BUILD_PLUGIN_DIR; }
 fs::path test_plugin_dir(const std::string& name) { return fs::path(NAS_SYNC_TEST_PLUGIN_DIR) / name; }
 fs::path source_dir() { return NAS_SYNC_SOURCE_DIR; }
-fs::path fixtures_dir() { return source_dir() / ".." / "shared" / "fixtures"; }
+fs::path fixtures_dir() { return source_dir() / "tests" / "fixtures" / "original"; }
 fs::path test_fixtures_dir() { return source_dir() / "tests" / "fixtures"; }
 
 void create_database(const fs::path& file, const std::string& sql) {

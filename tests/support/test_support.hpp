@@ -47,7 +47,7 @@ void write_file(const std::filesystem::path& file, const std::string& text);
 std::filesystem::path build_plugin_dir();
 std::filesystem::path test_plugin_dir(const std::string& name);
 std::filesystem::path source_dir();
-std::filesystem::path fixtures_dir();         // ../shared/fixtures (the original's)
+std::filesystem::path fixtures_dir();         // tests/fixtures/original (made by running the original)
 std::filesystem::path test_fixtures_dir();    // tests/fixtures
 
 // Creates a database file with the given SQL.
