@@ -40,7 +40,7 @@ json plan_json(const LoadedPipeline& pipeline, const std::vector<TableInfo>& tab
                                  {"timestamp_column", t.timestamp_column}, {"columns", columns}});
     }
     out["resolvers"] = json::array();
-    for (const auto& r : pipeline.resolvers())
+    for (const auto& r : pipeline.resolvers().entries())
         out["resolvers"].push_back({{"plugin", r.plugin}, {"tables", r.tables}});
     out["interval_ms"] = config.interval.count();
     out["warnings"] = warnings;

@@ -7,10 +7,6 @@
 
 namespace nas_sync {
 
-bool ResolverEntry::applies_to(const std::string& table) const {
-    return tables.empty() || std::find(tables.begin(), tables.end(), table) != tables.end();
-}
-
 LoadedPipeline::LoadedPipeline(PipelineConfig config, const TransportWrapper& wrap_transport)
     : config_(std::move(config)) {
     validate_pipeline(config_);
@@ -19,8 +15,10 @@ LoadedPipeline::LoadedPipeline(PipelineConfig config, const TransportWrapper& wr
     transport_ = registry_->make_transport(config_.transport, config_.base_dir);
     if (wrap_transport) transport_ = wrap_transport(transport_);
     discovery_ = registry_->make_discovery(config_.discovery, config_.base_dir);
+    std::vector<ResolverEntry> entries;
     for (const auto& section : config_.resolvers)
-        resolvers_.push_back({section.plugin, section.tables, registry_->make_resolver(section, config_.base_dir)});
+        entries.push_back({section.plugin, section.tables, registry_->make_resolver(section, config_.base_dir)});
+    resolvers_ = ResolverChain(std::move(entries));
 }
 
 std::vector<TableInfo> LoadedPipeline::discover_tables(SQLite::Database& db, std::vector<std::string>& warnings) const {

@@ -1,5 +1,7 @@
 // A pipeline with its plugins loaded and created: the transport, the table
-// discovery and the resolver chain, ready for the engine or for `check`.
+// discovery and the resolver chain, ready for the engine (which gets the
+// transport, the resolver chain and the tables, nothing of the plugins) or
+// for `check`.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -8,28 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/merge/resolver_chain.hpp"
+#include "engine/tables/synced_table.hpp"
+#include "nas_sync/client.hpp"
 #include "nas_sync/pipeline.hpp"
 #include "nas_sync/plugin.hpp"
-#include "nas_sync/client.hpp"
 #include "plugins/plugin_registry.hpp"
 
 namespace nas_sync {
-
-// A synced table as the engine uses it: discovery's choice plus its columns.
-struct TableInfo {
-    std::string name;
-    std::string primary_key;
-    std::string timestamp_column;
-    std::vector<ColumnSchema> columns;
-};
-
-struct ResolverEntry {
-    std::string plugin;
-    std::vector<std::string> tables;  // empty: every table
-    std::shared_ptr<ConflictResolver> resolver;
-
-    bool applies_to(const std::string& table) const;
-};
 
 class LoadedPipeline {
 public:
@@ -40,9 +28,8 @@ public:
     explicit LoadedPipeline(PipelineConfig config, const TransportWrapper& wrap_transport = {});
 
     const PipelineConfig& config() const { return config_; }
-    const PluginRegistry& registry() const { return *registry_; }
     Transport& transport() const { return *transport_; }
-    const std::vector<ResolverEntry>& resolvers() const { return resolvers_; }
+    const ResolverChain& resolvers() const { return resolvers_; }
 
     // Runs discovery on the database and checks each table it chose has its
     // key and timestamp columns. Warnings go to `warnings`.
@@ -53,7 +40,7 @@ private:
     std::shared_ptr<PluginRegistry> registry_;
     std::shared_ptr<Transport> transport_;
     std::shared_ptr<TableDiscovery> discovery_;
-    std::vector<ResolverEntry> resolvers_;
+    ResolverChain resolvers_;
 };
 
 }  // namespace nas_sync

@@ -1,4 +1,7 @@
-// SyncClient: the engine behind the library API and the sync/run/status commands.
+// SyncClient: the engine behind the library API and the sync/run/status
+// commands. It loads the pipeline's plugins (LoadedPipeline), discovers the
+// tables, opens our database, and builds the exchange the pipeline names,
+// once; every sync and status goes through that exchange.
 #include <fmt/format.h>
 
 #include <condition_variable>
@@ -6,14 +9,21 @@
 #include <thread>
 
 #include "database/schema.hpp"
-#include "engine/local_database.hpp"
-#include "engine/schema_version.hpp"
-#include "engine/journal_exchange.hpp"
-#include "engine/snapshot_exchange.hpp"
+#include "engine/exchange/exchange.hpp"
+#include "engine/local/local_database.hpp"
+#include "engine/tables/schema_version.hpp"
 #include "host/loaded_pipeline.hpp"
 #include "nas_sync/client.hpp"
 
 namespace nas_sync {
+
+namespace {
+
+SyncSettings settings_of(const PipelineConfig& config) {
+    return {config.client_id, config.changelog_retention, config.heartbeat, config.journal};
+}
+
+}  // namespace
 
 struct SyncClient::Impl {
     Impl(PipelineConfig config, const TransportWrapper& wrap) : pipeline(std::move(config), wrap) {}
@@ -21,8 +31,8 @@ struct SyncClient::Impl {
     LoadedPipeline pipeline;
     std::vector<TableInfo> tables;
     std::vector<std::string> discovery_warnings;
-    std::string schema_version;
     std::unique_ptr<LocalDatabase> db;
+    std::unique_ptr<Exchange> exchange;
 
     std::function<void()> on_start;
     std::function<void(const SyncResult&)> on_complete;
@@ -47,26 +57,34 @@ struct SyncClient::Impl {
         return true;
     }
 
-    SyncContext context() { return {pipeline, *db, schema_version, on_conflict}; }
-    bool journal() const { return pipeline.config().exchange == ExchangeLayout::journal; }
     SyncResult sync() {
-        SyncResult result = journal() ? JournalExchange(context()).sync() : SnapshotExchange(context()).sync();
-        db->flush_wal();  // what the sync wrote goes to the database file while the application runs
+        const auto started = std::chrono::steady_clock::now();
+        SyncResult result = exchange->sync();
+        db->connection().flush_wal();  // what the sync wrote goes to the database file while the application runs
+        result.duration_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
         return result;
     }
-    Status status() { return journal() ? JournalExchange(context()).status() : SnapshotExchange(context()).status(); }
 };
 
 SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_transport)
     : impl_(std::make_unique<Impl>(std::move(config), wrap_transport)) {
-    const auto& cfg = impl_->pipeline.config();
+    auto& impl = *impl_;
+    const auto& cfg = impl.pipeline.config();
     {
         auto read_only = open_database_read_only(cfg.database);
-        impl_->tables = impl_->pipeline.discover_tables(read_only, impl_->discovery_warnings);
+        impl.tables = impl.pipeline.discover_tables(read_only, impl.discovery_warnings);
     }
-    impl_->schema_version = cfg.schema_version == "auto" ? auto_schema_version(impl_->tables) : cfg.schema_version;
-    impl_->db = std::make_unique<LocalDatabase>(cfg.database, impl_->tables);
-    impl_->db->install();
+    const std::string schema_version =
+        cfg.schema_version == "auto" ? auto_schema_version(impl.tables) : cfg.schema_version;
+    impl.db = std::make_unique<LocalDatabase>(cfg.database, impl.tables);
+    impl.db->install();
+    // Conflicts go to whichever callback is set when they are decided.
+    auto report_conflict = [&impl](const ConflictEvent& e) {
+        if (impl.on_conflict) impl.on_conflict(e);
+    };
+    impl.exchange = make_exchange(cfg.exchange, {settings_of(cfg), impl.pipeline.transport(), *impl.db,
+                                                 impl.pipeline.resolvers(), schema_version, report_conflict});
 }
 
 SyncClient::~SyncClient() { impl_->stop_loop(); }
@@ -111,7 +129,7 @@ void SyncClient::stop() {
 
 Status SyncClient::status() {
     std::lock_guard lock(impl_->sync_mutex);
-    Status s = impl_->status();
+    Status s = impl_->exchange->status();
     s.warnings.insert(s.warnings.begin(), impl_->discovery_warnings.begin(), impl_->discovery_warnings.end());
     return s;
 }

@@ -3,7 +3,7 @@
 // syncing in the original's place.
 #include <doctest/doctest.h>
 
-#include "engine/schema_version.hpp"
+#include "engine/tables/schema_version.hpp"
 #include "fleet.hpp"
 #include "host/loaded_pipeline.hpp"
 

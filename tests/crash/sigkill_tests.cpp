@@ -16,7 +16,7 @@
 #include <random>
 #include <thread>
 
-#include "engine/peer_snapshot.hpp"
+#include "engine/peer/peer_database.hpp"
 #include "nas_sync/error.hpp"
 #include "test_support.hpp"
 
@@ -56,7 +56,7 @@ void check_share_objects(const fs::path& share) {
         TempDir copy;
         fs::copy_file(entry.path(), copy / "peer.sqlite");
         try {
-            const PeerSnapshot snapshot(copy / "peer.sqlite");  // accepted by a reader...
+            const PeerDatabase snapshot(copy / "peer.sqlite");  // accepted by a reader...
             CHECK_MESSAGE(integrity(copy / "peer.sqlite") == "ok", name);  // ...so it must be whole
         } catch (const Error& e) {
             FAIL_CHECK(name << " on the share is refused by readers: " << e.what());

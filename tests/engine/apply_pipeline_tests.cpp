@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "engine/apply_batch.hpp"
-#include "engine/peer_snapshot.hpp"
-#include "engine/read_ahead.hpp"
+#include "engine/merge/apply_batch.hpp"
+#include "engine/merge/read_ahead.hpp"
+#include "engine/peer/peer_database.hpp"
 #include "nas_sync/error.hpp"
 #include "test_support.hpp"
 
@@ -53,7 +53,7 @@ struct Local {
     }
     ApplyBatch batch(ApplyBatch::Timing timing) {
         return ApplyBatch(*db, [this](PendingRecord& r) {
-            if (r.remote.version > r.local.version) db->apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
+            if (r.remote.version > r.local.version) db->records().apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
         }, timing);
     }
     std::string name_of(const std::string& id) {
@@ -65,9 +65,9 @@ struct Local {
 // Applies one remote row, as a merge does, with the rowid state() gave.
 void apply_one(LocalDatabase& db, const TableInfo& table, const std::string& key, const RecordState& remote,
                std::int64_t rowid) {
-    LocalDatabase::Transaction tx(db);
+    WriteTransaction tx(db.connection());
     db.begin_apply();
-    db.apply_row(table, key, remote, false, rowid);
+    db.records().apply_row(table, key, remote, false, rowid);
     db.end_apply();
     tx.commit();
 }
@@ -77,7 +77,7 @@ void apply_one(LocalDatabase& db, const TableInfo& table, const std::string& key
 // transactions began and ended.
 class UsersRowsPerCommit {
 public:
-    explicit UsersRowsPerCommit(LocalDatabase& db) : db_(db.handle()) {
+    explicit UsersRowsPerCommit(LocalDatabase& db) : db_(db.connection().handle()) {
         sqlite3_update_hook(db_, [](void* self, int, const char*, const char* table, sqlite3_int64) {
             if (std::string_view(table) == "users") ++static_cast<UsersRowsPerCommit*>(self)->written_;
         }, this);
@@ -181,8 +181,8 @@ TEST_CASE("a key met twice is applied before its state is read again") {
 
 // Captures what the application wrote, as a sync's first step does.
 void capture_all(LocalDatabase& db) {
-    LocalDatabase::Transaction tx(db);
-    db.capture();
+    WriteTransaction tx(db.connection());
+    db.changes().capture();
     tx.commit();
 }
 
@@ -212,8 +212,8 @@ TEST_CASE("a state from the recorded version alone is the state read with the ro
     for (const char* key : {"row", "gone", "never"}) {
         CAPTURE(key);
         std::int64_t rowid = -1, recorded_rowid = -1;
-        const RecordState full = local.db->state(users, key, &rowid);
-        const auto recorded = local.db->recorded_state(users, key, &recorded_rowid);
+        const RecordState full = local.db->records().state(users, key, &rowid);
+        const auto recorded = local.db->records().recorded_state(users, key, &recorded_rowid);
         REQUIRE(recorded);
         CHECK(recorded->kind == full.kind);
         CHECK(recorded->version == full.version);
@@ -224,7 +224,7 @@ TEST_CASE("a state from the recorded version alone is the state read with the ro
     // reading it tells its state.
     app.exec("INSERT INTO users VALUES('new', 'ours', '2026-03-01T00:00:00Z')");
     std::int64_t rowid = 0;
-    CHECK_FALSE(local.db->recorded_state(users, "new", &rowid));
+    CHECK_FALSE(local.db->records().recorded_state(users, "new", &rowid));
 }
 
 TEST_CASE("without a resolver reading rows, states come from recorded versions, except for keys changed since the last capture") {
@@ -240,7 +240,7 @@ TEST_CASE("without a resolver reading rows, states come from recorded versions, 
         std::vector<std::pair<std::string, bool>> rows_seen;  // key, whether its state had our row
         ApplyBatch batch(*local.db, [&](PendingRecord& r) {
             rows_seen.emplace_back(r.key, r.local.row.has_value());
-            if (r.remote.version > r.local.version) local.db->apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
+            if (r.remote.version > r.local.version) local.db->records().apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
         }, ApplyBatch::Timing{50ms, 1h, 1000});
         batch.set_rows_needed([&](const TableInfo&) { return rows_needed; });
         for (const char* key : {"clean", "changed"})
@@ -256,7 +256,7 @@ TEST_CASE("an existing row is updated where state() found it, and only while tha
     SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
     app.exec("INSERT INTO users VALUES('k1', 'first', '2026-01-01T00:00:00Z')");
     std::int64_t rowid = 0;
-    local.db->state(users, "k1", &rowid);
+    local.db->records().state(users, "k1", &rowid);
     REQUIRE(rowid != 0);
     apply_one(*local.db, users, "k1", row_state("k1", "second", "2026-02-01T00:00:00Z"), rowid);
     CHECK(local.name_of("k1") == "second");
@@ -287,8 +287,8 @@ TEST_CASE("rows of a table with a column named rowid, and of a WITHOUT ROWID tab
     LocalDatabase db(file, {shadow, plain});
     db.install();
     std::int64_t shadow_rowid = -1, plain_rowid = -1;
-    db.state(shadow, "k1", &shadow_rowid);
-    db.state(plain, "k1", &plain_rowid);
+    db.records().state(shadow, "k1", &shadow_rowid);
+    db.records().state(plain, "k1", &plain_rowid);
     CHECK(shadow_rowid == 1);  // the real rowid, not the column's text
     CHECK(plain_rowid == 0);   // none: updated through its key
     auto remote = [](const std::string& column, const std::string& value) {
@@ -424,7 +424,7 @@ TEST_CASE("a peer's rows read into the memory of records given back are read exa
     const TableInfo things{"things", "id", "updatedAt",
                            {{"id", "TEXT", false, 1}, {"label", "TEXT", false, 0}, {"n", "INTEGER", false, 0},
                             {"x", "REAL", false, 0}, {"data", "BLOB", false, 0}, {"updatedAt", "TEXT", false, 0}}};
-    const PeerSnapshot snapshot(file);
+    const PeerDatabase snapshot(file);
     std::vector<std::string> seen;
     snapshot.for_each_row(things, [&](std::string& key, RecordState& state) {
         const RecordState alone = snapshot.state(things, key);
@@ -466,7 +466,7 @@ TEST_CASE("read-ahead tells how many records are left to hand out once its reade
 
 TEST_CASE("the pace of new rows and of rewritten rows is learned apart on the connection, from transactions of many records") {
     Local local;
-    const auto guess = local.db->apply_pace().new_row;
+    const auto guess = local.db->connection().apply_pace().new_row;
     REQUIRE(guess.hold_ms == 0);
     auto apply_all = [&](const std::string& name) {
         auto batch = local.batch(200ms);  // applies 1,000 records at a time (the queue is full)
@@ -477,53 +477,53 @@ TEST_CASE("the pace of new rows and of rewritten rows is learned apart on the co
         batch.finish([] {});
     };
     apply_all("new");
-    const auto new_row = local.db->apply_pace().new_row;
+    const auto new_row = local.db->connection().apply_pace().new_row;
     CHECK(std::isfinite(new_row.commit_ms));
     CHECK(new_row.commit_ms > 0);
     CHECK(new_row.commit_ms != guess.commit_ms);
     CHECK(new_row.hold_ms > 0);
-    CHECK(local.db->apply_pace().had_row.hold_ms == 0);  // nothing was rewritten
+    CHECK(local.db->connection().apply_pace().had_row.hold_ms == 0);  // nothing was rewritten
 
     apply_all("rewritten");  // newer: every row is rewritten
     REQUIRE(local.name_of("k0") == "rewritten");
-    CHECK(local.db->apply_pace().had_row.hold_ms > 0);
-    CHECK(local.db->apply_pace().had_row.commit_ms != guess.commit_ms);
-    CHECK(local.db->apply_pace().new_row.hold_ms == new_row.hold_ms);
+    CHECK(local.db->connection().apply_pace().had_row.hold_ms > 0);
+    CHECK(local.db->connection().apply_pace().had_row.commit_ms != guess.commit_ms);
+    CHECK(local.db->connection().apply_pace().new_row.hold_ms == new_row.hold_ms);
 
     // Records that write nothing (states we have) do not change it, nor does
     // a commit of a few records (mostly a commit's fixed cost).
-    const auto had_row = local.db->apply_pace().had_row;
+    const auto had_row = local.db->connection().apply_pace().had_row;
     apply_all("rewritten");
-    CHECK(local.db->apply_pace().had_row.hold_ms == had_row.hold_ms);
-    CHECK(local.db->apply_pace().had_row.commit_ms == had_row.commit_ms);
+    CHECK(local.db->connection().apply_pace().had_row.hold_ms == had_row.hold_ms);
+    CHECK(local.db->connection().apply_pace().had_row.commit_ms == had_row.commit_ms);
     auto small = local.batch(200ms);
     for (int i = 0; i < 10; ++i) {
         const std::string key = "s" + std::to_string(i);
         small.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
     }
     small.finish([] {});
-    CHECK(local.db->apply_pace().new_row.commit_ms == new_row.commit_ms);
-    CHECK(local.db->apply_pace().new_row.hold_ms == new_row.hold_ms);
-    CHECK(local.db->apply_pace().had_row.hold_ms == had_row.hold_ms);
+    CHECK(local.db->connection().apply_pace().new_row.commit_ms == new_row.commit_ms);
+    CHECK(local.db->connection().apply_pace().new_row.hold_ms == new_row.hold_ms);
+    CHECK(local.db->connection().apply_pace().had_row.hold_ms == had_row.hold_ms);
 }
 
 TEST_CASE("the first measured commit time replaces the guess; later ones lower it by half at most") {
     Local local;
-    local.db->apply_pace().new_row.commit_ms = 1000;  // a second per record: no commit takes that long
+    local.db->connection().apply_pace().new_row.commit_ms = 1000;  // a second per record: no commit takes that long
     // 999 records, applied by finish() in one transaction (the queue is never full).
     auto batch = local.batch(ApplyBatch::Timing{1h, 1h, 1000});
     add_new_rows(batch, 999);
     batch.finish([] {});
-    const double first = local.db->apply_pace().new_row.commit_ms;
+    const double first = local.db->connection().apply_pace().new_row.commit_ms;
     CHECK(first < 1);
-    local.db->apply_pace().new_row.commit_ms = 1000;  // measured before: falls by half
+    local.db->connection().apply_pace().new_row.commit_ms = 1000;  // measured before: falls by half
     auto again = local.batch(ApplyBatch::Timing{1h, 1h, 1000});
     for (int i = 0; i < 999; ++i) {
         const std::string key = "n" + std::to_string(i);
         again.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
     }
     again.finish([] {});
-    CHECK(local.db->apply_pace().new_row.commit_ms == 500);
+    CHECK(local.db->connection().apply_pace().new_row.commit_ms == 500);
 }
 
 TEST_CASE("a write transaction opens once the queue holds what one carries, or once reading went on for max_reading") {
@@ -531,7 +531,7 @@ TEST_CASE("a write transaction opens once the queue holds what one carries, or o
     // transaction carries 10 new rows.
     auto commits = [](std::chrono::milliseconds max_reading, int rows) {
         Local local;
-        local.db->apply_pace().new_row.hold_ms = 360000;  // a tenth of an hour each
+        local.db->connection().apply_pace().new_row.hold_ms = 360000;  // a tenth of an hour each
         UsersRowsPerCommit watch(*local.db);
         auto batch = local.batch(ApplyBatch::Timing{1h, 0ms, 1000, max_reading, 1h});
         add_new_rows(batch, rows);
@@ -547,8 +547,8 @@ TEST_CASE("the last write transaction takes the whole rest when it fits in max_l
     // predicted to take a second: every transaction runs out of time after
     // one record. The ones add() opens stop there, the last one goes on.
     auto slow_commits = [](LocalDatabase& db) {
-        db.apply_pace().new_row.commit_ms = 1000;
-        db.apply_pace().new_row.hold_ms = 100;
+        db.connection().apply_pace().new_row.commit_ms = 1000;
+        db.connection().apply_pace().new_row.hold_ms = 100;
     };
     Local local;
     slow_commits(*local.db);
@@ -576,7 +576,7 @@ TEST_CASE("records still to come are left to the last write transaction when the
     for (const auto& [to_come, expected] : {std::pair{15, std::vector<int>{15}}, std::pair{25, std::vector<int>{10, 15}}}) {
         CAPTURE(to_come);
         Local local;
-        local.db->apply_pace().new_row.hold_ms = 360000;
+        local.db->connection().apply_pace().new_row.hold_ms = 360000;
         UsersRowsPerCommit watch(*local.db);
         auto batch = local.batch(timing);
         batch.last_records(static_cast<std::size_t>(to_come));
@@ -595,14 +595,14 @@ TEST_CASE("an apply transaction that captured part of the application's changes 
     }
     auto& db = *local.db;
     {
-        LocalDatabase::Transaction tx(db);
-        db.capture(1000);  // as a write transaction of ApplyBatch does, bounded
+        WriteTransaction tx(db.connection());
+        db.changes().capture(1000);  // as a write transaction of ApplyBatch does, bounded
         db.begin_apply();
         db.end_apply();
         tx.commit();
     }
-    CHECK(db.state_value("captured_id") < db.max_changelog_id());
-    db.capture_in_slices(1000, 1ms);
+    CHECK(db.bookkeeping().get(StateKey::captured_id) < db.changes().max_changelog_id());
+    db.changes().capture_in_slices(1000, 1ms);
     SQLite::Database check(local.file.string(), SQLite::OPEN_READONLY);
     CHECK(check.execAndGet("SELECT count(*) FROM _nas_sync_versions WHERE tableName = 'users'").getInt() == 3000);
 }

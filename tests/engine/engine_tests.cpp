@@ -7,7 +7,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
-#include "engine/journal_exchange.hpp"
+#include "engine/local/published_copies.hpp"
 #include "fleet.hpp"
 #include "nas_sync/error.hpp"
 
@@ -637,7 +637,7 @@ TEST_CASE("journal: a segment of many changes is written with 4 KiB pages, a sma
     };
     fleet.write("A", fmt::format("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) "
                                  "INSERT INTO users SELECT 'r' || i, 'x', 'e@x', '2026-01-01T00:00:00Z' FROM n",
-                                 JournalExchange::large_segment_changes));
+                                 large_segment_changes));
     fleet.sync("A");
     CHECK(newest_segment_page_size() == 4096);
     fleet.write("A", "UPDATE users SET name = 'y', updatedAt = '2026-01-02T00:00:00Z' WHERE id = 'r1'");

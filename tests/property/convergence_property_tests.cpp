@@ -14,7 +14,7 @@
 #include <set>
 #include <sstream>
 
-#include "engine/versions.hpp"
+#include "engine/versions/versions.hpp"
 #include "fleet.hpp"
 #include "nas_sync/error.hpp"
 #include "property_options.hpp"

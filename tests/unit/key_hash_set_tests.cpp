@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "engine/key_hash_set.hpp"
+#include "engine/merge/key_hash_set.hpp"
 
 using nas_sync::KeyHashSet;
 

@@ -88,10 +88,10 @@ schema_version: v42
     CHECK(std::get<std::string>(config.transport.options.at("path").value) == (dir / "share").string());
     LoadedPipeline pipeline(config);
     CHECK(pipeline.transport().describe() == "fs:" + (dir / "share").string());
-    CHECK(pipeline.resolvers().size() == 2);
-    CHECK(pipeline.resolvers()[0].applies_to("settings"));
-    CHECK_FALSE(pipeline.resolvers()[0].applies_to("users"));
-    CHECK(pipeline.resolvers()[1].applies_to("users"));
+    CHECK(pipeline.resolvers().entries().size() == 2);
+    CHECK(pipeline.resolvers().entries()[0].applies_to("settings"));
+    CHECK_FALSE(pipeline.resolvers().entries()[0].applies_to("users"));
+    CHECK(pipeline.resolvers().entries()[1].applies_to("users"));
 }
 
 TEST_CASE("defaults: snapshot exchange, auto discovery, lww, 30s, 7d, heartbeat on") {

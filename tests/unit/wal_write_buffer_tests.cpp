@@ -39,7 +39,7 @@ std::string text(sqlite3* db, const std::string& sql) {
     return out;
 }
 
-// Our connection as LocalDatabase sets it up, minus the checkpoints: every
+// Our connection as engine/local/connection.cpp sets it up, minus the checkpoints: every
 // commit stays in the WAL, where the reader must find it.
 sqlite3* open_buffered(const fs::path& file, int cache_pages, const char* vfs = nas_sync::buffered_wal_vfs()) {
     sqlite3* db = open(file, vfs);

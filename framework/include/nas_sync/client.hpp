@@ -20,57 +20,10 @@
 
 #include "nas_sync/discovery.hpp"
 #include "nas_sync/pipeline.hpp"
+#include "nas_sync/sync_result.hpp"
 #include "nas_sync/transport.hpp"
 
 namespace nas_sync {
-
-struct SkippedRemote {
-    std::string client;
-    std::string remote_schema_version;
-    std::string local_schema_version;
-};
-
-struct SyncResult {
-    int clients_synced = 0;         // peers read (or found unchanged) this round
-    std::int64_t inserted = 0;      // rows created here from peers' states
-    std::int64_t updated = 0;       // rows replaced by a peer's newer state
-    std::int64_t deleted = 0;       // rows removed (a peer's deletion, a resolver, a UNIQUE collision)
-    std::int64_t skipped = 0;       // peers' states not applied because ours was kept
-    std::int64_t conflicts_resolved = 0;  // records both sides had, decided by the resolver chain
-    std::vector<std::string> warnings;
-    std::vector<SkippedRemote> skipped_remotes;
-    bool had_changelog_gap = false;
-    std::uint64_t bytes_published = 0;
-    std::uint64_t bytes_fetched = 0;
-    std::int64_t duration_ms = 0;
-};
-
-struct ConflictEvent {
-    std::string table;
-    std::string key;
-    std::string peer;
-    std::string resolution;  // keep_local, take_remote, delete_record
-    std::string resolver;    // the plugin that decided, or "version" when all passed
-};
-
-struct PeerStatus {
-    std::string client;
-    std::chrono::system_clock::time_point last_publish;
-    std::uint64_t object_size = 0;
-    std::int64_t unread_changes = 0;  // snapshot: changed records not read yet; journal: segments not read yet
-    bool never_read = false;          // first contact still to come: a full merge
-    bool schema_mismatch = false;
-    std::string schema_version;
-    bool retired = false;  // journal: silent longer than journal.retire_after, no longer waited for
-};
-
-struct Status {
-    std::string client_id;
-    std::string schema_version;
-    std::int64_t unpublished_changes = 0;  // our change-log rows not yet in our published copy
-    std::vector<PeerStatus> peers;
-    std::vector<std::string> warnings;
-};
 
 // Receives the transport the pipeline names and returns the one to use: a
 // decorator that counts, logs or injects faults around it.

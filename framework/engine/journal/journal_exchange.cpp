@@ -1,0 +1,116 @@
+#include "engine/journal/journal_exchange.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/journal/base_merge.hpp"
+#include "engine/peer/peer_database.hpp"
+#include "engine/peer/work_folder.hpp"
+#include "engine/versions/versions.hpp"
+#include "nas_sync/error.hpp"
+
+namespace nas_sync {
+namespace fs = std::filesystem;
+
+SyncResult JournalExchange::sync() {
+    SyncResult result;
+    const auto& me = ctx_.settings.client_id;
+    auto& db = ctx_.db;
+    round_.begin();
+    const auto journals = list_journals(ctx_.transport);
+    WorkFolder work(me);
+    for (const auto& [peer, journal] : journals)
+        if (peer != me) pull(peer, journal, work, result);
+
+    // Peers that publish only snapshots: the original's clients, snapshot-layout nas-sync.
+    std::optional<std::uint64_t> own_snapshot_size;
+    for (const auto& object : ctx_.transport.list("client-")) {
+        const std::string peer = client_of_snapshot_object(object.name);
+        if (peer.empty() || journals.count(peer)) continue;
+        if (peer == me)
+            own_snapshot_size = object.size;
+        else
+            snapshots_.pull(peer, object, work, result);
+    }
+
+    round_.write_heartbeat();
+    publisher_.publish(journals, work, result);
+    const auto every = ctx_.settings.journal.snapshot_every;
+    if (every.count() > 0 && now_ms() - db.bookkeeping().get(StateKey::journal_snapshot_ms) >= every.count()) {
+        snapshots_.publish(result, own_snapshot_size, work);
+        WriteTransaction tx(db.connection());
+        db.bookkeeping().set(StateKey::journal_snapshot_ms, now_ms());
+        tx.commit();
+    }
+    round_.end(db.bookkeeping().get(StateKey::journal_changelog_id));
+    return result;
+}
+
+bool JournalExchange::apply_segment(const std::string& peer, const ObjectInfo& object, std::int64_t upto,
+                                    const WorkFolder& work, SyncResult& result) {
+    const fs::path copy = work.file("journal-" + peer + ".sqlite");
+    bool applied = false;
+    if (round_.fetch(peer, object.name, copy, result)) {
+        const PeerDatabase segment(copy);
+        if (round_.usable(peer, segment, result)) {
+            merge_.merge(peer, segment, std::nullopt, result, [&] { ctx_.db.peers().record_journal_read(peer, upto); });
+            applied = true;
+        }
+    }
+    std::error_code ec;
+    fs::remove(copy, ec);
+    return applied;
+}
+
+void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, const WorkFolder& work,
+                           SyncResult& result) {
+    const auto progress = ctx_.db.peers().journal_read(peer);
+    std::int64_t read = progress.value_or(0);
+    // Start from the newest base on first contact, and when the next segment
+    // we need is gone (the peer removed it after a base that covers it).
+    const bool next_gone = !journal.segments.count(read + 1) && !journal.bases.empty() &&
+                           journal.bases.rbegin()->first > read;
+    // A first contact starts from a base: rows from before sync was set up are
+    // only there. A peer that has none yet is read once it has.
+    if (!progress && journal.bases.empty()) return;
+    try {
+        if ((!progress || next_gone) && !journal.bases.empty()) {
+            if (progress) {
+                result.had_changelog_gap = true;
+                result.warnings.push_back(fmt::format(
+                    "peer '{}': the journal segments after {} are gone; merging its base snapshot", peer, read));
+            }
+            const auto merged = merge_base_and_segments(ctx_, round_, merge_, peer, journal, work, result);
+            if (!merged) return;
+            read = *merged;
+        }
+        for (auto it = journal.segments.find(read + 1); it != journal.segments.end() && it->first == read + 1; ++it) {
+            if (!apply_segment(peer, it->second, it->first, work, result)) return;
+            read = it->first;
+        }
+        ++result.clients_synced;
+    } catch (const Error& e) {
+        result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
+    }
+}
+
+Status JournalExchange::status() {
+    Status status = round_.status_of_this_client(ctx_.db.bookkeeping().get(StateKey::journal_changelog_id));
+    for (const auto& [peer, journal] : list_journals(ctx_.transport)) {
+        if (peer == ctx_.settings.client_id) continue;
+        PeerStatus p;
+        p.client = peer;
+        p.last_publish = journal.newest;
+        const auto progress = ctx_.db.peers().journal_read(peer);
+        p.never_read = !progress;
+        for (const auto& [segment, object] : journal.segments)
+            if (segment > progress.value_or(0)) {
+                ++p.unread_changes;
+                p.object_size += object.size;
+            }
+        p.retired = publisher_.retired(journal);
+        status.peers.push_back(std::move(p));
+    }
+    return status;
+}
+
+}  // namespace nas_sync

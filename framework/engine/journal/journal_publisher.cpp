@@ -1,0 +1,162 @@
+#include "engine/journal/journal_publisher.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "nas_sync/error.hpp"
+
+namespace nas_sync {
+namespace fs = std::filesystem;
+
+bool JournalPublisher::retired(const PeerJournal& journal) const {
+    return std::chrono::system_clock::now() - journal.newest > ctx_.settings.journal.retire_after;
+}
+
+void JournalPublisher::publish(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work,
+                               SyncResult& result) {
+    const auto own = journals.find(ctx_.settings.client_id);
+    const PeerJournal mine = own != journals.end() ? own->second : PeerJournal{};
+    const bool torn = remove_torn_objects(mine);
+    publish_segment(mine, work, result);
+    publish_base(mine, torn, work, result);
+    publish_progress(mine, work, result);
+    remove_read_segments(journals, work, result);
+}
+
+void JournalPublisher::publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result) {
+    auto& db = ctx_.db;
+    auto& state = db.bookkeeping();
+    const std::int64_t to = round_.capture_rest().changelog_id;
+    const std::int64_t from = state.get(StateKey::journal_changelog_id);
+    if (to <= from) return;  // nothing changed here since the last segment
+
+    // The segment: a small database with the changed rows, their tombstones
+    // and versions, written from a read transaction of ours (writers go on).
+    const fs::path file = work.file("segment.sqlite");
+    db.write_segment(from, to, ctx_.schema_version, file);
+    // A run killed between its put and recording it left a segment we have
+    // no record of. Peers may have read it, so its number is not used again;
+    // this segment repeats its changes (applying a state twice changes nothing).
+    const std::int64_t last_listed = mine.segments.empty() ? 0 : mine.segments.rbegin()->first;
+    const std::int64_t n = std::max(state.get(StateKey::journal_segment), last_listed) + 1;
+    ctx_.transport.put(file, journal_object_name(ctx_.settings.client_id, JournalObject::segment, n));
+    const auto size = static_cast<std::int64_t>(fs::file_size(file));
+    result.bytes_published += static_cast<std::uint64_t>(size);
+    fs::remove(file);
+    WriteTransaction tx(db.connection());
+    state.set(StateKey::journal_segment, n);
+    state.set(StateKey::journal_changelog_id, to);
+    state.set_segment_size(n, size);
+    tx.commit();
+}
+
+// An object of ours whose size on the share is not what we wrote was torn by
+// the share. A segment cannot be written again as it was, so it is removed and
+// a new base covers it: readers that miss it merge that base. That a base is
+// owed is recorded before the removal, and cleared only once a base is out:
+// a sync that fails in between leaves no trace of the segment on the share,
+// and readers would otherwise wait for it for good.
+bool JournalPublisher::remove_torn_objects(const PeerJournal& mine) {
+    auto& db = ctx_.db;
+    auto& state = db.bookkeeping();
+    bool torn = state.get(StateKey::journal_base_owed) != 0;
+    for (const auto& [n, object] : mine.segments) {
+        const auto expected = state.segment_size(n);
+        if (expected == 0 || expected == static_cast<std::int64_t>(object.size)) continue;
+        if (!torn) {
+            WriteTransaction tx(db.connection());
+            state.set(StateKey::journal_base_owed, 1);
+            tx.commit();
+            torn = true;
+        }
+        try {
+            ctx_.transport.remove(object.name);
+        } catch (const Error&) {
+            // still listed, so the next sync finds it torn and tries again
+        }
+    }
+    const std::int64_t base = state.get(StateKey::journal_base_plus_one) - 1;
+    const auto ours = mine.bases.find(base);
+    if (ours != mine.bases.end() && static_cast<std::int64_t>(ours->second.size) != state.get(StateKey::journal_base_size))
+        torn = true;
+    return torn;
+}
+
+void JournalPublisher::publish_base(const PeerJournal& mine, bool force, const WorkFolder& work, SyncResult& result) {
+    auto& db = ctx_.db;
+    auto& state = db.bookkeeping();
+    const std::int64_t segment = state.get(StateKey::journal_segment);
+    const std::int64_t base = state.get(StateKey::journal_base_plus_one) - 1;  // -1: none yet
+    const bool due = force || base < 0 || segment - base >= ctx_.settings.journal.base_every || !mine.bases.count(base);
+    if (!due) return;
+    const fs::path file = work.file("base.sqlite");
+    db.write_copy(file);
+    ctx_.transport.put(file, journal_object_name(ctx_.settings.client_id, JournalObject::base, segment));
+    const auto size = static_cast<std::int64_t>(fs::file_size(file));
+    result.bytes_published += static_cast<std::uint64_t>(size);
+    fs::remove(file);
+    {
+        WriteTransaction tx(db.connection());
+        state.set(StateKey::journal_base_plus_one, segment + 1);
+        state.set(StateKey::journal_base_size, size);
+        state.clear(StateKey::journal_base_owed);
+        tx.commit();
+    }
+    remove_own(mine.bases, segment - 1);
+}
+
+void JournalPublisher::remove_own(const std::map<std::int64_t, ObjectInfo>& objects, std::int64_t last,
+                                  const std::function<void(std::int64_t)>& removed) {
+    for (const auto& [n, object] : objects) {
+        if (n > last) break;
+        try {
+            ctx_.transport.remove(object.name);
+            if (removed) removed(n);
+        } catch (const Error&) {
+            // already gone, or the share refused: a later sync tries again
+        }
+    }
+}
+
+void JournalPublisher::publish_progress(const PeerJournal& mine, const WorkFolder& work, SyncResult& result) {
+    auto& db = ctx_.db;
+    const std::string text = format_read_progress(db.peers().journal_reads());
+    const auto digest = static_cast<std::int64_t>(std::hash<std::string>{}(text) >> 1);
+    if (text.empty() || (!mine.reads.empty() && db.bookkeeping().get(StateKey::journal_read_digest) == digest)) return;
+    const std::int64_t k = (mine.reads.empty() ? 0 : mine.reads.rbegin()->first) + 1;
+    const fs::path file = work.file("read.txt");
+    std::ofstream(file) << text;
+    ctx_.transport.put(file, journal_object_name(ctx_.settings.client_id, JournalObject::read, k));
+    result.bytes_published += text.size();
+    WriteTransaction tx(db.connection());
+    db.bookkeeping().set(StateKey::journal_read_digest, digest);
+    tx.commit();
+    remove_own(mine.reads, k - 1);
+}
+
+void JournalPublisher::remove_read_segments(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work,
+                                            SyncResult& result) {
+    const auto& me = ctx_.settings.client_id;
+    const auto own = journals.find(me);
+    if (own == journals.end()) return;
+    auto& state = ctx_.db.bookkeeping();
+    const std::int64_t base = state.get(StateKey::journal_base_plus_one) - 1;
+    if (own->second.segments.empty() || own->second.segments.begin()->first > base) return;  // nothing a base covers
+    std::int64_t everyone_read = base;
+    for (const auto& [peer, journal] : journals) {
+        if (peer == me || retired(journal)) continue;
+        if (journal.reads.empty()) return;  // it has not read us yet
+        const fs::path file = work.file("read-" + peer + ".txt");
+        if (!round_.fetch(peer, journal.reads.rbegin()->second.name, file, result)) return;
+        std::ifstream in(file);
+        const auto progress = parse_read_progress(std::string(std::istreambuf_iterator<char>(in), {}));
+        const auto it = progress.find(me);
+        everyone_read = std::min(everyone_read, it == progress.end() ? 0 : it->second);
+    }
+    remove_own(own->second.segments, everyone_read, [&](std::int64_t segment) { state.clear_segment_size(segment); });
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,50 @@
+// What a journal client publishes of its own, under journal/<our id>/: a
+// segment with the records changed since the last one, a base every
+// `journal.base_every` segments (or when one of ours was torn), our read
+// progress when it changed, and the removal of our segments that every peer
+// has read and a base covers (no coordinator: each client reads the others'
+// read-<k>.txt). A segment number is never used twice.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "engine/exchange/sync_context.hpp"
+#include "engine/exchange/sync_round.hpp"
+#include "engine/journal/journal_layout.hpp"
+#include "engine/peer/work_folder.hpp"
+#include "nas_sync/sync_result.hpp"
+
+namespace nas_sync {
+
+class JournalPublisher {
+public:
+    JournalPublisher(SyncContext& context, SyncRound& round) : ctx_(context), round_(round) {}
+
+    // Publishes, in order: the torn objects of ours removed, a segment, a
+    // base when due, our read progress; then removes what everyone read.
+    // `journals` is the listing this sync began with.
+    void publish(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work, SyncResult& result);
+
+    // A peer silent longer than journal.retire_after: not waited for.
+    bool retired(const PeerJournal& journal) const;
+
+private:
+    void publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result);
+    bool remove_torn_objects(const PeerJournal& mine);
+    void publish_base(const PeerJournal& mine, bool force, const WorkFolder& work, SyncResult& result);
+    void publish_progress(const PeerJournal& mine, const WorkFolder& work, SyncResult& result);
+    void remove_read_segments(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work,
+                              SyncResult& result);
+    // Removes our objects numbered up to `last`; one already gone or refused
+    // by the share is left for a later sync.
+    void remove_own(const std::map<std::int64_t, ObjectInfo>& objects, std::int64_t last,
+                    const std::function<void(std::int64_t)>& removed = {});
+
+    SyncContext& ctx_;
+    SyncRound& round_;
+};
+
+}  // namespace nas_sync

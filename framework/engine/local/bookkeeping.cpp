@@ -1,0 +1,77 @@
+#include "engine/local/bookkeeping.hpp"
+
+#include <fmt/format.h>
+
+namespace nas_sync {
+
+std::string_view key_name(StateKey key) {
+    switch (key) {
+        case StateKey::captured_id: return "captured_id";
+        case StateKey::applied_seq: return "applied_seq";
+        case StateKey::apply_generation: return "apply_generation";
+        case StateKey::published_changelog_id: return "published_changelog_id";
+        case StateKey::published_applied_seq: return "published_applied_seq";
+        case StateKey::published_size: return "published_size";
+        case StateKey::journal_segment: return "journal_segment";
+        case StateKey::journal_changelog_id: return "journal_changelog_id";
+        case StateKey::journal_base_plus_one: return "journal_base_plus_one";
+        case StateKey::journal_base_size: return "journal_base_size";
+        case StateKey::journal_base_owed: return "journal_base_owed";
+        case StateKey::journal_read_digest: return "journal_read_digest";
+        case StateKey::journal_snapshot_ms: return "journal_snapshot_ms";
+    }
+    return "unknown";
+}
+
+namespace {
+std::string segment_size_key(std::int64_t segment) { return fmt::format("journal_size:{}", segment); }
+std::string baseline_key(const std::string& table) { return "baseline:" + table; }
+}  // namespace
+
+std::int64_t Bookkeeping::get(StateKey key) const { return value(std::string(key_name(key))); }
+void Bookkeeping::set(StateKey key, std::int64_t v) { set_value(std::string(key_name(key)), v); }
+void Bookkeeping::clear(StateKey key) { clear_value(std::string(key_name(key))); }
+
+void Bookkeeping::increment(StateKey key) {
+    cache_.use("INSERT INTO _nas_sync_state (key, value) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET value = value + 1")
+        ->bind(1, std::string(key_name(key)))
+        .run();
+}
+
+std::int64_t Bookkeeping::segment_size(std::int64_t segment) const { return value(segment_size_key(segment)); }
+void Bookkeeping::set_segment_size(std::int64_t segment, std::int64_t size) { set_value(segment_size_key(segment), size); }
+void Bookkeeping::clear_segment_size(std::int64_t segment) { clear_value(segment_size_key(segment)); }
+
+bool Bookkeeping::baseline_recorded(const std::string& table) const { return value(baseline_key(table)) != 0; }
+void Bookkeeping::set_baseline_recorded(const std::string& table) { set_value(baseline_key(table), 1); }
+
+std::string Bookkeeping::schema_version() const {
+    auto s = cache_.use("SELECT value FROM _sync_meta WHERE key = 'schemaVersion'");
+    return s->step() ? s->text(0) : std::string();
+}
+
+void Bookkeeping::set_schema_version(const std::string& version) {
+    cache_.use("INSERT INTO _sync_meta (key, value) VALUES ('schemaVersion', ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        ->bind(1, version)
+        .run();
+}
+
+std::int64_t Bookkeeping::value(const std::string& key) const {
+    auto s = cache_.use("SELECT value FROM _nas_sync_state WHERE key = ?");
+    s->bind(1, key);
+    return s->step() ? s->integer(0) : 0;
+}
+
+void Bookkeeping::set_value(const std::string& key, std::int64_t v) {
+    cache_.use("INSERT INTO _nas_sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        ->bind(1, key)
+        .bind(2, v)
+        .run();
+}
+
+void Bookkeeping::clear_value(const std::string& key) {
+    cache_.use("DELETE FROM _nas_sync_state WHERE key = ?")->bind(1, key).run();
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,41 @@
+#include "engine/local/internal_tables.hpp"
+
+#include <fmt/format.h>
+
+#include "database/schema.hpp"
+
+namespace nas_sync {
+
+const char* const internal_tables_sql = R"(
+CREATE TABLE IF NOT EXISTS _changelog (id INTEGER PRIMARY KEY AUTOINCREMENT, tableName TEXT NOT NULL, recordId TEXT NOT NULL, operation TEXT NOT NULL, changedAt TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE INDEX IF NOT EXISTS idx_changelog_id ON _changelog(id);
+CREATE TABLE IF NOT EXISTS _sync_state (remoteClientId TEXT PRIMARY KEY, lastSeenId INTEGER NOT NULL DEFAULT 0, lastSyncedAt TEXT);
+CREATE TABLE IF NOT EXISTS _tombstone (tableName TEXT NOT NULL, recordId TEXT NOT NULL, deletedAt TEXT NOT NULL DEFAULT (datetime('now')), PRIMARY KEY (tableName, recordId));
+CREATE TABLE IF NOT EXISTS _heartbeat (id TEXT PRIMARY KEY, updatedAt TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _sync_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _nas_sync_versions (tableName TEXT NOT NULL, recordId TEXT NOT NULL, time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, PRIMARY KEY (tableName, recordId)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _nas_sync_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS _nas_sync_peers (clientId TEXT PRIMARY KEY, merged INTEGER NOT NULL DEFAULT 0, objectSize INTEGER, objectModified INTEGER);
+CREATE TABLE IF NOT EXISTS _nas_sync_journal (clientId TEXT PRIMARY KEY, segment INTEGER NOT NULL);
+)";
+
+std::string trigger_name(const std::string& operation, const std::string& table) {
+    return "_changelog_after_" + operation + "_" + table;
+}
+
+std::string trigger_sql(const std::string& operation, const TableInfo& table) {
+    const std::string upper = operation == "insert" ? "INSERT" : operation == "update" ? "UPDATE" : "DELETE";
+    const std::string row = operation == "delete" ? "OLD" : "NEW";
+    const std::string key = row + "." + quote_identifier(table.primary_key);
+    std::string body = fmt::format("INSERT INTO _changelog (tableName, recordId, operation) VALUES ({}, {}, '{}');",
+                                   quote_literal(table.name), key, upper);
+    if (operation == "delete")
+        body += fmt::format(
+            " INSERT OR REPLACE INTO _tombstone (tableName, recordId, deletedAt) VALUES ({}, {}, "
+            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));",
+            quote_literal(table.name), key);
+    return fmt::format("CREATE TRIGGER {} AFTER {} ON {} FOR EACH ROW BEGIN {} END",
+                       quote_identifier(trigger_name(operation, table.name)), upper, quote_identifier(table.name), body);
+}
+
+}  // namespace nas_sync

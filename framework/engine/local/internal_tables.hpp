@@ -1,0 +1,26 @@
+// The tables and triggers sync adds to the application's database: the
+// original's, exactly as docs/original-format.md states (so the original reads
+// our copies and we adopt a database it set up), and ours, which the original
+// ignores (names starting with '_'):
+//   _nas_sync_versions(tableName, recordId, time, deleted, hash)  the version of every known record state
+//   _nas_sync_state(key, value)                                    bookkeeping (engine/local/bookkeeping.hpp)
+//   _nas_sync_peers(clientId, merged, objectSize, objectModified)  what we last read of each peer
+//   _nas_sync_journal(clientId, segment)                          journal segments read from each peer
+#pragma once
+
+#include <string>
+
+#include "engine/tables/synced_table.hpp"
+
+namespace nas_sync {
+
+// CREATE ... IF NOT EXISTS for every internal table: idempotent.
+extern const char* const internal_tables_sql;
+
+// The change-log trigger of one operation ("insert", "update", "delete") on
+// one table, and its name. The delete trigger records the deletion time with
+// milliseconds (the original writes whole seconds).
+std::string trigger_name(const std::string& operation, const std::string& table);
+std::string trigger_sql(const std::string& operation, const TableInfo& table);
+
+}  // namespace nas_sync

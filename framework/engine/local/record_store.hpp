@@ -1,0 +1,108 @@
+// The synced tables' records in our database: reading a record's state (its
+// row, recorded version and tombstone) and writing a peer's state into it,
+// with the per-table SQL both need. Rows and versions applied from peers are
+// staged and written in groups (many rows per statement), and nothing
+// applied is logged as our change (see Connection::applying).
+//
+// Writes happen inside a write transaction between begin_apply() and
+// end_apply() (LocalDatabase coordinates those with the change log).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "database/staged_values.hpp"
+#include "database/statement.hpp"
+#include "engine/local/bookkeeping.hpp"
+#include "engine/local/connection.hpp"
+#include "engine/tables/synced_table.hpp"
+#include "engine/versions/versions.hpp"
+
+namespace nas_sync {
+
+class RecordStore {
+public:
+    RecordStore(Connection& connection, const std::vector<TableInfo>& tables);
+    ~RecordStore();
+    RecordStore(const RecordStore&) = delete;
+    RecordStore& operator=(const RecordStore&) = delete;
+
+    // `rowid`, when given, receives the row's rowid (0: no row, or a WITHOUT
+    // ROWID table), which apply_row can use to update it in place.
+    RecordState state(const TableInfo& table, const std::string& key, std::int64_t* rowid = nullptr);
+    // The state from the key's recorded version, without reading its row
+    // (its state carries no row image), which is cheaper: right only while
+    // the application has not changed the row since it was last captured
+    // (the caller checks the change log). Nothing when there is a row without
+    // a version of its own: then only state() can tell.
+    std::optional<RecordState> recorded_state(const TableInfo& table, const std::string& key, std::int64_t* rowid);
+    // No row, no recorded version and no tombstone of the table.
+    bool holds_nothing_of(const TableInfo& table);
+
+    // The table's secondary UNIQUE indexes (not the key, not partial, on
+    // plain columns), and the keys of other rows that hold `row`'s values in
+    // the index-th of them: applying `row` for `key` would collide with
+    // those. None when a value in the index is NULL.
+    std::size_t unique_indexes(const TableInfo& table);
+    std::vector<std::string> unique_holders(const TableInfo& table, std::size_t index, const std::string& key,
+                                            const RowImage& row);
+
+    // Apply a peer's state. `had_tombstone`: the local state was a deletion
+    // (its tombstone goes). `rowid`: where state() found the key's row, when
+    // nobody changed it since.
+    void apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, bool had_tombstone,
+                   std::int64_t rowid = 0);
+    void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
+    // A deletion we only learn of (nothing to remove here): its version, so an older row loses to it.
+    void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
+    // A deletion made here (a resolver's delete, a UNIQUE collision): newer than
+    // the state it removes, and published as our change (see take_local_deletions).
+    void delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed);
+
+    // Records the versions of the rows and tombstones the table had before we
+    // synced it (no change-log entry has them), once per table.
+    void record_baseline(const TableInfo& table, Bookkeeping& bookkeeping);
+
+    // Versions of local changes (ChangeCapture), written with the next group
+    // or by write_staged_versions(); discarded when the transaction fails.
+    void stage_version(const std::string& table, const std::string& key, const Version& v);
+    void write_staged_versions();
+    void discard_staged_versions() { staged_versions_.clear(); }
+
+    // Around applying (LocalDatabase::begin_apply/end_apply/abort_apply):
+    // end_apply writes what is staged; abort_apply forgets it.
+    void begin_apply();
+    void end_apply();
+    void abort_apply();
+    // The deletions made here while applying, for the change log.
+    std::vector<std::pair<std::string, std::string>> take_local_deletions() { return std::move(local_deletions_); }
+
+private:
+    struct TableStatements;
+    TableStatements& statements(const TableInfo& table);
+    void store_version(const std::string& table, const std::string& key, const Version& v);
+    void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
+    void remove_tombstone(const std::string& table, const std::string& key);
+    bool update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row, std::int64_t rowid);
+    static void write_rows(Statement& statement, StagedValues& values);
+    static void write_row_by_row(Statement& single, StagedValues& values, std::size_t width);
+
+    Connection& connection_;
+    sqlite3* db_;
+    const std::vector<TableInfo>& tables_;
+    std::map<std::string, std::unique_ptr<TableStatements>> statements_;
+    StatementCache cache_;  // per-record queries on the bookkeeping tables
+    // Versions of rows applied or captured, written in groups like the rows (see stage_version).
+    std::optional<Statement> versions_group_;
+    StagedValues staged_versions_;
+    std::vector<std::pair<std::string, std::string>> local_deletions_;  // made while applying
+};
+
+}  // namespace nas_sync

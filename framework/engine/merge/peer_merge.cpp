@@ -1,0 +1,130 @@
+#include "engine/merge/peer_merge.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "engine/merge/apply_batch.hpp"
+
+namespace nas_sync {
+
+void PeerMerge::merge(const std::string& peer, const PeerDatabase& database, std::optional<std::int64_t> after_id,
+                      SyncResult& result, const std::function<void()>& record_progress) {
+    const auto& tables = db_.tables();
+    apply(
+        peer,
+        [&database, &tables, after_id](ReadAhead::Sink& emit) {
+            if (!after_id) {
+                for (const auto& table : tables) {
+                    auto visit = [&](std::string& key, RecordState& remote) { emit(emit.take(table, key, remote)); };
+                    database.for_each_row(table, visit);
+                    database.for_each_deletion(table, visit);
+                }
+                return;
+            }
+            for (const auto& [table_name, key] : database.changed_keys(*after_id))
+                for (const auto& table : tables)
+                    if (table.name == table_name) emit({&table, key, database.state(table, key)});
+        },
+        result, record_progress);
+}
+
+void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& records_of_peer, SyncResult& result,
+                      const std::function<void()>& record_progress) {
+    // The peer's records are read on the read-ahead thread (its own
+    // connection) while this one applies them to ours.
+    ReadAhead records(records_of_peer);
+    bool changed = false;
+    std::vector<IncomingRecord> spent;
+    ApplyBatch batch(db_, [&](PendingRecord& r) {
+        merge_record(r, peer, result, changed);
+        spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
+        if (spent.size() == ReadAhead::block_size) records.give_back(std::exchange(spent, {}));
+    });
+    // Our rows themselves matter only to resolvers (the rest is decided by versions).
+    batch.set_rows_needed([this](const TableInfo& table) { return resolvers_.reads_rows_of(table.name); });
+    for (std::vector<IncomingRecord> block; records.next(block);) {
+        if (const auto left = records.left()) batch.last_records(*left + block.size());
+        for (auto& r : block) batch.add(*r.table, std::move(r.key), std::move(r.remote));
+    }
+    batch.finish([&] {
+        if (changed) db_.bookkeeping().increment(StateKey::applied_seq);
+        record_progress();
+    });
+}
+
+void PeerMerge::merge_record(const PendingRecord& record, const std::string& peer, SyncResult& result, bool& changed) {
+    using Kind = RecordState::Kind;
+    const TableInfo& table = *record.table;
+    const std::string& key = record.key;
+    const RecordState& remote = record.remote;
+    const RecordState& local = record.local;
+    if (remote.kind == Kind::absent) return;
+    SyncResult not_counted;  // the heartbeat is bookkeeping, not the application's data
+    SyncResult& counts = table.name == heartbeat_table_name ? not_counted : result;
+    auto& records = db_.records();
+    if (local.kind == remote.kind && local.version == remote.version) return;  // same state
+    if (remote.kind == Kind::deletion && local.kind != Kind::row) {
+        // Nothing to remove here; remember the newest deletion so that an
+        // older row arriving later loses to it.
+        if (remote.version > local.version) {
+            records.record_deletion_time(table, key, remote.version);
+            changed = true;
+        }
+        return;
+    }
+
+    const auto decision = resolvers_.decide({table.name, key, peer, local, remote});
+    if (local.kind != Kind::absent) {
+        ++counts.conflicts_resolved;
+        if (on_conflict_)
+            on_conflict_({table.name, key, peer, to_string(decision.resolution), std::string(decision.decided_by)});
+    }
+
+    switch (decision.resolution) {
+        case Resolution::keep_local:
+        case Resolution::pass: ++counts.skipped; break;
+        case Resolution::take_remote:
+            if (remote.kind == Kind::row) {
+                if (apply_row(record))
+                    ++(local.kind == Kind::row ? counts.updated : counts.inserted);
+                else
+                    ++(local.kind == Kind::row ? counts.deleted : counts.skipped);
+            } else {
+                records.apply_deletion(table, key, remote.version);
+                ++counts.deleted;
+            }
+            changed = true;
+            break;
+        case Resolution::delete_record:
+            if (local.kind == Kind::row) {
+                records.delete_as_local_change(table, key, std::max(local.version, remote.version));
+                ++counts.deleted;
+                changed = true;
+            }
+            break;
+    }
+}
+
+bool PeerMerge::apply_row(const PendingRecord& record) {
+    const TableInfo& table = *record.table;
+    const RecordState& remote = record.remote;
+    auto& records = db_.records();
+    // Index by index: a row deleted for one index no longer holds values in the next.
+    for (std::size_t index = 0, indexes = records.unique_indexes(table); index < indexes; ++index)
+        for (const auto& other_key : records.unique_holders(table, index, record.key, *remote.row)) {
+            const RecordState other = records.state(table, other_key);
+            if (other.version > remote.version) {
+                // The incoming row loses the collision: it is deleted here, as
+                // every client that meets both rows will do, and that spreads.
+                records.delete_as_local_change(table, record.key,
+                                               std::max(remote.version, records.state(table, record.key).version));
+                return false;
+            }
+            records.delete_as_local_change(table, other_key, other.version);
+        }
+    records.apply_row(table, record.key, remote, record.local.kind == RecordState::Kind::deletion, record.local_rowid);
+    return true;
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,268 @@
+#include "engine/peer/peer_database.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <fstream>
+
+#include "database/schema.hpp"
+#include "database/statement.hpp"
+#include "nas_sync/error.hpp"
+
+namespace nas_sync {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::uint32_t big_endian(const unsigned char* p, int bytes) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
+    return v;
+}
+
+// Checks the header against the file size; turns a WAL-mode header into a
+// rollback-journal one so the private copy opens without -wal/-shm files.
+void check_and_prepare_header(const fs::path& file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (ec) throw Error(ErrorCode::io, fmt::format("cannot read '{}': {}", file.string(), ec.message()));
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    std::array<unsigned char, 100> h{};
+    if (size < 512 || !f.read(reinterpret_cast<char*>(h.data()), h.size()))
+        throw Error(ErrorCode::corrupt, "not a SQLite database (too short)");
+    if (std::memcmp(h.data(), "SQLite format 3", 16) != 0)
+        throw Error(ErrorCode::corrupt, "not a SQLite database (bad header)");
+    std::uint32_t page_size = big_endian(&h[16], 2);
+    if (page_size == 1) page_size = 65536;
+    if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
+        throw Error(ErrorCode::corrupt, "not a SQLite database (bad page size)");
+    if (size % page_size != 0)
+        throw Error(ErrorCode::corrupt, fmt::format("torn database: {} bytes is not a whole number of {}-byte pages",
+                                                    size, page_size));
+    const std::uint32_t change_counter = big_endian(&h[24], 4);
+    const std::uint32_t page_count = big_endian(&h[28], 4);
+    const std::uint32_t valid_for = big_endian(&h[92], 4);
+    if (valid_for == change_counter && static_cast<std::uint64_t>(page_count) * page_size != size)
+        throw Error(ErrorCode::corrupt, fmt::format("torn database: header says {} pages, file has {}", page_count,
+                                                    size / page_size));
+    if (h[18] == 2 || h[19] == 2) {
+        const char legacy[2] = {1, 1};
+        f.seekp(18);
+        f.write(legacy, 2);
+        if (!f) throw Error(ErrorCode::io, "cannot prepare the private copy of a peer's database");
+    }
+}
+
+// Only reads, and only the few functions our own queries use.
+int read_only_authorizer(void*, int action, const char*, const char* b, const char*, const char*) {
+    switch (action) {
+        case SQLITE_SELECT:
+        case SQLITE_READ: return SQLITE_OK;
+        case SQLITE_FUNCTION: {
+            const std::string function = b ? b : "";
+            return (function == "max" || function == "min" || function == "count")
+                       ? SQLITE_OK
+                       : SQLITE_DENY;
+        }
+        default: return SQLITE_DENY;
+    }
+}
+
+}  // namespace
+
+PeerDatabase::PeerDatabase(const fs::path& file, int cache_kib) {
+    check_and_prepare_header(file);
+    const std::string uri = "file:" + file.string() + "?immutable=1";
+    const int rc = sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw Error(ErrorCode::corrupt, "cannot open: " + message);
+    }
+    int ignored = 0;
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, &ignored);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &ignored);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &ignored);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_VIEW, 0, &ignored);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &ignored);
+    sqlite3_extended_result_codes(db_, 1);
+    try {
+        exec(db_, "PRAGMA query_only = 1");
+        exec(db_, fmt::format("PRAGMA cache_size = -{}", cache_kib));
+        Statement tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table'");
+        while (tables.step()) tables_.insert(tables.text(0));
+        // Column lists are read now, before the authorizer allows only plain reads.
+        Statement columns(db_, "SELECT name FROM pragma_table_info(?)");
+        for (const auto& table : tables_) {
+            columns.bind(1, table);
+            auto& list = columns_[table];
+            while (columns.step()) list.push_back(columns.text(0));
+            columns.reset();
+        }
+    } catch (...) {
+        sqlite3_close(db_);
+        throw;
+    }
+    sqlite3_set_authorizer(db_, read_only_authorizer, nullptr);
+    cache_ = StatementCache(db_);
+}
+
+PeerDatabase::~PeerDatabase() {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+}
+
+std::string PeerDatabase::schema_version() const {
+    if (!tables_.count("_sync_meta")) return "";
+    Statement s(db_, "SELECT value FROM _sync_meta WHERE key = 'schemaVersion'");
+    return s.step() ? s.text(0) : std::string();
+}
+
+PeerDatabase::ChangelogRange PeerDatabase::changelog_range() const {
+    ChangelogRange r;
+    if (!tables_.count("_changelog")) return r;
+    Statement s(db_, "SELECT count(*), min(id), max(id) FROM _changelog");
+    if (s.step()) {
+        r.count = s.integer(0);
+        r.min_id = s.integer(1);
+        r.max_id = s.integer(2);
+    }
+    r.last_id = r.max_id;
+    if (tables_.count("sqlite_sequence")) {
+        Statement sequence(db_, "SELECT seq FROM sqlite_sequence WHERE name = '_changelog'");
+        if (sequence.step()) r.last_id = std::max(r.last_id, sequence.integer(0));
+    }
+    return r;
+}
+
+std::vector<std::pair<std::string, std::string>> PeerDatabase::changed_keys(std::int64_t after_id) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!tables_.count("_changelog")) return out;
+    Statement s(db_, "SELECT tableName, recordId, max(id) AS last FROM _changelog WHERE id > ? "
+                     "GROUP BY tableName, recordId ORDER BY last");
+    s.bind(1, after_id);
+    while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    return out;
+}
+
+const std::vector<std::string>& PeerDatabase::shared_columns(const TableInfo& table) const {
+    auto [slot, added] = shared_columns_.try_emplace(table.name);
+    if (!added) return slot->second;
+    const auto theirs = columns_.find(table.name);
+    if (theirs == columns_.end()) return slot->second;
+    for (const auto& c : table.columns)
+        if (std::find(theirs->second.begin(), theirs->second.end(), c.name) != theirs->second.end())
+            slot->second.push_back(c.name);
+    return slot->second;
+}
+
+bool PeerDatabase::has_table(const TableInfo& table) const {
+    if (!tables_.count(table.name)) return false;
+    const auto& columns = shared_columns(table);
+    return std::find(columns.begin(), columns.end(), table.primary_key) != columns.end();
+}
+
+std::string PeerDatabase::select_columns(const TableInfo& table) const {
+    std::string out;
+    for (const auto& c : shared_columns(table)) out += (out.empty() ? "t." : ", t.") + quote_identifier(c);
+    return out;
+}
+
+std::optional<StoredVersion> PeerDatabase::stored_version(const std::string& table, const std::string& key) const {
+    if (!tables_.count("_nas_sync_versions")) return std::nullopt;  // the original's clients keep none
+    return read_stored_version(cache_, table, key);
+}
+
+std::optional<std::string> PeerDatabase::tombstone(const std::string& table, const std::string& key) const {
+    if (!tables_.count("_tombstone")) return std::nullopt;
+    return read_tombstone(cache_, table, key);
+}
+
+// The table's rows in the shared columns, each with its recorded version when
+// the copy keeps versions (a join, not a lookup per row; ?1 is the table's
+// name). See row_state.
+std::string PeerDatabase::rows_sql(const TableInfo& table) const {
+    if (!tables_.count("_nas_sync_versions"))
+        return fmt::format("SELECT {} FROM {} AS t", select_columns(table), quote_identifier(table.name));
+    return fmt::format("SELECT {}, v.time, v.deleted, v.hash FROM {} AS t LEFT JOIN _nas_sync_versions AS v "
+                       "ON v.tableName = ?1 AND v.recordId = t.{}",
+                       select_columns(table), quote_identifier(table.name), quote_identifier(table.primary_key));
+}
+
+// The state of the row a statement of rows_sql stands on, read into `into`
+// (reusing the memory of the row it holds).
+void PeerDatabase::read_row_state(const Statement& s, const TableInfo& table, RecordState& into) const {
+    const auto& columns = shared_columns(table);
+    const int width = static_cast<int>(columns.size());
+    RowImage& row = into.row ? *into.row : into.row.emplace();
+    row.columns = columns;  // element by element: the names fit the strings there
+    row.values.resize(columns.size());
+    for (int i = 0; i < width; ++i) s.read_value(i, row.values[static_cast<std::size_t>(i)]);
+    std::optional<StoredVersion> stored;
+    if (s.column_count() > width && !s.is_null(width))
+        stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
+    into = derive_state(std::move(into.row), table.timestamp_column, std::nullopt, stored);
+}
+
+RecordState PeerDatabase::state(const TableInfo& table, const std::string& key) const {
+    if (!has_table(table)) return {};
+    // One statement for a row and its version (the journal's first contact
+    // looks up every key its segments changed); its text is made once.
+    auto& sql = state_sql_[table.name];
+    if (sql.empty()) sql = rows_sql(table) + " WHERE t." + quote_identifier(table.primary_key) + " = ?2";
+    {
+        auto s = cache_.use(sql);
+        s->bind(1, table.name).bind(2, key);
+        if (s->step()) {
+            RecordState state;
+            read_row_state(*s, table, state);
+            return state;
+        }
+    }
+    return derive_state(std::nullopt, table.timestamp_column, tombstone(table.name, key), stored_version(table.name, key));
+}
+
+void PeerDatabase::for_each_row(const TableInfo& table, const Visitor& visit) const {
+    if (!has_table(table)) return;
+    const auto& columns = shared_columns(table);
+    const auto key_index = static_cast<int>(std::find(columns.begin(), columns.end(), table.primary_key) - columns.begin());
+    // In key order, so that our own tables are written in order too (far fewer
+    // page splits than random UUID order).
+    Statement s(db_, rows_sql(table) + " ORDER BY t." + quote_identifier(table.primary_key));
+    if (tables_.count("_nas_sync_versions")) s.bind(1, table.name);
+    std::string key;
+    RecordState state;
+    while (s.step()) {
+        s.read_text(key_index, key);
+        read_row_state(s, table, state);
+        visit(key, state);
+    }
+}
+
+void PeerDatabase::for_each_deletion(const TableInfo& table, const Visitor& visit) const {
+    if (!tables_.count("_tombstone") || !has_table(table)) return;
+    Statement s(db_, "SELECT recordId FROM _tombstone WHERE tableName = ?");
+    s.bind(1, table.name);
+    std::vector<std::string> keys;
+    while (s.step()) keys.push_back(s.text(0));
+    for (auto& key : keys) {
+        RecordState st = state(table, key);
+        if (st.kind == RecordState::Kind::deletion) visit(key, st);
+    }
+}
+
+void PeerDatabase::for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const {
+    if (!has_table(table)) return;
+    std::string sql = fmt::format("SELECT {} FROM {}", quote_identifier(table.primary_key), quote_identifier(table.name));
+    const bool has_tombstones = tables_.count("_tombstone") != 0;
+    if (has_tombstones) sql += " UNION SELECT recordId FROM _tombstone WHERE tableName = ?";
+    Statement s(db_, sql);
+    if (has_tombstones) s.bind(1, table.name);
+    while (s.step()) visit(s.text(0));
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,84 @@
+// A database file a peer published (its snapshot, a journal segment or a
+// journal base), copied to a private temp file and opened so that nothing in
+// it can run in our process: read-only and immutable, with
+// triggers, views, extension loading and untrusted schema functions off, and
+// an authorizer that allows only reads.
+//
+// Checked cheaply but soundly: the SQLite header (magic, page size, page count
+// matching the file size, so a torn or truncated copy is refused) and the
+// schema of every table we read. Any read error later (a corrupt page) throws
+// Error(corrupt), which aborts that peer's round before anything is committed.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "database/statement.hpp"
+#include "engine/tables/synced_table.hpp"
+#include "engine/versions/versions.hpp"
+
+namespace nas_sync {
+
+class PeerDatabase {
+public:
+    // Error(corrupt) when the file is not a sound SQLite database. May rewrite
+    // the header's journal-mode bytes of this private copy. `cache_kib`: the
+    // most its page cache holds (many copies open at once take less each).
+    explicit PeerDatabase(const std::filesystem::path& file, int cache_kib = 16384);
+    ~PeerDatabase();
+    PeerDatabase(const PeerDatabase&) = delete;
+    PeerDatabase& operator=(const PeerDatabase&) = delete;
+
+    std::string schema_version() const;  // "" when the peer has none
+
+    struct ChangelogRange {
+        std::int64_t count = 0;
+        std::int64_t min_id = 0;
+        std::int64_t max_id = 0;
+        // The highest id the log ever used (its AUTOINCREMENT sequence, or
+        // max_id when that is higher or missing): what the peer had logged
+        // by this copy, rows pruned since included.
+        std::int64_t last_id = 0;
+    };
+    ChangelogRange changelog_range() const;
+    // (table, key) of every change after `after_id`.
+    std::vector<std::pair<std::string, std::string>> changed_keys(std::int64_t after_id) const;
+
+    // Whether the peer has the table (an ordinary table) and our key column.
+    bool has_table(const TableInfo& table) const;
+    RecordState state(const TableInfo& table, const std::string& key) const;
+    // Every row of a table, and every deletion (tombstones of rows it no
+    // longer has). The visitor may take the key and state (swap them for
+    // others, see ReadAhead::Sink::take): the next row is read into what it
+    // leaves, reusing that memory.
+    using Visitor = std::function<void(std::string& key, RecordState& state)>;
+    void for_each_row(const TableInfo& table, const Visitor& visit) const;
+    void for_each_deletion(const TableInfo& table, const Visitor& visit) const;
+    // The key of every row and every tombstone of a table, without their states.
+    void for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const;
+
+private:
+    std::optional<StoredVersion> stored_version(const std::string& table, const std::string& key) const;
+    std::optional<std::string> tombstone(const std::string& table, const std::string& key) const;
+    std::string select_columns(const TableInfo& table) const;  // t."a", t."b", ... of shared_columns()
+    std::string rows_sql(const TableInfo& table) const;
+    void read_row_state(const Statement& s, const TableInfo& table, RecordState& into) const;
+    // Our columns of `table` that the peer's copy has too, in our order.
+    const std::vector<std::string>& shared_columns(const TableInfo& table) const;
+
+    sqlite3* db_ = nullptr;
+    mutable StatementCache cache_{nullptr};  // per-record lookups
+    std::set<std::string> tables_;  // ordinary tables in the file
+    std::map<std::string, std::vector<std::string>> columns_;  // every table's columns
+    mutable std::map<std::string, std::vector<std::string>> shared_columns_;
+    mutable std::map<std::string, std::string> state_sql_;  // per table, see state()
+};
+
+}  // namespace nas_sync

@@ -1,0 +1,38 @@
+#include "engine/snapshot/snapshot_exchange.hpp"
+
+#include "engine/peer/work_folder.hpp"
+
+namespace nas_sync {
+
+SyncResult SnapshotExchange::sync() {
+    SyncResult result;
+    round_.begin();
+    const auto objects = ctx_.transport.list("client-");
+    WorkFolder work(ctx_.settings.client_id);
+    std::optional<std::uint64_t> own_size;  // of our object on the share, when listed
+    for (const auto& object : objects) {
+        const std::string peer = client_of_snapshot_object(object.name);
+        if (peer.empty()) continue;
+        if (peer == ctx_.settings.client_id)
+            own_size = object.size;
+        else
+            layout_.pull(peer, object, work, result);
+    }
+    round_.write_heartbeat();
+    layout_.publish(result, own_size, work);
+    round_.end(INT64_MAX);
+    return result;
+}
+
+Status SnapshotExchange::status() {
+    Status status = round_.status_of_this_client(ctx_.db.bookkeeping().get(StateKey::published_changelog_id));
+    WorkFolder work(ctx_.settings.client_id);
+    for (const auto& object : ctx_.transport.list("client-")) {
+        const std::string peer = client_of_snapshot_object(object.name);
+        if (peer.empty() || peer == ctx_.settings.client_id) continue;
+        status.peers.push_back(layout_.peer_status(peer, object, work, status.warnings));
+    }
+    return status;
+}
+
+}  // namespace nas_sync

@@ -1,0 +1,117 @@
+#include "engine/snapshot/snapshot_layout.hpp"
+
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "engine/peer/peer_database.hpp"
+#include "nas_sync/error.hpp"
+#include "nas_sync/pipeline.hpp"
+
+namespace nas_sync {
+namespace fs = std::filesystem;
+
+std::int64_t to_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string snapshot_object_name(const std::string& client_id) { return "client-" + client_id + ".sqlite"; }
+
+std::string client_of_snapshot_object(const std::string& object_name) {
+    static const std::regex pattern("client-(.+)\\.sqlite");
+    std::smatch m;
+    if (!std::regex_match(object_name, m, pattern)) return "";
+    const std::string id = m[1].str();
+    return is_valid_client_id(id) ? id : "";
+}
+
+void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
+                          SyncResult& result) {
+    auto& progress = ctx_.db.peers();
+    const std::int64_t size = static_cast<std::int64_t>(object.size);
+    const std::int64_t modified = to_ms(object.modified);
+    const auto read = progress.snapshot_read(peer);
+    if (read.merged && read.object_size == size && read.object_modified == modified) {
+        ++result.clients_synced;  // unchanged since we last read it
+        return;
+    }
+    const fs::path copy = work.file("peer-" + peer + ".sqlite");
+    try {
+        if (round_.fetch(peer, object.name, copy, result)) {
+            const PeerDatabase database(copy);
+            if (round_.usable(peer, database, result)) {
+                const auto range = database.changelog_range();
+                const std::int64_t last_seen = progress.last_seen_id(peer);
+                // Once merged, a changed copy is merged whole when ids the peer
+                // logged after what we read are no longer in its log (pruned),
+                // or when its log is behind what we read (a restored database).
+                // Its AUTOINCREMENT sequence tells an empty log that pruned
+                // rows (a gap the original misses when it had read nothing)
+                // from one that has logged nothing new: a copy changed only by
+                // what the peer merged is not read again.
+                const bool logged_more = range.last_id > last_seen;
+                const bool gap = read.merged &&
+                                 (range.last_id < last_seen ||
+                                  (logged_more && (range.count == 0 || range.min_id > last_seen + 1 || range.max_id <= last_seen)));
+                if (gap) {
+                    result.had_changelog_gap = true;
+                    result.warnings.push_back(fmt::format(
+                        "peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));
+                }
+                merge_.merge(peer, database, (!read.merged || gap) ? std::nullopt : std::optional(last_seen), result,
+                             [&] { progress.record_snapshot_read(peer, range.last_id, size, modified); });
+                ++result.clients_synced;
+            }
+        }
+    } catch (const Error& e) {
+        result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
+    }
+    std::error_code ec;
+    fs::remove(copy, ec);
+}
+
+void SnapshotLayout::publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work) {
+    auto& db = ctx_.db;
+    auto& state = db.bookkeeping();
+    const bool changed = db.changes().max_changelog_id() != state.get(StateKey::published_changelog_id) ||
+                         state.get(StateKey::applied_seq) != state.get(StateKey::published_applied_seq);
+    // Our object must be on the share as we wrote it (not missing, not torn).
+    const bool intact = own_size && static_cast<std::int64_t>(*own_size) == state.get(StateKey::published_size);
+    if (intact && !changed) return;  // idle: nothing new to publish
+    const auto covered = round_.capture_rest();
+    const fs::path copy = work.file("publish.sqlite");
+    db.write_copy(copy);
+    ctx_.transport.put(copy, snapshot_object_name(ctx_.settings.client_id));
+    const auto size = fs::file_size(copy);
+    result.bytes_published += size;
+    WriteTransaction tx(db.connection());
+    state.set(StateKey::published_size, static_cast<std::int64_t>(size));
+    state.set(StateKey::published_changelog_id, covered.changelog_id);
+    state.set(StateKey::published_applied_seq, covered.applied_seq);
+    tx.commit();
+}
+
+PeerStatus SnapshotLayout::peer_status(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
+                                       std::vector<std::string>& warnings) {
+    auto& progress = ctx_.db.peers();
+    PeerStatus p;
+    p.client = peer;
+    p.last_publish = object.modified;
+    p.object_size = object.size;
+    p.never_read = !progress.snapshot_read(peer).merged;
+    const fs::path copy = work.file("peer-" + peer + ".sqlite");
+    try {
+        ctx_.transport.get(object.name, copy);
+        const PeerDatabase database(copy);
+        p.schema_version = database.schema_version();
+        p.schema_mismatch = p.schema_version != ctx_.schema_version;
+        p.unread_changes = static_cast<std::int64_t>(database.changed_keys(progress.last_seen_id(peer)).size());
+    } catch (const Error& e) {
+        warnings.push_back(fmt::format("peer '{}': {}", peer, e.what()));
+    }
+    std::error_code ec;
+    fs::remove(copy, ec);
+    return p;
+}
+
+}  // namespace nas_sync

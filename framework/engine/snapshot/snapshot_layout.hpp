@@ -1,0 +1,48 @@
+// The original's share layout: each client publishes a whole copy of its
+// database as client-<id>.sqlite, and reads its peers' copies, merging their
+// states incrementally from their change logs, or in full on first contact
+// and after a gap. The snapshot exchange is this layout alone; the journal
+// exchange reads snapshot-only peers (the original's clients) through it and
+// can keep our own copy fresh for them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/exchange/sync_context.hpp"
+#include "engine/exchange/sync_round.hpp"
+#include "engine/merge/peer_merge.hpp"
+#include "engine/peer/work_folder.hpp"
+#include "nas_sync/sync_result.hpp"
+#include "nas_sync/transport.hpp"
+
+namespace nas_sync {
+
+// The object name of a client's snapshot, and the client id in a name (or "").
+std::string snapshot_object_name(const std::string& client_id);
+std::string client_of_snapshot_object(const std::string& object_name);
+
+std::int64_t to_ms(std::chrono::system_clock::time_point t);
+
+class SnapshotLayout {
+public:
+    SnapshotLayout(SyncContext& context, SyncRound& round, PeerMerge& merge)
+        : ctx_(context), round_(round), merge_(merge) {}
+
+    // Reads one peer's snapshot object (skipped when unchanged since last read).
+    void pull(const std::string& peer, const ObjectInfo& object, const WorkFolder& work, SyncResult& result);
+    // Publishes our copy when it changed since the last publish, or when our
+    // object on the share is missing or not the size we wrote.
+    void publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work);
+    // A snapshot peer as `status` shows it (its copy is fetched to count what we have not read).
+    PeerStatus peer_status(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
+                           std::vector<std::string>& warnings);
+
+private:
+    SyncContext& ctx_;
+    SyncRound& round_;
+    PeerMerge& merge_;
+};
+
+}  // namespace nas_sync
