@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "config/option_values.hpp"
 #include "database/schema.hpp"
 #include "host/loaded_pipeline.hpp"
 
@@ -102,10 +103,15 @@ int plugins_command(const GlobalOptions& global) {
     const PluginRegistry registry(PluginRegistry::search_path(pipeline_plugin_paths(global)));
     if (global.json) {
         json out = json::array();
-        for (const auto& p : registry.plugins())
+        for (const auto& p : registry.plugins()) {
+            json options = json::array();
+            for (const auto& o : p.descriptor->options)
+                options.push_back({{"name", o.name}, {"type", to_string(o.type)}, {"required", o.required},
+                                   {"default", shown_default(o)}, {"description", o.description}});
             out.push_back({{"kind", to_string(p.descriptor->kind)}, {"name", p.descriptor->name},
                            {"version", p.descriptor->version}, {"description", p.descriptor->description},
-                           {"path", p.file.string()}});
+                           {"path", p.file.string()}, {"options", options}});
+        }
         std::cout << out.dump(2) << "\n";
     } else {
         for (const auto& p : registry.plugins()) {
@@ -113,10 +119,8 @@ int plugins_command(const GlobalOptions& global) {
             std::cout << fmt::format("{:<10} {:<18} {:<8} {}\n  {}\n", to_string(d.kind), d.name, d.version,
                                      d.description, p.file.string());
             for (const auto& o : d.options)
-                std::cout << fmt::format("    {:<18} {:<16} {}{}\n", o.name, to_string(o.type), o.description,
-                                         o.required ? " (required)"
-                                         : o.default_value.empty() ? std::string()
-                                                                   : fmt::format(" (default: {})", o.default_value));
+                std::cout << fmt::format("    {:<18} {:<16} {} ({})\n", o.name, to_string(o.type), o.description,
+                                         o.required ? "required" : "default: " + shown_default(o));
         }
     }
     for (const auto& problem : registry.problems()) std::cerr << "nas-sync: " << problem << "\n";

@@ -6,8 +6,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
+#include "config/option_values.hpp"
+#include "config/pipeline_keys.hpp"
 #include "nas_sync/error.hpp"
 #include "nas_sync/pipeline.hpp"
 
@@ -32,14 +35,14 @@ std::chrono::milliseconds parse_duration(const std::string& text, const std::str
                     fmt::format("{}: '{}' is not a duration; write a whole number and a unit: "
                                 "500ms, 30s, 5m, 1h, 7d",
                                 what, text));
-    const long long n = std::stoll(m[1].str());
+    const std::int64_t n = std::stoll(m[1].str());
     const std::string unit = m[2].str();
-    using namespace std::chrono;
-    if (unit == "ms") return milliseconds(n);
-    if (unit == "s") return seconds(n);
-    if (unit == "m") return minutes(n);
-    if (unit == "h") return hours(n);
-    return hours(24 * n);
+    const std::int64_t unit_ms = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 86'400'000;
+    // Stored as int64 milliseconds: about 292 million years, or 106 751 991 days.
+    if (n > INT64_MAX / unit_ms)
+        throw Error(ErrorCode::config, fmt::format("{}: '{}' is too long a duration; at most {}d", what, text,
+                                                   INT64_MAX / 86'400'000));
+    return std::chrono::milliseconds(n * unit_ms);
 }
 
 namespace {
@@ -67,102 +70,145 @@ public:
                                     "(version, client_id, database, transport, ...)",
                                     at(root.Mark())));
 
-        static const std::vector<std::string> keys = {
-            "version", "client_id", "database", "plugin_paths", "transport", "exchange",
-            "discovery", "resolvers", "interval", "changelog_retention", "heartbeat", "schema_version", "journal"};
+        // Every key known, and given once (yaml-cpp keeps both of a repeated
+        // key, and node[key] would quietly take the first).
+        std::map<std::string, YAML::Node> given;
         for (const auto& kv : root) {
             const std::string key = key_name(kv.first);
-            if (std::find(keys.begin(), keys.end(), key) == keys.end())
+            if (!find_pipeline_key(key)) {
+                std::vector<std::string> names;
+                for (const auto& k : pipeline_keys()) names.emplace_back(k.spec.name);
+                throw Error(ErrorCode::config, fmt::format("{}: unknown key '{}'; valid keys: {}", at(kv.first.Mark()),
+                                                           key, fmt::join(names, ", ")));
+            }
+            if (given.count(key))
                 throw Error(ErrorCode::config,
-                            fmt::format("{}: unknown key '{}'; valid keys: {}", at(kv.first.Mark()),
-                                        key, fmt::join(keys, ", ")));
+                            fmt::format("{}: key '{}' is given twice (first at line {}); keep one", at(kv.first.Mark()),
+                                        key, config.locations[key].line));
+            given[key] = kv.second;
             config.locations[key] = location(kv.second.Mark());
         }
-        for (const char* required : {"version", "client_id", "database", "transport"})
-            if (!root[required])
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: missing required key '{}'", location(root.Mark()).file,
-                                        required));
-
-        const auto version_text = scalar(root["version"], "version");
-        if (version_text != "1")
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key 'version': '{}' is not supported; this nas-sync reads "
-                                    "pipeline version 1",
-                                    at(root["version"].Mark()), version_text));
-
-        config.client_id = scalar(root["client_id"], "client_id");  // checked by validate_pipeline
-
-        config.database = path(root["database"], "database");
-        if (auto node = root["plugin_paths"]) {
-            for (const auto& p : list(node, "plugin_paths"))
-                config.plugin_paths.push_back(resolve(p));
-        }
-        config.transport = section(root["transport"], "transport");
-        if (auto node = root["exchange"]) {
-            const auto value = scalar(node, "exchange");
-            if (value == "snapshot")
-                config.exchange = ExchangeLayout::snapshot;
-            else if (value == "journal")
-                config.exchange = ExchangeLayout::journal;
-            else
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key 'exchange': '{}' is not a layout; valid: snapshot, journal",
-                                        at(node.Mark()), value));
-        }
-        if (auto node = root["discovery"]) config.discovery = section(node, "discovery");
-        if (auto node = root["resolvers"]) {
-            if (!node.IsSequence() || node.size() == 0)
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key 'resolvers' must be a non-empty list of "
-                                        "{{plugin: NAME, ...}} entries",
-                                        at(node.Mark())));
-            config.resolvers.clear();
-            for (std::size_t i = 0; i < node.size(); ++i)
-                config.resolvers.push_back(section(node[i], fmt::format("resolvers[{}]", i), true));
-        }
-        if (auto node = root["interval"]) config.interval = duration(node, "interval");
-        if (auto node = root["changelog_retention"])
-            config.changelog_retention = duration(node, "changelog_retention");
-        if (auto node = root["heartbeat"]) config.heartbeat = boolean(node, "heartbeat");
-        if (auto node = root["journal"]) {
-            if (config.exchange != ExchangeLayout::journal)
-                throw Error(ErrorCode::config, fmt::format("{}: key 'journal' applies only with 'exchange: journal'",
-                                                           at(node.Mark())));
-            const auto options = map(node, "journal");
-            static const std::vector<std::string> valid = {"base_every", "snapshot_every", "retire_after"};
-            for (const auto& [name, value] : options) {
-                const std::string where = fmt::format("{}: key 'journal.{}'", at(node[name].Mark()), name);
-                if (name == "base_every") {
-                    int n = 0;
-                    try {
-                        n = std::stoi(value);
-                    } catch (const std::exception&) {
-                    }
-                    if (n < 1) throw Error(ErrorCode::config, where + ": write a whole number of segments, 1 or more");
-                    config.journal.base_every = n;
-                } else if (name == "snapshot_every") {
-                    config.journal.snapshot_every = parse_duration(value, where);
-                } else if (name == "retire_after") {
-                    config.journal.retire_after = parse_duration(value, where);
-                } else {
-                    throw Error(ErrorCode::config, fmt::format("{}: unknown key 'journal.{}'; valid keys: {}",
-                                                               at(node.Mark()), name, fmt::join(valid, ", ")));
-                }
+        for (const auto& key : pipeline_keys())
+            if (key.spec.required && !given.count(std::string(key.spec.name)))
+                throw Error(ErrorCode::config, fmt::format("{}: missing required key '{}'", location(root.Mark()).file,
+                                                           key.spec.name));
+        for (const auto& key : pipeline_keys()) {
+            const std::string name(key.spec.name);
+            const auto node = given.find(name);
+            if (node == given.end()) continue;  // PipelineConfig's default (tested equal to the table's)
+            switch (key.kind) {
+                case KeyKind::value: set_value(config, key.spec, node->second); break;
+                case KeyKind::plugin_section:
+                    (name == "transport" ? config.transport : config.discovery) = section(node->second, name);
+                    break;
+                case KeyKind::plugin_sections: config.resolvers = resolver_sections(node->second); break;
+                case KeyKind::keys: config.journal = journal_options(node->second, config); break;
             }
-        }
-        if (auto node = root["schema_version"]) {
-            config.schema_version = scalar(node, "schema_version");
-            if (config.schema_version.empty())
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key 'schema_version' is empty; write auto or a version string",
-                                        at(node.Mark())));
         }
         validate_pipeline(config);
         return config;
     }
 
 private:
+    // A value as written: a scalar (${NAME} replaced), a list or a map of scalars.
+    RawOption::Value raw(const YAML::Node& node, const std::string& key) const {
+        if (node.IsSequence()) return list(node, key);
+        if (node.IsMap()) return map(node, key);
+        return scalar(node, key);
+    }
+
+    // A top-level value, checked against its row of the key table.
+    void set_value(PipelineConfig& config, const OptionSpec& spec, const YAML::Node& node) const {
+        const std::string name(spec.name);
+        const std::string where = at(node.Mark());
+        const OptionValue value = convert_option(spec, raw(node, name), where, fmt::format("key '{}'", name), base_dir_);
+        if (name == "version") {
+            if (std::get<std::int64_t>(value) != 1)
+                throw Error(ErrorCode::config,
+                            fmt::format("{}: key 'version': '{}' is not supported; this nas-sync reads pipeline version 1",
+                                        where, std::get<std::int64_t>(value)));
+        } else if (name == "client_id") {
+            config.client_id = std::get<std::string>(value);  // checked by validate_pipeline
+        } else if (name == "database") {
+            config.database = std::get<std::string>(value);
+        } else if (name == "plugin_paths") {
+            for (const auto& p : std::get<std::vector<std::string>>(value)) config.plugin_paths.push_back(resolve(p));
+        } else if (name == "exchange") {
+            const auto& layout = std::get<std::string>(value);
+            if (layout == "snapshot")
+                config.exchange = ExchangeLayout::snapshot;
+            else if (layout == "journal")
+                config.exchange = ExchangeLayout::journal;
+            else
+                throw Error(ErrorCode::config,
+                            fmt::format("{}: key 'exchange': '{}' is not a layout; valid: snapshot, journal", where, layout));
+        } else if (name == "interval") {
+            config.interval = std::get<std::chrono::milliseconds>(value);
+        } else if (name == "changelog_retention") {
+            config.changelog_retention = std::get<std::chrono::milliseconds>(value);
+        } else if (name == "heartbeat") {
+            config.heartbeat = std::get<bool>(value);
+        } else if (name == "schema_version") {
+            config.schema_version = std::get<std::string>(value);
+            if (config.schema_version.empty())
+                throw Error(ErrorCode::config,
+                            fmt::format("{}: key 'schema_version' is empty; write auto or a version string", where));
+        } else {
+            throw Error(ErrorCode::internal, fmt::format("{}: key '{}' has no reader", where, name));
+        }
+    }
+
+    std::vector<PluginSection> resolver_sections(const YAML::Node& node) const {
+        if (!node.IsSequence() || node.size() == 0)
+            throw Error(ErrorCode::config,
+                        fmt::format("{}: key 'resolvers' must be a non-empty list of {{plugin: NAME, ...}} entries",
+                                    at(node.Mark())));
+        std::vector<PluginSection> sections;
+        for (std::size_t i = 0; i < node.size(); ++i)
+            sections.push_back(section(node[i], fmt::format("resolvers[{}]", i), true));
+        return sections;
+    }
+
+    JournalOptions journal_options(const YAML::Node& node, const PipelineConfig& config) const {
+        if (config.exchange != ExchangeLayout::journal)
+            throw Error(ErrorCode::config,
+                        fmt::format("{}: key 'journal' applies only with 'exchange: journal'", at(node.Mark())));
+        if (!node.IsMap())
+            throw Error(ErrorCode::config, fmt::format("{}: key 'journal' must be a map, like {{base_every: 100}}",
+                                                       at(node.Mark())));
+        JournalOptions options;
+        std::set<std::string> seen;
+        for (const auto& kv : node) {
+            const std::string name = key_name(kv.first);
+            const OptionSpec* spec = nullptr;
+            for (const auto& k : journal_keys())
+                if (k.name == name) spec = &k;
+            if (!spec) {
+                std::vector<std::string> names;
+                for (const auto& k : journal_keys()) names.emplace_back(k.name);
+                throw Error(ErrorCode::config, fmt::format("{}: unknown key 'journal.{}'; valid keys: {}",
+                                                           at(kv.first.Mark()), name, fmt::join(names, ", ")));
+            }
+            if (!seen.insert(name).second)
+                throw Error(ErrorCode::config,
+                            fmt::format("{}: key 'journal.{}' is given twice; keep one", at(kv.first.Mark()), name));
+            const std::string where = at(kv.second.Mark());
+            const std::string label = fmt::format("key 'journal.{}'", name);
+            const OptionValue value = convert_option(*spec, raw(kv.second, "journal." + name), where, label, base_dir_);
+            if (name == "base_every") {
+                const auto n = std::get<std::int64_t>(value);
+                if (n < 1 || n > 1'000'000)
+                    throw Error(ErrorCode::config,
+                                fmt::format("{}: {}: write a whole number of segments, 1 to 1000000", where, label));
+                options.base_every = static_cast<int>(n);
+            } else if (name == "snapshot_every") {
+                options.snapshot_every = std::get<std::chrono::milliseconds>(value);
+            } else {
+                options.retire_after = std::get<std::chrono::milliseconds>(value);
+            }
+        }
+        return options;
+    }
     SourceLocation location(const YAML::Mark& mark) const {
         if (mark.is_null()) return {file_.string(), 0, 0};
         return {file_.string(), mark.line + 1, mark.column + 1};
@@ -241,26 +287,6 @@ private:
         return result.lexically_normal();
     }
 
-    std::filesystem::path path(const YAML::Node& node, const std::string& key) const {
-        const auto text = scalar(node, key);
-        if (text.empty())
-            throw Error(ErrorCode::config, fmt::format("{}: key '{}' is empty", at(node.Mark()), key));
-        return resolve(text);
-    }
-
-    std::chrono::milliseconds duration(const YAML::Node& node, const std::string& key) const {
-        return parse_duration(scalar(node, key), fmt::format("{}: key '{}'", at(node.Mark()), key));
-    }
-
-    bool boolean(const YAML::Node& node, const std::string& key) const {
-        const auto text = scalar(node, key);
-        if (text == "true") return true;
-        if (text == "false") return false;
-        throw Error(ErrorCode::config,
-                    fmt::format("{}: key '{}': '{}' is not a boolean; write true or false",
-                                at(node.Mark()), key, text));
-    }
-
     PluginSection section(const YAML::Node& node, const std::string& key, bool is_resolver = false) const {
         if (!node.IsMap())
             throw Error(ErrorCode::config,
@@ -272,9 +298,13 @@ private:
             throw Error(ErrorCode::config,
                         fmt::format("{}: key '{}' has no 'plugin' key naming the plugin to use",
                                     at(node.Mark()), key));
+        std::set<std::string> seen;
         for (const auto& kv : node) {
             const std::string name = key_name(kv.first);
             const std::string option_key = key + "." + name;
+            if (!seen.insert(name).second)
+                throw Error(ErrorCode::config,
+                            fmt::format("{}: key '{}' is given twice in '{}'; keep one", at(kv.first.Mark()), name, key));
             if (name == "plugin") {
                 s.plugin = scalar(kv.second, option_key);
             } else if (name == "tables" && is_resolver) {

@@ -1,6 +1,7 @@
 // Checking a plugin section against the plugin's option table.
 #include <fmt/format.h>
 
+#include "config/option_values.hpp"
 #include "plugins/plugin_registry.hpp"
 
 namespace nas_sync {
@@ -11,56 +12,6 @@ std::string valid_names(const PluginDescriptor& plugin) {
     for (const auto& o : plugin.options) names.emplace_back(o.name);
     if (names.empty()) return "this plugin takes no options";
     return "valid options: " + fmt::format("{}", fmt::join(names, ", "));
-}
-
-OptionValue convert_scalar(const OptionSpec& spec, const std::string& text, const std::string& where,
-                           const std::filesystem::path& base_dir) {
-    auto wrong = [&](std::string_view expected) {
-        return Error(ErrorCode::config, fmt::format("{}: option '{}': '{}' is not {}", where, spec.name,
-                                                    text, expected));
-    };
-    switch (spec.type) {
-        case OptionType::string: return text;
-        case OptionType::path: {
-            if (text.empty()) throw wrong("a path");
-            std::filesystem::path p(text);
-            if (p.is_relative()) p = base_dir / p;
-            return p.lexically_normal().string();
-        }
-        case OptionType::integer: {
-            std::size_t used = 0;
-            try {
-                const long long v = std::stoll(text, &used);
-                if (used == text.size()) return static_cast<std::int64_t>(v);
-            } catch (const std::exception&) {
-            }
-            throw wrong("a whole number");
-        }
-        case OptionType::boolean:
-            if (text == "true") return true;
-            if (text == "false") return false;
-            throw wrong("a boolean (true or false)");
-        case OptionType::duration:
-            return parse_duration(text, fmt::format("{}: option '{}'", where, spec.name));
-        case OptionType::string_list:
-        case OptionType::string_map: break;
-    }
-    throw wrong(fmt::format("a {}", to_string(spec.type)));
-}
-
-OptionValue convert(const OptionSpec& spec, const RawOption::Value& raw, const std::string& where,
-                    const std::filesystem::path& base_dir) {
-    if (const auto* text = std::get_if<std::string>(&raw)) {
-        if (spec.type == OptionType::string_list && text->empty()) return std::vector<std::string>{};
-        return convert_scalar(spec, *text, where, base_dir);
-    }
-    if (const auto* items = std::get_if<std::vector<std::string>>(&raw)) {
-        if (spec.type == OptionType::string_list) return *items;
-    } else if (const auto* entries = std::get_if<std::map<std::string, std::string>>(&raw)) {
-        if (spec.type == OptionType::string_map) return *entries;
-    }
-    throw Error(ErrorCode::config,
-                fmt::format("{}: option '{}' must be a {}", where, spec.name, to_string(spec.type)));
 }
 
 }  // namespace
@@ -77,7 +28,7 @@ PluginOptions validate_options(const PluginDescriptor& plugin, const PluginSecti
             throw Error(ErrorCode::config,
                         fmt::format("{}: unknown option '{}' for {} plugin '{}' (in '{}'); {}", where, name,
                                     to_string(plugin.kind), plugin.name, section.key, valid_names(plugin)));
-        values[name] = convert(*spec, raw.value, where, base_dir);
+        values[name] = convert_option(*spec, raw.value, where, fmt::format("option '{}'", name), base_dir);
     }
     for (const auto& spec : plugin.options) {
         const std::string name(spec.name);
@@ -86,13 +37,9 @@ PluginOptions validate_options(const PluginDescriptor& plugin, const PluginSecti
             throw Error(ErrorCode::config,
                         fmt::format("{}: {} plugin '{}' (in '{}') needs option '{}': {}", section.location.str(),
                                     to_string(plugin.kind), plugin.name, section.key, name, spec.description));
-        if (!spec.default_value.empty() || spec.type == OptionType::string)
-            values[name] = convert_scalar(spec, std::string(spec.default_value),
-                                          fmt::format("{} default", plugin.name), base_dir);
-        else if (spec.type == OptionType::string_list)
-            values[name] = std::vector<std::string>{};
-        else if (spec.type == OptionType::string_map)
-            values[name] = std::map<std::string, std::string>{};
+        const bool has_default = !spec.default_value.empty() || spec.type == OptionType::string ||
+                                 spec.type == OptionType::string_list || spec.type == OptionType::string_map;
+        if (has_default) values[name] = default_option_value(spec, fmt::format("{} default", plugin.name), base_dir);
     }
     return PluginOptions(std::move(values));
 }

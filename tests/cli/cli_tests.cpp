@@ -48,16 +48,26 @@ TEST_CASE("--version, --help and usage errors") {
     CHECK(run_nas_sync({"init", "--db", "x.sqlite"}).status == 2);  // --share and --client missing
 }
 
-TEST_CASE("plugins --json lists every plugin with exactly kind, name, version, description, path") {
+TEST_CASE("plugins --json lists every plugin with exactly kind, name, version, description, path and options") {
     const auto r = run_nas_sync({"plugins", "--json"});
     REQUIRE(r.status == 0);
     const auto list = json::parse(r.out);
     REQUIRE(list.is_array());
     std::set<std::string> found;
     for (const auto& p : list) {
-        CHECK(keys_of(p) == std::set<std::string>{"kind", "name", "version", "description", "path"});
+        CHECK(keys_of(p) == std::set<std::string>{"kind", "name", "version", "description", "path", "options"});
         CHECK(fs::exists(p["path"].get<std::string>()));
+        for (const auto& o : p["options"])
+            CHECK(keys_of(o) == std::set<std::string>{"name", "type", "required", "default", "description"});
         found.insert(p["kind"].get<std::string>() + ":" + p["name"].get<std::string>());
+        if (p["name"] == "fs")
+            CHECK(p["options"] == json::parse(R"j([{"name": "path", "type": "path", "required": true, "default": "required",
+                "description": "Folder of the share (a mounted NAS or any local folder); relative to the pipeline file"}])j"));
+        if (p["name"] == "auto") {
+            REQUIRE(p["options"].size() == 4);
+            CHECK(p["options"][0] == json::parse(R"j({"name": "primary_key", "type": "string", "required": false,
+                "default": "id", "description": "Primary-key column every synced table has (TEXT)"})j"));
+        }
     }
     CHECK(found.count("transport:fs"));
     CHECK(found.count("discovery:auto"));

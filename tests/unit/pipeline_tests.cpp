@@ -4,6 +4,10 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
+#include "config/option_values.hpp"
+#include "config/pipeline_keys.hpp"
 #include "host/loaded_pipeline.hpp"
 #include "nas_sync/pipeline.hpp"
 #include "test_support.hpp"
@@ -149,4 +153,36 @@ TEST_CASE("a pipeline built in code is validated the same way") {
     fs::create_directory(dir / "missing");
     LoadedPipeline pipeline(config);
     CHECK(pipeline.transport().list("").empty());
+}
+
+TEST_CASE("the key table's defaults are the defaults of a pipeline that leaves them out") {
+    TempDir dir;
+    fs::create_directories(dir / "nas");
+    const std::string required = "version: 1\nclient_id: pc1\ndatabase: ./app.sqlite\ntransport: {plugin: fs, path: ./nas}\n";
+    // Every defaulted key written with the default its table row shows.
+    std::string explicit_defaults = required;
+    for (const auto& key : pipeline_keys())
+        if (!key.spec.required && key.spec.name != "journal")
+            explicit_defaults += fmt::format("{}: {}\n", key.spec.name, shown_default(key.spec) == "[]" && key.kind == KeyKind::value
+                                                                            ? "[]"
+                                                                            : std::string(key.spec.default_value));
+    const auto left_out = parse_pipeline(required, dir / "a.yaml");
+    const auto written = parse_pipeline(explicit_defaults, dir / "a.yaml");
+    CHECK(written.exchange == left_out.exchange);
+    CHECK(written.interval == left_out.interval);
+    CHECK(written.changelog_retention == left_out.changelog_retention);
+    CHECK(written.heartbeat == left_out.heartbeat);
+    CHECK(written.schema_version == left_out.schema_version);
+    CHECK(written.plugin_paths == left_out.plugin_paths);
+    CHECK(written.discovery.plugin == left_out.discovery.plugin);
+    REQUIRE(written.resolvers.size() == left_out.resolvers.size());
+    CHECK(written.resolvers[0].plugin == left_out.resolvers[0].plugin);
+
+    std::string journal = required + "exchange: journal\njournal:\n";
+    for (const auto& key : journal_keys()) journal += fmt::format("  {}: {}\n", key.name, key.default_value);
+    const auto journal_written = parse_pipeline(journal, dir / "a.yaml");
+    const JournalOptions defaults;
+    CHECK(journal_written.journal.base_every == defaults.base_every);
+    CHECK(journal_written.journal.snapshot_every == defaults.snapshot_every);
+    CHECK(journal_written.journal.retire_after == defaults.retire_after);
 }
