@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "config/option_values.hpp"
@@ -72,9 +73,8 @@ void print_plan(const json& plan) {
 }
 
 json make_plan(const LoadedPipeline& pipeline) {
-    auto db = open_database_read_only(pipeline.config().database);
     std::vector<std::string> warnings;
-    const auto tables = pipeline.discover_tables(db, warnings);
+    const auto tables = pipeline.discover_tables(warnings);
     const auto objects = pipeline.transport().list("");
     return plan_json(pipeline, tables, warnings, objects.size());
 }
@@ -146,7 +146,7 @@ int init_command(const GlobalOptions& global, const InitOptions& init) {
                                                    file.string()));
     if (!is_valid_client_id(init.client_id))
         throw Error(ErrorCode::config, fmt::format("--client '{}' is not a valid client id; use 1 to 64 letters, "
-                                                   "digits, '.', '_' or '-'",
+                                                   "digits, '.', '_' or '-' (not '.' or '..')",
                                                    init.client_id));
     const fs::path dir = file.parent_path();
     const std::string text = fmt::format(
@@ -167,9 +167,21 @@ int init_command(const GlobalOptions& global, const InitOptions& init) {
         yaml_quote(path_for_pipeline(init.share, dir)));
 
     // Load what we are about to write, so a pipeline that would not work is
-    // never written.
-    const LoadedPipeline pipeline(parse_pipeline(text, file));
-    const auto plan = make_plan(pipeline);
+    // never written. Its problems are told as the arguments that caused them.
+    if (const auto problem = problem_with_database_file(init.database))
+        throw ConfigError({}, "--db", fmt::format("--db '{}' {}", init.database.string(), *problem));
+    std::optional<LoadedPipeline> pipeline;
+    json plan;
+    try {
+        pipeline.emplace(parse_pipeline(text, file));
+        plan = make_plan(*pipeline);
+    } catch (const ConfigError& e) {
+        if (!e.key().starts_with("transport")) throw ConfigError({}, "--db", fmt::format("--db '{}': {}", init.database.string(), e.message()));
+        throw ConfigError({}, "--share", fmt::format("--share '{}': {}", init.share, e.message()));
+    } catch (const Error& e) {
+        if (!pipeline) throw Error(e.code(), fmt::format("--share '{}': {}", init.share, e.what()));
+        throw;
+    }
     {
         std::ofstream out(file, std::ios::binary | std::ios::trunc);
         out << text;

@@ -3,16 +3,39 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <regex>
 
 #include "nas_sync/error.hpp"
 
 namespace nas_sync {
+std::optional<std::chrono::milliseconds> read_duration(const std::string& text, std::string& problem) {
+    static const std::regex pattern("([0-9]{1,12})(ms|s|m|h|d)");
+    std::smatch m;
+    if (!std::regex_match(text, m, pattern)) {
+        problem = "is not a duration; write a whole number and a unit: 500ms, 30s, 5m, 1h, 7d";
+        return std::nullopt;
+    }
+    const std::int64_t n = std::stoll(m[1].str());
+    const std::string unit = m[2].str();
+    const std::int64_t unit_ms = unit == "ms" ? 1
+                                 : unit == "s" ? 1000
+                                 : unit == "m" ? 60'000
+                                 : unit == "h" ? 3'600'000
+                                               : 86'400'000;
+    // Held as int64 milliseconds: about 292 million years.
+    if (n > INT64_MAX / unit_ms) {
+        problem = fmt::format("is too long a duration; at most {}d", INT64_MAX / 86'400'000);
+        return std::nullopt;
+    }
+    return std::chrono::milliseconds(n * unit_ms);
+}
+
 namespace {
 
-OptionValue convert_scalar(const OptionSpec& spec, const std::string& text, const std::string& where,
-                           const std::string& label, const std::filesystem::path& base_dir) {
+OptionValue convert_scalar(const OptionSpec& spec, const std::string& text, const SourceLocation& where,
+                           const std::string& key, const std::string& label, const std::filesystem::path& base_dir) {
     auto wrong = [&](std::string_view expected) {
-        return Error(ErrorCode::config, fmt::format("{}: {}: '{}' is not {}", where, label, text, expected));
+        return ConfigError(where, key, fmt::format("{}: '{}' is not {}", label, text, expected));
     };
     switch (spec.type) {
         case OptionType::string: return text;
@@ -35,7 +58,11 @@ OptionValue convert_scalar(const OptionSpec& spec, const std::string& text, cons
             if (text == "true") return true;
             if (text == "false") return false;
             throw wrong("a boolean (true or false)");
-        case OptionType::duration: return parse_duration(text, fmt::format("{}: {}", where, label));
+        case OptionType::duration: {
+            std::string problem;
+            if (const auto duration = read_duration(text, problem)) return *duration;
+            throw ConfigError(where, key, fmt::format("{}: '{}' {}", label, text, problem));
+        }
         case OptionType::string_list:
         case OptionType::string_map: break;
     }
@@ -44,24 +71,26 @@ OptionValue convert_scalar(const OptionSpec& spec, const std::string& text, cons
 
 }  // namespace
 
-OptionValue convert_option(const OptionSpec& spec, const RawOption::Value& raw, const std::string& where,
-                           const std::string& label, const std::filesystem::path& base_dir) {
+OptionValue convert_option(const OptionSpec& spec, const RawOption::Value& raw, const SourceLocation& where,
+                           const std::string& key, const std::string& label, const std::filesystem::path& base_dir) {
     if (const auto* text = std::get_if<std::string>(&raw)) {
         if (spec.type == OptionType::string_list && text->empty()) return std::vector<std::string>{};
-        return convert_scalar(spec, *text, where, label, base_dir);
+        return convert_scalar(spec, *text, where, key, label, base_dir);
     }
     if (const auto* items = std::get_if<std::vector<std::string>>(&raw)) {
         if (spec.type == OptionType::string_list) return *items;
     } else if (const auto* entries = std::get_if<std::map<std::string, std::string>>(&raw)) {
         if (spec.type == OptionType::string_map) return *entries;
     }
-    throw Error(ErrorCode::config, fmt::format("{}: {} must be a {}", where, label, to_string(spec.type)));
+    throw ConfigError(where, key, fmt::format("{} must be a {}", label, to_string(spec.type)));
 }
 
-OptionValue default_option_value(const OptionSpec& spec, const std::string& where, const std::filesystem::path& base_dir) {
+OptionValue default_option_value(const OptionSpec& spec, const SourceLocation& where,
+                                 const std::filesystem::path& base_dir) {
     if (spec.type == OptionType::string_list && spec.default_value.empty()) return std::vector<std::string>{};
     if (spec.type == OptionType::string_map && spec.default_value.empty()) return std::map<std::string, std::string>{};
-    return convert_scalar(spec, std::string(spec.default_value), where, fmt::format("option '{}'", spec.name), base_dir);
+    const std::string name(spec.name);
+    return convert_scalar(spec, std::string(spec.default_value), where, name, fmt::format("option '{}'", name), base_dir);
 }
 
 std::string shown_default(const OptionSpec& spec) {

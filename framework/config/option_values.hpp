@@ -4,7 +4,9 @@
 // Error(config) naming where the value is and what was expected.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "nas_sync/pipeline.hpp"
@@ -12,15 +14,21 @@
 
 namespace nas_sync {
 
-// `where` is the value's place ("FILE:LINE:COL"), `label` names it in the
-// message ("option 'path'", "key 'interval'"). Paths are resolved against
+// `where` is the value's place, `key` its key ("interval",
+// "transport.path"), `label` names it in the message ("option 'path'",
+// "key 'interval'"). Paths are resolved against
 // base_dir; integers are whole numbers of int64 (no sign but '-', no spaces);
 // durations must fit in milliseconds of int64.
-OptionValue convert_option(const OptionSpec& spec, const RawOption::Value& raw, const std::string& where,
-                           const std::string& label, const std::filesystem::path& base_dir);
+// Refusals are ConfigError at `where`, for `key`.
+OptionValue convert_option(const OptionSpec& spec, const RawOption::Value& raw, const SourceLocation& where,
+                           const std::string& key, const std::string& label, const std::filesystem::path& base_dir);
+
+// "30s", "5m", "1h", "7d", "500ms" -> milliseconds; nothing (and what is
+// wrong in `problem`) when the text is not a duration or too long for one.
+std::optional<std::chrono::milliseconds> read_duration(const std::string& text, std::string& problem);
 
 // A default from an option table, converted the same way.
-OptionValue default_option_value(const OptionSpec& spec, const std::string& where, const std::filesystem::path& base_dir);
+OptionValue default_option_value(const OptionSpec& spec, const SourceLocation& where, const std::filesystem::path& base_dir);
 
 // The value as the option table row's default is written: what `nas-sync
 // plugins` and the docs show ("required" for a required option, "none" when

@@ -22,27 +22,23 @@ std::string SourceLocation::str() const {
     return fmt::format("{}:{}:{}", file, line, column);
 }
 
+ConfigError::ConfigError(SourceLocation location, std::string key, std::string message)
+    : Error(ErrorCode::config, location.str() + ": " + message),
+      location_(std::move(location)),
+      key_(std::move(key)),
+      message_(std::move(message)) {}
+
 bool is_valid_client_id(const std::string& id) {
     static const std::regex pattern("[A-Za-z0-9._-]{1,64}");
-    return std::regex_match(id, pattern);
+    // "." and ".." would name the share's own folders in object names (journal/../).
+    return std::regex_match(id, pattern) && id != "." && id != "..";
 }
 
 std::chrono::milliseconds parse_duration(const std::string& text, const std::string& what) {
-    static const std::regex pattern("([0-9]{1,12})(ms|s|m|h|d)");
-    std::smatch m;
-    if (!std::regex_match(text, m, pattern))
-        throw Error(ErrorCode::config,
-                    fmt::format("{}: '{}' is not a duration; write a whole number and a unit: "
-                                "500ms, 30s, 5m, 1h, 7d",
-                                what, text));
-    const std::int64_t n = std::stoll(m[1].str());
-    const std::string unit = m[2].str();
-    const std::int64_t unit_ms = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 86'400'000;
-    // Stored as int64 milliseconds: about 292 million years, or 106 751 991 days.
-    if (n > INT64_MAX / unit_ms)
-        throw Error(ErrorCode::config, fmt::format("{}: '{}' is too long a duration; at most {}d", what, text,
-                                                   INT64_MAX / 86'400'000));
-    return std::chrono::milliseconds(n * unit_ms);
+    std::string problem;
+    const auto duration = read_duration(text, problem);
+    if (!duration) throw Error(ErrorCode::config, fmt::format("{}: '{}' {}", what, text, problem));
+    return *duration;
 }
 
 namespace {
@@ -56,8 +52,7 @@ public:
         try {
             root = YAML::Load(text);
         } catch (const YAML::ParserException& e) {
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: not valid YAML: {}", at(e.mark), e.msg));
+            fail(e.mark, "", "not valid YAML: " + e.msg);
         }
         PipelineConfig config;
         config.file = file_;
@@ -65,10 +60,7 @@ public:
         config.base_dir = std::filesystem::absolute(config.base_dir).lexically_normal();
         base_dir_ = config.base_dir;
         if (!root.IsMap())
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: the pipeline file must be a YAML map of keys "
-                                    "(version, client_id, database, transport, ...)",
-                                    at(root.Mark())));
+            fail(root.Mark(), "", "the pipeline file must be a YAML map of keys (version, client_id, database, transport, ...)");
 
         // Every key known, and given once (yaml-cpp keeps both of a repeated
         // key, and node[key] would quietly take the first).
@@ -78,20 +70,18 @@ public:
             if (!find_pipeline_key(key)) {
                 std::vector<std::string> names;
                 for (const auto& k : pipeline_keys()) names.emplace_back(k.spec.name);
-                throw Error(ErrorCode::config, fmt::format("{}: unknown key '{}'; valid keys: {}", at(kv.first.Mark()),
-                                                           key, fmt::join(names, ", ")));
+                fail(kv.first.Mark(), key, fmt::format("unknown key '{}'; valid keys: {}", key, fmt::join(names, ", ")));
             }
             if (given.count(key))
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key '{}' is given twice (first at line {}); keep one", at(kv.first.Mark()),
-                                        key, config.locations[key].line));
+                fail(kv.first.Mark(), key,
+                     fmt::format("key '{}' is given twice (first at line {}); keep one", key, config.locations[key].line));
             given[key] = kv.second;
             config.locations[key] = location(kv.second.Mark());
         }
         for (const auto& key : pipeline_keys())
             if (key.spec.required && !given.count(std::string(key.spec.name)))
-                throw Error(ErrorCode::config, fmt::format("{}: missing required key '{}'", location(root.Mark()).file,
-                                                           key.spec.name));
+                throw ConfigError({file_.string()}, std::string(key.spec.name),
+                                  fmt::format("missing required key '{}'", key.spec.name));
         for (const auto& key : pipeline_keys()) {
             const std::string name(key.spec.name);
             const auto node = given.find(name);
@@ -120,13 +110,13 @@ private:
     // A top-level value, checked against its row of the key table.
     void set_value(PipelineConfig& config, const OptionSpec& spec, const YAML::Node& node) const {
         const std::string name(spec.name);
-        const std::string where = at(node.Mark());
-        const OptionValue value = convert_option(spec, raw(node, name), where, fmt::format("key '{}'", name), base_dir_);
+        const OptionValue value =
+            convert_option(spec, raw(node, name), location(node.Mark()), name, fmt::format("key '{}'", name), base_dir_);
         if (name == "version") {
             if (std::get<std::int64_t>(value) != 1)
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key 'version': '{}' is not supported; this nas-sync reads pipeline version 1",
-                                        where, std::get<std::int64_t>(value)));
+                fail(node.Mark(), name,
+                     fmt::format("key 'version': '{}' is not supported; this nas-sync reads pipeline version 1",
+                                 std::get<std::int64_t>(value)));
         } else if (name == "client_id") {
             config.client_id = std::get<std::string>(value);  // checked by validate_pipeline
         } else if (name == "database") {
@@ -140,8 +130,7 @@ private:
             else if (layout == "journal")
                 config.exchange = ExchangeLayout::journal;
             else
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key 'exchange': '{}' is not a layout; valid: snapshot, journal", where, layout));
+                fail(node.Mark(), name, fmt::format("key 'exchange': '{}' is not a layout; valid: snapshot, journal", layout));
         } else if (name == "interval") {
             config.interval = std::get<std::chrono::milliseconds>(value);
         } else if (name == "changelog_retention") {
@@ -151,18 +140,15 @@ private:
         } else if (name == "schema_version") {
             config.schema_version = std::get<std::string>(value);
             if (config.schema_version.empty())
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key 'schema_version' is empty; write auto or a version string", where));
+                fail(node.Mark(), name, "key 'schema_version' is empty; write auto or a version string");
         } else {
-            throw Error(ErrorCode::internal, fmt::format("{}: key '{}' has no reader", where, name));
+            throw Error(ErrorCode::internal, fmt::format("{}: key '{}' has no reader", at(node.Mark()), name));
         }
     }
 
     std::vector<PluginSection> resolver_sections(const YAML::Node& node) const {
         if (!node.IsSequence() || node.size() == 0)
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key 'resolvers' must be a non-empty list of {{plugin: NAME, ...}} entries",
-                                    at(node.Mark())));
+            fail(node.Mark(), "resolvers", "key 'resolvers' must be a non-empty list of {plugin: NAME, ...} entries");
         std::vector<PluginSection> sections;
         for (std::size_t i = 0; i < node.size(); ++i)
             sections.push_back(section(node[i], fmt::format("resolvers[{}]", i), true));
@@ -171,11 +157,8 @@ private:
 
     JournalOptions journal_options(const YAML::Node& node, const PipelineConfig& config) const {
         if (config.exchange != ExchangeLayout::journal)
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key 'journal' applies only with 'exchange: journal'", at(node.Mark())));
-        if (!node.IsMap())
-            throw Error(ErrorCode::config, fmt::format("{}: key 'journal' must be a map, like {{base_every: 100}}",
-                                                       at(node.Mark())));
+            fail(node.Mark(), "journal", "key 'journal' applies only with 'exchange: journal'");
+        if (!node.IsMap()) fail(node.Mark(), "journal", "key 'journal' must be a map, like {base_every: 100}");
         JournalOptions options;
         std::set<std::string> seen;
         for (const auto& kv : node) {
@@ -186,20 +169,18 @@ private:
             if (!spec) {
                 std::vector<std::string> names;
                 for (const auto& k : journal_keys()) names.emplace_back(k.name);
-                throw Error(ErrorCode::config, fmt::format("{}: unknown key 'journal.{}'; valid keys: {}",
-                                                           at(kv.first.Mark()), name, fmt::join(names, ", ")));
+                fail(kv.first.Mark(), "journal." + name,
+                     fmt::format("unknown key 'journal.{}'; valid keys: {}", name, fmt::join(names, ", ")));
             }
-            if (!seen.insert(name).second)
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key 'journal.{}' is given twice; keep one", at(kv.first.Mark()), name));
-            const std::string where = at(kv.second.Mark());
-            const std::string label = fmt::format("key 'journal.{}'", name);
-            const OptionValue value = convert_option(*spec, raw(kv.second, "journal." + name), where, label, base_dir_);
+            const std::string key = "journal." + name;
+            if (!seen.insert(name).second) fail(kv.first.Mark(), key, fmt::format("key '{}' is given twice; keep one", key));
+            const std::string label = fmt::format("key '{}'", key);
+            const OptionValue value =
+                convert_option(*spec, raw(kv.second, key), location(kv.second.Mark()), key, label, base_dir_);
             if (name == "base_every") {
                 const auto n = std::get<std::int64_t>(value);
                 if (n < 1 || n > 1'000'000)
-                    throw Error(ErrorCode::config,
-                                fmt::format("{}: {}: write a whole number of segments, 1 to 1000000", where, label));
+                    fail(kv.second.Mark(), key, label + ": write a whole number of segments, 1 to 1000000");
                 options.base_every = static_cast<int>(n);
             } else if (name == "snapshot_every") {
                 options.snapshot_every = std::get<std::chrono::milliseconds>(value);
@@ -214,6 +195,9 @@ private:
         return {file_.string(), mark.line + 1, mark.column + 1};
     }
     std::string at(const YAML::Mark& mark) const { return location(mark).str(); }
+    [[noreturn]] void fail(const YAML::Mark& mark, const std::string& key, const std::string& message) const {
+        throw ConfigError(location(mark), key, message);
+    }
 
     // ${NAME} -> the environment variable NAME; unset is an error.
     std::string substitute(const std::string& text, const YAML::Node& node, const std::string& key) const {
@@ -224,19 +208,14 @@ private:
             if (start == std::string::npos) break;
             const auto end = text.find('}', start);
             if (end == std::string::npos)
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key '{}': '${{' without a closing '}}'", at(node.Mark()), key));
+                fail(node.Mark(), key, fmt::format("key '{}': '${{' without a closing '}}'", key));
             const std::string name = text.substr(start + 2, end - start - 2);
             static const std::regex valid("[A-Za-z_][A-Za-z0-9_]*");
             if (!std::regex_match(name, valid))
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key '{}': '${{{}}}' is not an environment variable name",
-                                        at(node.Mark()), key, name));
+                fail(node.Mark(), key, fmt::format("key '{}': '${{{}}}' is not an environment variable name", key, name));
             const char* value = std::getenv(name.c_str());
             if (value == nullptr)
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key '{}': environment variable '{}' is not set",
-                                        at(node.Mark()), key, name));
+                fail(node.Mark(), key, fmt::format("key '{}': environment variable '{}' is not set", key, name));
             out += text.substr(pos, start - pos);
             out += value;
             pos = end + 1;
@@ -248,21 +227,19 @@ private:
     // A map key must be plain text: not a list, a map or empty.
     std::string key_name(const YAML::Node& node) const {
         if (!node.IsScalar() || node.Scalar().empty())
-            throw Error(ErrorCode::config, fmt::format("{}: a key must be a plain name", at(node.Mark())));
+            fail(node.Mark(), "", "a key must be a plain name");
         return node.Scalar();
     }
 
     std::string scalar(const YAML::Node& node, const std::string& key) const {
         if (!node.IsScalar())
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key '{}' must be a single value", at(node.Mark()), key));
+            fail(node.Mark(), key, fmt::format("key '{}' must be a single value", key));
         return substitute(node.Scalar(), node, key);
     }
 
     std::vector<std::string> list(const YAML::Node& node, const std::string& key) const {
         if (!node.IsSequence())
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key '{}' must be a list, like [a, b]", at(node.Mark()), key));
+            fail(node.Mark(), key, fmt::format("key '{}' must be a list, like [a, b]", key));
         std::vector<std::string> out;
         for (std::size_t i = 0; i < node.size(); ++i)
             out.push_back(scalar(node[i], fmt::format("{}[{}]", key, i)));
@@ -271,8 +248,7 @@ private:
 
     std::map<std::string, std::string> map(const YAML::Node& node, const std::string& key) const {
         if (!node.IsMap())
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key '{}' must be a map, like {{a: b}}", at(node.Mark()), key));
+            fail(node.Mark(), key, fmt::format("key '{}' must be a map, like {{a: b}}", key));
         std::map<std::string, std::string> out;
         for (const auto& kv : node) {
             const auto k = scalar(kv.first, key);
@@ -289,22 +265,18 @@ private:
 
     PluginSection section(const YAML::Node& node, const std::string& key, bool is_resolver = false) const {
         if (!node.IsMap())
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key '{}' must be a map with a 'plugin' key", at(node.Mark()), key));
+            fail(node.Mark(), key, fmt::format("key '{}' must be a map with a 'plugin' key", key));
         PluginSection s;
         s.key = key;
         s.location = location(node.Mark());
         if (!node["plugin"])
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: key '{}' has no 'plugin' key naming the plugin to use",
-                                    at(node.Mark()), key));
+            fail(node.Mark(), key, fmt::format("key '{}' has no 'plugin' key naming the plugin to use", key));
         std::set<std::string> seen;
         for (const auto& kv : node) {
             const std::string name = key_name(kv.first);
             const std::string option_key = key + "." + name;
             if (!seen.insert(name).second)
-                throw Error(ErrorCode::config,
-                            fmt::format("{}: key '{}' is given twice in '{}'; keep one", at(kv.first.Mark()), name, key));
+                fail(kv.first.Mark(), option_key, fmt::format("key '{}' is given twice in '{}'; keep one", name, key));
             if (name == "plugin") {
                 s.plugin = scalar(kv.second, option_key);
             } else if (name == "tables" && is_resolver) {
@@ -334,41 +306,32 @@ PipelineConfig parse_pipeline(const std::string& yaml_text, const std::filesyste
     try {
         return PipelineReader(file).read(yaml_text);
     } catch (const YAML::Exception& e) {  // anything yaml-cpp refuses that the reader did not name itself
-        throw Error(ErrorCode::config, fmt::format("{}:{}:{}: not valid YAML: {}", file.string(), e.mark.line + 1,
-                                                   e.mark.column + 1, e.msg));
+        throw ConfigError({file.string(), e.mark.line + 1, e.mark.column + 1}, "", "not valid YAML: " + e.msg);
     }
 }
 
 PipelineConfig load_pipeline_file(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in)
-        throw Error(ErrorCode::config,
-                    fmt::format("{}: cannot read the pipeline file (does it exist?)", file.string()));
+        throw ConfigError({file.string()}, "", "cannot read the pipeline file (does it exist?)");
     std::ostringstream text;
     text << in.rdbuf();
     return parse_pipeline(text.str(), file);
 }
 
 void validate_pipeline(const PipelineConfig& config) {
-    auto where = [&](const std::string& key) {
-        auto it = config.locations.find(key);
-        return it != config.locations.end() ? it->second.str() : SourceLocation{config.file.string()}.str();
+    auto fail = [&](const std::string& key, const std::string& message) {
+        const auto it = config.locations.find(key);
+        throw ConfigError(it != config.locations.end() ? it->second : SourceLocation{config.file.string()}, key, message);
     };
-    if (config.version != 1)
-        throw Error(ErrorCode::config, fmt::format("{}: version {} is not supported; use 1",
-                                                   where("version"), config.version));
+    if (config.version != 1) fail("version", fmt::format("version {} is not supported; use 1", config.version));
     if (!is_valid_client_id(config.client_id))
-        throw Error(ErrorCode::config,
-                    fmt::format("{}: key 'client_id': '{}' is not a valid client id; use 1 to 64 "
-                                "letters, digits, '.', '_' or '-'",
-                                where("client_id"), config.client_id));
-    if (config.database.empty())
-        throw Error(ErrorCode::config, fmt::format("{}: key 'database' is not set", where("database")));
-    if (config.transport.plugin.empty())
-        throw Error(ErrorCode::config,
-                    fmt::format("{}: key 'transport' names no plugin", where("transport")));
-    if (config.interval <= std::chrono::milliseconds(0))
-        throw Error(ErrorCode::config, fmt::format("{}: key 'interval' must be positive", where("interval")));
+        fail("client_id", fmt::format("key 'client_id': '{}' is not a valid client id; use 1 to 64 letters, digits, "
+                                      "'.', '_' or '-' (not '.' or '..')",
+                                      config.client_id));
+    if (config.database.empty()) fail("database", "key 'database' is not set");
+    if (config.transport.plugin.empty()) fail("transport", "key 'transport' names no plugin");
+    if (config.interval <= std::chrono::milliseconds(0)) fail("interval", "key 'interval' must be positive");
 }
 
 }  // namespace nas_sync

@@ -2,6 +2,9 @@
 #include <fmt/format.h>
 
 #include "database/schema.hpp"
+
+#include <cstring>
+#include <fstream>
 #include "nas_sync/error.hpp"
 
 namespace nas_sync {
@@ -42,6 +45,21 @@ DatabaseSchema read_schema(SQLite::Database& db) {
         schema.tables.push_back(std::move(table));
     }
     return schema;
+}
+
+std::optional<std::string> problem_with_database_file(const std::filesystem::path& file) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(file, ec);
+    if (!std::filesystem::exists(status)) return "does not exist (check the path, or create the database first)";
+    if (std::filesystem::is_directory(status)) return "is a folder, not a SQLite database file";
+    if (!std::filesystem::is_regular_file(status)) return "is not a regular file";
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return "cannot be read by this user";
+    char header[16] = {};
+    in.read(header, sizeof header);
+    if (in.gcount() > 0 && (in.gcount() < 16 || std::memcmp(header, "SQLite format 3", 16) != 0))
+        return "is not a SQLite database (its first bytes are not \"SQLite format 3\")";
+    return std::nullopt;
 }
 
 SQLite::Database open_database_read_only(const std::filesystem::path& file) {

@@ -7,6 +7,20 @@
 
 namespace nas_sync {
 
+namespace {
+
+// The database must be a SQLite file that exists: a wrong path is the
+// configuration's fault (exit 2 at the key), caught before any plugin runs.
+void check_database_file(const PipelineConfig& config) {
+    const auto problem = problem_with_database_file(config.database);
+    if (!problem) return;
+    const auto at = config.locations.find("database");
+    throw ConfigError(at != config.locations.end() ? at->second : SourceLocation{config.file.string()}, "database",
+                      fmt::format("key 'database': '{}' {}", config.database.string(), *problem));
+}
+
+}  // namespace
+
 LoadedPipeline::LoadedPipeline(PipelineConfig config, const TransportWrapper& wrap_transport)
     : config_(std::move(config)) {
     validate_pipeline(config_);
@@ -21,32 +35,45 @@ LoadedPipeline::LoadedPipeline(PipelineConfig config, const TransportWrapper& wr
     resolvers_ = ResolverChain(std::move(entries));
 }
 
-std::vector<TableInfo> LoadedPipeline::discover_tables(SQLite::Database& db, std::vector<std::string>& warnings) const {
-    const DatabaseSchema schema = read_schema(db);
+std::vector<TableInfo> LoadedPipeline::discover_tables(std::vector<std::string>& warnings) const {
+    check_database_file(config_);
+    DatabaseSchema schema;
+    try {
+        auto db = open_database_read_only(config_.database);
+        schema = read_schema(db);
+    } catch (const SQLite::Exception& e) {
+        throw Error(ErrorCode::io, fmt::format("cannot read the schema of database '{}': {}", config_.database.string(),
+                                               e.what()));
+    }
     DiscoveryResult result;
     try {
         result = discovery_->discover(schema);
     } catch (const Error& e) {
-        throw Error(e.code(), fmt::format("{}: discovery '{}' on database '{}': {}", config_.discovery.location.str(),
-                                          config_.discovery.plugin, config_.database.string(), e.what()));
+        const std::string message = fmt::format("discovery '{}' on database '{}': {}", config_.discovery.plugin,
+                                                config_.database.string(), e.what());
+        if (e.code() == ErrorCode::config) throw ConfigError(config_.discovery.location, "discovery", message);
+        throw Error(e.code(), message);
     }
     warnings.insert(warnings.end(), result.warnings.begin(), result.warnings.end());
     std::vector<TableInfo> tables;
     for (const auto& chosen : result.tables) {
-        const auto it = std::find_if(schema.tables.begin(), schema.tables.end(),
-                                     [&](const TableSchema& t) { return t.name == chosen.name; });
-        if (it == schema.tables.end() || !it->find(chosen.primary_key) || !it->find(chosen.timestamp_column))
+        const auto* table = schema.find(chosen.name);
+        const auto* key = table ? table->find(chosen.primary_key) : nullptr;
+        const auto* timestamp = table ? table->find(chosen.timestamp_column) : nullptr;
+        if (!key || !timestamp)
             throw Error(ErrorCode::internal,
                         fmt::format("discovery '{}' chose table '{}' with columns '{}' and '{}', which the "
                                     "database does not have",
                                     config_.discovery.plugin, chosen.name, chosen.primary_key,
                                     chosen.timestamp_column));
-        tables.push_back({chosen.name, chosen.primary_key, chosen.timestamp_column, it->columns});
+        // The schema's spelling: SQL matches names case aside, row images do not.
+        tables.push_back({table->name, key->name, timestamp->name, table->columns});
     }
     std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     for (const auto& section : config_.resolvers)
         for (const auto& t : section.tables)
-            if (std::none_of(tables.begin(), tables.end(), [&](const TableInfo& info) { return info.name == t; }))
+            if (std::none_of(tables.begin(), tables.end(),
+                             [&](const TableInfo& info) { return same_sql_name(info.name, t); }))
                 warnings.push_back(fmt::format("{}: resolver '{}' is limited to table '{}', which is not synced",
                                                section.location.str(), section.plugin, t));
     return tables;

@@ -31,9 +31,11 @@ public:
     Transport& transport() const { return *transport_; }
     const ResolverChain& resolvers() const { return resolvers_; }
 
-    // Runs discovery on the database and checks each table it chose has its
-    // key and timestamp columns. Warnings go to `warnings`.
-    std::vector<TableInfo> discover_tables(SQLite::Database& db, std::vector<std::string>& warnings) const;
+    // Opens the pipeline's database read-only (ConfigError at the `database`
+    // key when it is missing or not SQLite), runs discovery on it and checks
+    // each table it chose has its key and timestamp columns. Warnings go to
+    // `warnings`.
+    std::vector<TableInfo> discover_tables(std::vector<std::string>& warnings) const;
 
 private:
     PipelineConfig config_;

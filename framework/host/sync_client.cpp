@@ -71,10 +71,7 @@ SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_trans
     : impl_(std::make_unique<Impl>(std::move(config), wrap_transport)) {
     auto& impl = *impl_;
     const auto& cfg = impl.pipeline.config();
-    {
-        auto read_only = open_database_read_only(cfg.database);
-        impl.tables = impl.pipeline.discover_tables(read_only, impl.discovery_warnings);
-    }
+    impl.tables = impl.pipeline.discover_tables(impl.discovery_warnings);
     const std::string schema_version =
         cfg.schema_version == "auto" ? auto_schema_version(impl.tables) : cfg.schema_version;
     impl.db = std::make_unique<LocalDatabase>(cfg.database, impl.tables);

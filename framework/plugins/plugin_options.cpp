@@ -23,23 +23,26 @@ PluginOptions validate_options(const PluginDescriptor& plugin, const PluginSecti
         const OptionSpec* spec = nullptr;
         for (const auto& o : plugin.options)
             if (o.name == name) spec = &o;
-        const std::string where = raw.location.file.empty() ? section.key : raw.location.str();
+        // Built in code, an option has no place in a file: its section's key says where it is.
+        const SourceLocation where = raw.location.file.empty() ? SourceLocation{section.key} : raw.location;
+        const std::string key = section.key + "." + name;
         if (spec == nullptr)
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: unknown option '{}' for {} plugin '{}' (in '{}'); {}", where, name,
-                                    to_string(plugin.kind), plugin.name, section.key, valid_names(plugin)));
-        values[name] = convert_option(*spec, raw.value, where, fmt::format("option '{}'", name), base_dir);
+            throw ConfigError(where, key,
+                              fmt::format("unknown option '{}' for {} plugin '{}' (in '{}'); {}", name,
+                                          to_string(plugin.kind), plugin.name, section.key, valid_names(plugin)));
+        values[name] = convert_option(*spec, raw.value, where, key, fmt::format("option '{}'", name), base_dir);
     }
     for (const auto& spec : plugin.options) {
         const std::string name(spec.name);
         if (values.count(name)) continue;
         if (spec.required)
-            throw Error(ErrorCode::config,
-                        fmt::format("{}: {} plugin '{}' (in '{}') needs option '{}': {}", section.location.str(),
-                                    to_string(plugin.kind), plugin.name, section.key, name, spec.description));
+            throw ConfigError(section.location, section.key + "." + name,
+                              fmt::format("{} plugin '{}' (in '{}') needs option '{}': {}", to_string(plugin.kind),
+                                          plugin.name, section.key, name, spec.description));
         const bool has_default = !spec.default_value.empty() || spec.type == OptionType::string ||
                                  spec.type == OptionType::string_list || spec.type == OptionType::string_map;
-        if (has_default) values[name] = default_option_value(spec, fmt::format("{} default", plugin.name), base_dir);
+        if (has_default)
+            values[name] = default_option_value(spec, {std::string(plugin.name) + " default"}, base_dir);
     }
     return PluginOptions(std::move(values));
 }

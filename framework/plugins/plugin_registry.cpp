@@ -124,11 +124,11 @@ const LoadedPlugin& PluginRegistry::find(PluginKind kind, const PluginSection& s
         if (p.descriptor->name == section.plugin) return p;
         names.emplace_back(p.descriptor->name);
     }
-    throw Error(ErrorCode::config,
-                fmt::format("{}: '{}' names no {} plugin; {} plugins found: {}", section.location.str(),
-                            section.key, to_string(kind), to_string(kind),
-                            names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))) +
-                    (section.plugin.empty() ? "" : fmt::format(" (asked for '{}')", section.plugin)));
+    throw ConfigError(section.location, section.key + ".plugin",
+                      fmt::format("'{}' names no {} plugin; {} plugins found: {}", section.key, to_string(kind),
+                                  to_string(kind),
+                                  names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))) +
+                          (section.plugin.empty() ? "" : fmt::format(" (asked for '{}')", section.plugin)));
 }
 
 namespace {
@@ -143,14 +143,17 @@ std::shared_ptr<Object> create(const LoadedPlugin& plugin, Factory factory, cons
         object = factory(options);
     } catch (const OptionError& e) {
         auto it = section.options.find(e.option());
-        const auto where = it != section.options.end() ? it->second.location.str() : section.location.str();
-        throw Error(ErrorCode::config, fmt::format("{}: {} plugin '{}' (in '{}'), option '{}': {}", where,
-                                                   to_string(plugin.descriptor->kind), plugin.descriptor->name,
-                                                   section.key, e.option(), e.what()));
+        const auto where = it != section.options.end() ? it->second.location : section.location;
+        throw ConfigError(where, section.key + "." + e.option(),
+                          fmt::format("{} plugin '{}' (in '{}'), option '{}': {}", to_string(plugin.descriptor->kind),
+                                      plugin.descriptor->name, section.key, e.option(), e.what()));
+    } catch (const ConfigError&) {
+        throw;
     } catch (const Error& e) {
-        throw Error(e.code(), fmt::format("{}: {} plugin '{}' (in '{}'): {}", section.location.str(),
-                                          to_string(plugin.descriptor->kind), plugin.descriptor->name,
-                                          section.key, e.what()));
+        const std::string message = fmt::format("{} plugin '{}' (in '{}'): {}", to_string(plugin.descriptor->kind),
+                                                plugin.descriptor->name, section.key, e.what());
+        if (e.code() == ErrorCode::config) throw ConfigError(section.location, section.key, message);
+        throw Error(e.code(), message);  // a run-time failure: the file is not at fault
     }
     if (!object)
         throw Error(ErrorCode::internal, fmt::format("{}: plugin factory returned nothing", plugin.file.string()));

@@ -11,9 +11,22 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nas_sync {
+
+// Whether two table or column names name the same thing in SQLite, which
+// compares identifiers without regard to ASCII case ("LocalCache" is
+// "localcache").
+inline bool same_sql_name(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
 
 struct ColumnSchema {
     std::string name;
@@ -26,16 +39,17 @@ struct TableSchema {
     std::string name;
     std::vector<ColumnSchema> columns;  // in definition order
 
-    const ColumnSchema* find(const std::string& column) const {
+    // The column of that name, as SQLite matches names (case aside).
+    const ColumnSchema* find(std::string_view column) const {
         for (const auto& c : columns)
-            if (c.name == column) return &c;
+            if (same_sql_name(c.name, column)) return &c;
         return nullptr;
     }
 
     // True when `column` alone is the table's primary key (the engine upserts on it).
-    bool is_sole_primary_key(const std::string& column) const {
+    bool is_sole_primary_key(std::string_view column) const {
         for (const auto& c : columns)
-            if (c.primary_key_position != 0 && c.name != column) return false;
+            if (c.primary_key_position != 0 && !same_sql_name(c.name, column)) return false;
         const auto* key = find(column);
         return key && key->primary_key_position == 1;
     }
@@ -44,8 +58,18 @@ struct TableSchema {
 // Every ordinary table of the database, in sqlite_master order.
 struct DatabaseSchema {
     std::vector<TableSchema> tables;
+
+    // The table of that name, as SQLite matches names (case aside).
+    const TableSchema* find(std::string_view table) const {
+        for (const auto& t : tables)
+            if (same_sql_name(t.name, table)) return &t;
+        return nullptr;
+    }
 };
 
+// Names as the database spells them (a discovery plugin matches the
+// pipeline's names to the schema's case-insensitively, as SQLite does, and
+// returns the schema's spelling).
 struct SyncedTable {
     std::string name;
     std::string primary_key;

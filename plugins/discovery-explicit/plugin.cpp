@@ -1,7 +1,7 @@
 // Entry point of the `explicit` discovery plugin.
 #include <nas_sync/plugin.hpp>
 
-#include <set>
+#include <algorithm>
 
 #include "explicit_discovery.hpp"
 
@@ -18,19 +18,26 @@ const nas_sync::OptionSpec options[] = {
 std::unique_ptr<nas_sync::TableDiscovery> make(const nas_sync::PluginOptions& o) {
     const auto& names = o.list("tables");
     if (names.empty()) throw nas_sync::OptionError("tables", "list at least one table");
-    const std::set<std::string> listed(names.begin(), names.end());
-    if (listed.size() != names.size()) throw nas_sync::OptionError("tables", "a table is listed twice");
+    // Table names compare as SQLite compares them: case aside.
+    auto listed = [&](const std::string& table) {
+        return std::count_if(names.begin(), names.end(), [&](const std::string& n) { return nas_sync::same_sql_name(n, table); });
+    };
+    for (const auto& name : names)
+        if (listed(name) > 1) throw nas_sync::OptionError("tables", "table '" + name + "' is listed twice");
     for (const char* per_table : {"primary_keys", "timestamp_columns"})
         for (const auto& [table, column] : o.map(per_table))
-            if (!listed.count(table))
+            if (listed(table) == 0)
                 throw nas_sync::OptionError(per_table, "names table '" + table + "', which 'tables' does not list");
+    // The per-table value for `name`, else the default.
+    auto for_table = [&](const char* per_table, const char* fallback, const std::string& name) {
+        for (const auto& [table, column] : o.map(per_table))
+            if (nas_sync::same_sql_name(table, name)) return column;
+        return o.string(fallback);
+    };
     std::vector<nas_sync::SyncedTable> tables;
-    for (const auto& name : names) {
-        const auto& keys = o.map("primary_keys");
-        const auto& times = o.map("timestamp_columns");
-        tables.push_back({name, keys.count(name) ? keys.at(name) : o.string("primary_key"),
-                          times.count(name) ? times.at(name) : o.string("timestamp_column")});
-    }
+    for (const auto& name : names)
+        tables.push_back({name, for_table("primary_keys", "primary_key", name),
+                          for_table("timestamp_columns", "timestamp_column", name)});
     return std::make_unique<nas_sync::explicit_discovery::ExplicitDiscovery>(std::move(tables));
 }
 

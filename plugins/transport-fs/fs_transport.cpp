@@ -148,9 +148,11 @@ FsTransport::FsTransport(fs::path root) : root_(std::move(root)) {
     struct stat st {};
     if (::stat(root_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw OptionError("path", "share folder '" + root_.string() + "' does not exist or is not a folder");
+    // A share that exists but cannot be written now (mounted read-only, or
+    // permissions) is a run-time failure, not a wrong configuration.
     if (::access(root_.c_str(), R_OK | W_OK | X_OK) != 0)
-        throw OptionError("path", "share folder '" + root_.string() +
-                                      "' cannot be written by this user: " + std::strerror(errno));
+        throw Error(ErrorCode::io, "share folder '" + root_.string() + "' cannot be written by this user: " +
+                                       std::strerror(errno));
 }
 
 std::vector<ObjectInfo> FsTransport::list(std::string_view prefix) {

@@ -9,7 +9,7 @@ namespace nas_sync::fs_transport {
 
 class FsTransport final : public Transport {
 public:
-    // Error(config) when root is not an existing, writable folder.
+    // OptionError when root is not an existing folder; Error(io) when it cannot be written.
     explicit FsTransport(std::filesystem::path root);
 
     std::vector<ObjectInfo> list(std::string_view prefix) override;

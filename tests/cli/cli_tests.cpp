@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <set>
 
 #include "test_support.hpp"
@@ -119,13 +121,14 @@ TEST_CASE("check on a pipeline with a misspelt transport option exits 2 naming f
     CHECK(r.out.empty());
 }
 
-TEST_CASE("check exits 1 when the database is missing, and 2 when the pipeline file is") {
+TEST_CASE("check exits 2 at the database key's FILE:LINE when the database is missing, and 2 when the pipeline file is") {
     TempDir dir;
     make_site(dir);
     fs::remove(dir / "app.sqlite");
     auto r = run_nas_sync({"check"}, dir.path());
-    CHECK(r.status == 1);
-    CHECK(r.err.find("app.sqlite' does not exist") != std::string::npos);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("nas-sync.yaml:3:11: key 'database': '" + (dir / "app.sqlite").string() + "' does not exist") !=
+          std::string::npos);
     r = run_nas_sync({"check", "--config", "missing.yaml"}, dir.path());
     CHECK(r.status == 2);
     CHECK(r.err.find("missing.yaml: cannot read the pipeline file") != std::string::npos);
@@ -160,4 +163,89 @@ TEST_CASE("init refuses a bad client id or a database with nothing to sync, writ
     CHECK(r.status == 2);
     CHECK(r.err.find("no table to sync") != std::string::npos);
     CHECK_FALSE(fs::exists(dir / "nas-sync.yaml"));
+}
+
+TEST_CASE("an unknown command is named, with the closest command") {
+    const auto r = run_nas_sync({"synk"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("unknown command 'synk' (did you mean 'sync'?)") != std::string::npos);
+    CHECK(run_nas_sync({"--config", "x.yaml", "frobnicate"}).err.find("unknown command 'frobnicate'; commands: init") !=
+          std::string::npos);
+}
+
+TEST_CASE("a database that is a folder, or not SQLite, is named with its path as what it is, exit 2") {
+    TempDir dir;
+    make_site(dir);
+    fs::remove(dir / "app.sqlite");
+    fs::create_directory(dir / "app.sqlite");
+    auto r = run_nas_sync({"sync"}, dir.path());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("key 'database': '" + (dir / "app.sqlite").string() + "' is a folder, not a SQLite database file") !=
+          std::string::npos);
+    fs::remove(dir / "app.sqlite");
+    write_file(dir / "app.sqlite", "name,phone\nAda,555-0101\n");
+    r = run_nas_sync({"sync"}, dir.path());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("'" + (dir / "app.sqlite").string() + "' is not a SQLite database") != std::string::npos);
+    CHECK(read_file(dir / "app.sqlite") == "name,phone\nAda,555-0101\n");  // nothing written
+}
+
+TEST_CASE("with --json, an error is one JSON object on stdout with the same exit status") {
+    TempDir dir;
+    make_site(dir);
+    fs::remove(dir / "app.sqlite");
+    auto r = run_nas_sync({"sync", "--json"}, dir.path());
+    CHECK(r.status == 2);
+    const auto error = json::parse(r.out);
+    CHECK(error["file"] == "nas-sync.yaml");  // as the command line named it (the default)
+    CHECK(error["line"] == 3);
+    CHECK(error["column"] == 11);
+    CHECK(error["key"] == "database");
+    CHECK(error["exit_status"] == 2);
+    CHECK(error["error"].get<std::string>().find("does not exist") != std::string::npos);
+    r = run_nas_sync({"synk", "--json"});
+    CHECK(r.status == 2);
+    CHECK(json::parse(r.out)["error"].get<std::string>().find("unknown command 'synk'") != std::string::npos);
+    r = run_nas_sync({"status", "--json", "--no-such-flag"});
+    CHECK(r.status == 2);
+    CHECK(json::parse(r.out).contains("error"));
+}
+
+TEST_CASE("init with a bad share names --share, not the pipeline file it did not write") {
+    TempDir dir;
+    make_site(dir);
+    fs::remove(dir / "nas-sync.yaml");
+    auto r = run_nas_sync({"init", "--db", "app.sqlite", "--share", "no-such-folder", "--client", "pc1"}, dir.path());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--share 'no-such-folder': ") != std::string::npos);
+    CHECK(r.err.find("nas-sync.yaml") == std::string::npos);
+    r = run_nas_sync({"init", "--db", "nope.sqlite", "--share", "nas", "--client", "pc1"}, dir.path());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--db 'nope.sqlite' does not exist") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "nas-sync.yaml"));
+    r = run_nas_sync({"init", "--db", "app.sqlite", "--share", "nas", "--client", ".."}, dir.path());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--client '..' is not a valid client id") != std::string::npos);
+}
+
+TEST_CASE("a share that cannot be written is a run-time failure (exit 1), not a configuration error") {
+    TempDir dir;
+    make_site(dir);
+    ProcessResult r;
+    if (::geteuid() == 0) {
+        // Root writes anywhere: run as nobody, who owns everything but the share.
+        const uid_t nobody = 65534;
+        REQUIRE(::chown(dir.path().c_str(), nobody, nobody) == 0);
+        for (const auto& entry : fs::directory_iterator(dir.path()))
+            if (entry.path().filename() != "nas") REQUIRE(::chown(entry.path().c_str(), nobody, nobody) == 0);
+        r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", nas_sync_binary().string(), "sync"},
+                        dir.path());
+    } else {
+        fs::permissions(dir / "nas", fs::perms::owner_read | fs::perms::owner_exec);
+        r = run_nas_sync({"sync"}, dir.path());
+        fs::permissions(dir / "nas", fs::perms::owner_all);
+    }
+    CHECK_MESSAGE(r.status == 1, r.err);
+    CHECK(r.err.find("share folder '" + (dir / "nas").string() + "' cannot be written by this user") != std::string::npos);
+    CHECK(fs::is_empty(dir / "nas"));
 }

@@ -94,6 +94,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& 
     return result;
 }
 
+fs::path nas_sync_binary() { return NAS_SYNC_BINARY; }
+
 ProcessResult run_nas_sync(const std::vector<std::string>& args, const fs::path& cwd,
                            const std::map<std::string, std::string>& env) {
     std::vector<std::string> argv{NAS_SYNC_BINARY};

@@ -36,7 +36,8 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {},
                           const std::map<std::string, std::string>& env = {});
 
-// Runs the nas-sync binary of this build.
+// The nas-sync binary of this build, and running it.
+std::filesystem::path nas_sync_binary();
 ProcessResult run_nas_sync(const std::vector<std::string>& args, const std::filesystem::path& cwd = {},
                            const std::map<std::string, std::string>& env = {});
 

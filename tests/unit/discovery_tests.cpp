@@ -125,3 +125,36 @@ TEST_CASE("explicit: exactly the listed tables, each checked") {
     CHECK_THROWS_WITH_AS(registry().make_discovery(section("explicit"), "."),
                          doctest::Contains("needs option 'tables'"), Error);
 }
+
+TEST_CASE("auto: names in the pipeline match tables as SQLite matches them, case aside, and a name that matches none is a warning") {
+    TempDir dir;
+    create_database(dir / "app.sqlite", R"(
+CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT);
+CREATE TABLE Private(id TEXT PRIMARY KEY, secret TEXT, updatedAt TEXT);
+CREATE TABLE Audit(ID TEXT PRIMARY KEY, what TEXT, ModifiedAt TEXT);
+)");
+    const auto r = discover(dir / "app.sqlite",
+                            section("auto", {{"exclude", std::vector<std::string>{"private", "no_such_table"}},
+                                             {"timestamp_columns", std::map<std::string, std::string>{{"audit", "modifiedat"}}}}));
+    CHECK(names(r) == std::vector<std::string>{"Audit", "users"});  // `Private` excluded by `private`
+    // The schema's spelling is what the engine gets.
+    CHECK(r.tables[0].primary_key == "ID");
+    CHECK(r.tables[0].timestamp_column == "ModifiedAt");
+    CHECK(any_warning_mentions(r, "exclude names table 'no_such_table', which does not exist"));
+    CHECK_FALSE(any_warning_mentions(r, "'private'"));
+}
+
+TEST_CASE("explicit: listed names match tables and columns case aside, and come back in the schema's spelling") {
+    TempDir dir;
+    create_database(dir / "app.sqlite", "CREATE TABLE Users(Id TEXT PRIMARY KEY, name TEXT, UpdatedAt TEXT);");
+    const auto r = discover(dir / "app.sqlite",
+                            section("explicit", {{"tables", std::vector<std::string>{"users"}},
+                                                 {"primary_key", std::string("id")},
+                                                 {"timestamp_columns", std::map<std::string, std::string>{{"USERS", "updatedat"}}}}));
+    REQUIRE(r.tables.size() == 1);
+    CHECK(r.tables[0].name == "Users");
+    CHECK(r.tables[0].primary_key == "Id");
+    CHECK(r.tables[0].timestamp_column == "UpdatedAt");
+    CHECK_THROWS_WITH_AS(registry().make_discovery(section("explicit", {{"tables", std::vector<std::string>{"users", "USERS"}}}), "."),
+                         doctest::Contains("table 'users' is listed twice"), Error);
+}

@@ -135,6 +135,9 @@ TEST_CASE("client ids: letters, digits, '.', '_', '-', at most 64") {
     CHECK_FALSE(is_valid_client_id(std::string(65, 'x')));
     CHECK_FALSE(is_valid_client_id(""));
     CHECK_FALSE(is_valid_client_id("x/../../evil"));
+    CHECK_FALSE(is_valid_client_id(".."));  // journal/../ would leave the client's folder
+    CHECK_FALSE(is_valid_client_id("."));
+    CHECK(is_valid_client_id("..a"));
     CHECK_FALSE(is_valid_client_id("a b"));
     CHECK_FALSE(is_valid_client_id("a\\b"));
 }

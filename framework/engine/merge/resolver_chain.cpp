@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "nas_sync/discovery.hpp"
+
 namespace nas_sync {
 
 bool ResolverEntry::applies_to(std::string_view table) const {
-    return tables.empty() || std::find(tables.begin(), tables.end(), table) != tables.end();
+    return tables.empty() ||
+           std::any_of(tables.begin(), tables.end(), [&](const std::string& t) { return same_sql_name(t, table); });
 }
 
 ResolverChain::Decision ResolverChain::decide(const Conflict& conflict) const {

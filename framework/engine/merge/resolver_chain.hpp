@@ -15,7 +15,7 @@ namespace nas_sync {
 
 struct ResolverEntry {
     std::string plugin;               // the plugin's name, reported as the resolver that decided
-    std::vector<std::string> tables;  // empty: every table
+    std::vector<std::string> tables;  // empty: every table; names match as SQLite matches them (case aside)
     std::shared_ptr<ConflictResolver> resolver;
 
     bool applies_to(std::string_view table) const;

@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "nas_sync/error.hpp"
+
 namespace nas_sync {
 
 // Where a value came from: a place in a pipeline file, or a key path when the
@@ -25,6 +27,23 @@ struct SourceLocation {
 
     // "FILE:LINE:COL", "FILE" or "pipeline" (built in code).
     std::string str() const;
+};
+
+// A configuration error and where it is: what() is "FILE:LINE:COL: message"
+// (or "pipeline: message" for a pipeline built in code); location() and
+// key() give the place and the key ("interval", "journal.base_every",
+// "transport.path") apart, for machine-readable output. ErrorCode::config.
+class ConfigError : public Error {
+public:
+    ConfigError(SourceLocation location, std::string key, std::string message);
+    const SourceLocation& location() const noexcept { return location_; }
+    const std::string& key() const noexcept { return key_; }
+    const std::string& message() const noexcept { return message_; }  // what() without the location
+
+private:
+    SourceLocation location_;
+    std::string key_;
+    std::string message_;
 };
 
 // An option value as written, before it is checked against the plugin's
@@ -83,7 +102,7 @@ PipelineConfig parse_pipeline(const std::string& yaml_text, const std::filesyste
 // Checks the host's keys of a pipeline built in code (client id, paths, ...).
 void validate_pipeline(const PipelineConfig& config);
 
-// A client id is 1 to 64 letters, digits, '.', '_' or '-'.
+// A client id is 1 to 64 letters, digits, '.', '_' or '-', and not '.' or '..'.
 bool is_valid_client_id(const std::string& id);
 
 // "30s", "5m", "1h", "7d", "500ms" -> milliseconds; throws Error(config) naming
