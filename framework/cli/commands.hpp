@@ -24,8 +24,12 @@ struct InitOptions {
 int plugins_command(const GlobalOptions& global);
 int check_command(const GlobalOptions& global);
 int init_command(const GlobalOptions& global, const InitOptions& init);
-int sync_command(const GlobalOptions& global);
-int run_command(const GlobalOptions& global);
+struct SyncOptions {
+    bool wait = false;  // --wait: wait for another sync of the database to end instead of failing
+};
+
+int sync_command(const GlobalOptions& global, const SyncOptions& sync);
+int run_command(const GlobalOptions& global, const SyncOptions& sync);
 int status_command(const GlobalOptions& global);
 
 }  // namespace nas_sync::cli

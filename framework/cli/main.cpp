@@ -101,8 +101,12 @@ int main(int argc, char** argv) {
     init->add_option("--share", init_options.share, "The share folder (a mounted NAS or any folder)")->required();
     init->add_option("--client", init_options.client_id, "This client's id: letters, digits, '.', '_', '-'")->required();
 
+    SyncOptions sync_options;
     auto* sync = app.add_subcommand("sync", "Run one sync and print its result");
     auto* run = app.add_subcommand("run", "Sync every interval until SIGINT/SIGTERM, then finish with one last sync");
+    for (auto* command : {sync, run})
+        command->add_flag("--wait", sync_options.wait,
+                          "When another sync of the database is running, wait for it (default: fail at once)");
     auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
 
     if (const auto unknown = unknown_command(argc, argv)) return report(*unknown, 2, json);
@@ -123,8 +127,8 @@ int main(int argc, char** argv) {
         if (*plugins) return plugins_command(global);
         if (*check) return check_command(global);
         if (*init) return init_command(global, init_options);
-        if (*sync) return sync_command(global);
-        if (*run) return run_command(global);
+        if (*sync) return sync_command(global, sync_options);
+        if (*run) return run_command(global, sync_options);
         if (*status_cmd) return status_command(global);
     } catch (const nas_sync::ConfigError& e) {
         return report(e.what(), 2, json, &e);

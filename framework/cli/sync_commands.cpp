@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <pthread.h>
 
 #include "cli/commands.hpp"
@@ -43,10 +44,27 @@ void print_result(const SyncResult& r) {
     for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
 }
 
+// The warnings of a sync that the sync before did not have: `run` says a
+// warning once, and again only after it went away.
+class RepeatFilter {
+public:
+    std::vector<std::string> new_ones(const std::vector<std::string>& warnings) {
+        std::vector<std::string> fresh;
+        for (const auto& w : warnings)
+            if (!said_.count(w)) fresh.push_back(w);
+        said_ = std::set<std::string>(warnings.begin(), warnings.end());
+        return fresh;
+    }
+
+private:
+    std::set<std::string> said_;
+};
+
 }  // namespace
 
-int sync_command(const GlobalOptions& global) {
+int sync_command(const GlobalOptions& global, const SyncOptions& options) {
     SyncClient client(load_pipeline_file(global.config));
+    client.wait_for_other_syncs(options.wait);
     const SyncResult result = client.sync_now();
     if (global.json)
         std::cout << result_json(result).dump() << "\n";
@@ -55,7 +73,7 @@ int sync_command(const GlobalOptions& global) {
     return 0;
 }
 
-int run_command(const GlobalOptions& global) {
+int run_command(const GlobalOptions& global, const SyncOptions& options) {
     // SIGINT and SIGTERM are taken by sigwait below, in this thread only.
     sigset_t signals;
     sigemptyset(&signals);
@@ -64,7 +82,9 @@ int run_command(const GlobalOptions& global) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     SyncClient client(load_pipeline_file(global.config));
+    client.wait_for_other_syncs(options.wait);
     std::mutex out;
+    RepeatFilter warnings;
     auto emit = [&](const json& event) {
         std::lock_guard lock(out);
         std::cout << event.dump() << std::endl;
@@ -72,7 +92,9 @@ int run_command(const GlobalOptions& global) {
     client.on_start([&] {
         if (global.json) emit({{"event", "start"}});
     });
-    client.on_complete([&](const SyncResult& r) {
+    client.on_complete([&](const SyncResult& result) {
+        SyncResult r = result;
+        r.warnings = warnings.new_ones(result.warnings);  // each said once, again only after a sync without it
         if (global.json) {
             json e = result_json(r);
             e["event"] = "complete";
@@ -80,6 +102,7 @@ int run_command(const GlobalOptions& global) {
         } else {
             std::lock_guard lock(out);
             print_result(r);
+            std::cout.flush();  // a line per sync as it ends, also into a log file
         }
     });
     client.on_error([&](const std::string& message) {

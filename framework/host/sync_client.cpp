@@ -13,6 +13,7 @@
 #include "engine/local/local_database.hpp"
 #include "engine/tables/schema_version.hpp"
 #include "host/loaded_pipeline.hpp"
+#include "host/sync_lock.hpp"
 #include "nas_sync/client.hpp"
 
 namespace nas_sync {
@@ -39,7 +40,11 @@ struct SyncClient::Impl {
     std::function<void(const std::string&)> on_error;
     std::function<void(const ConflictEvent&)> on_conflict;
 
-    std::mutex sync_mutex;  // one sync at a time
+    std::mutex sync_mutex;  // one sync at a time in this process (SyncLock: across processes)
+    bool wait_for_other_syncs = false;
+    // The client's setup (plugins, discovery, triggers, versions of existing
+    // rows), counted in the first sync's duration: the whole of what it cost.
+    std::chrono::milliseconds setup_ms{0};
     std::mutex loop_mutex;
     std::condition_variable wake;
     bool stopping = false;
@@ -59,16 +64,20 @@ struct SyncClient::Impl {
 
     SyncResult sync() {
         const auto started = std::chrono::steady_clock::now();
+        const SyncLock lock(pipeline.config().database, wait_for_other_syncs);
         SyncResult result = exchange->sync();
         db->connection().flush_wal();  // what the sync wrote goes to the database file while the application runs
         result.duration_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+            (std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started) +
+             std::exchange(setup_ms, std::chrono::milliseconds(0)))
+                .count();
         return result;
     }
 };
 
-SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_transport)
-    : impl_(std::make_unique<Impl>(std::move(config), wrap_transport)) {
+SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_transport) {
+    const auto started = std::chrono::steady_clock::now();
+    impl_ = std::make_unique<Impl>(std::move(config), wrap_transport);
     auto& impl = *impl_;
     const auto& cfg = impl.pipeline.config();
     impl.tables = impl.pipeline.discover_tables(impl.discovery_warnings);
@@ -82,6 +91,7 @@ SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_trans
     };
     impl.exchange = make_exchange(cfg.exchange, {settings_of(cfg), impl.pipeline.transport(), *impl.db,
                                                  impl.pipeline.resolvers(), schema_version, report_conflict});
+    impl.setup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 }
 
 SyncClient::~SyncClient() { impl_->stop_loop(); }
@@ -136,6 +146,8 @@ std::vector<SyncedTable> SyncClient::synced_tables() const {
     for (const auto& t : impl_->tables) out.push_back({t.name, t.primary_key, t.timestamp_column});
     return out;
 }
+
+void SyncClient::wait_for_other_syncs(bool wait) { impl_->wait_for_other_syncs = wait; }
 
 void SyncClient::on_start(std::function<void()> callback) { impl_->on_start = std::move(callback); }
 void SyncClient::on_complete(std::function<void(const SyncResult&)> callback) { impl_->on_complete = std::move(callback); }

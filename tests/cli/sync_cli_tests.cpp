@@ -10,8 +10,12 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <functional>
+#include <optional>
 #include <set>
 #include <thread>
+
+#include "host/sync_lock.hpp"
 
 #include "fleet.hpp"
 
@@ -41,6 +45,64 @@ struct Site {
         return run_nas_sync(args);
     }
 };
+
+// `nas-sync run` as a child process whose output goes to files (a child
+// left running must not hold the test runner's pipe open), killed if a
+// check fails.
+class RunningRun {
+public:
+    RunningRun(const Site& site, const std::string& id, std::vector<std::string> extra)
+        : out_(site.dir / ("run-" + id + ".out")), err_(site.dir / ("run-" + id + ".err")) {
+        std::vector<std::string> argv{NAS_SYNC_BINARY_FOR_TESTS, "--config", (site.dir / (id + ".yaml")).string(), "run"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        pid_ = fork();
+        if (pid_ == 0) {
+            dup2(::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
+            dup2(::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            execv(args[0], args.data());
+            _exit(127);
+        }
+    }
+    ~RunningRun() {
+        if (reaped_) return;
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    RunningRun(const RunningRun&) = delete;
+    RunningRun& operator=(const RunningRun&) = delete;
+
+    std::string out() const { return read_file(out_); }
+    std::string err() const { return read_file(err_); }
+    // Waits until `done()` holds (however slow this machine is), at most a minute.
+    bool wait_for(const std::function<bool()>& done) const {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!done() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return done();
+    }
+    // SIGTERM, then its exit status.
+    int stop() {
+        kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        reaped_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
+private:
+    fs::path out_, err_;
+    pid_t pid_ = -1;
+    bool reaped_ = false;
+};
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++n;
+    return n;
+}
 
 }  // namespace
 
@@ -181,4 +243,61 @@ TEST_CASE("the application keeps writing during syncs: no error, nothing lost") 
         const pid_t pid = static_cast<pid_t>(std::stol(name.substr(11, name.find('-', 11) - 11)));
         CHECK_MESSAGE(kill(pid, 0) == 0, "left behind by a finished sync: " << name);
     }
+}
+
+TEST_CASE("run says each warning once, and again only after a sync without it") {
+    Site site;
+    SQLite::Database((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
+        .exec("CREATE TABLE audit(id TEXT PRIMARY KEY, what TEXT)");  // no timestamp column: a discovery warning
+    RunningRun run(site, "A", {});
+    INFO("run's stderr: " << run.err());
+    REQUIRE(run.wait_for([&] { return count_of(run.out(), "synced with") >= 3; }));
+    CHECK(run.stop() == 0);
+    CHECK(count_of(run.out(), "table 'audit' skipped") == 1);
+}
+
+TEST_CASE("one sync of a database at a time: a second one ends at once naming the first, or waits with --wait") {
+    Site site;
+    SQLite::Database((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
+        .exec("INSERT INTO notes VALUES('n1','hello','2026-01-01T00:00:00Z')");
+    std::optional<nas_sync::SyncLock> running;
+    running.emplace(site.dir / "A.sqlite", false);  // as a sync in another process holds it
+    auto r = site.nas_sync("A", {"sync"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("another sync of database '" + (site.dir / "A.sqlite").string() + "' is running (pid " +
+                     std::to_string(getpid())) != std::string::npos);
+    CHECK(r.err.find("--wait") != std::string::npos);
+    CHECK(fs::is_empty(site.dir / "nas"));  // it did nothing
+
+    // `run` follows the same rule: its syncs fail while the other one runs, then go on.
+    {
+        RunningRun run(site, "A", {});
+        REQUIRE(run.wait_for([&] { return count_of(run.err(), "another sync of database") >= 1; }));
+        running.reset();
+        REQUIRE(run.wait_for([&] { return count_of(run.out(), "synced with") >= 1; }));
+        CHECK(run.stop() == 0);
+    }
+
+    // --wait: starts once the other ends.
+    running.emplace(site.dir / "A.sqlite", false);
+    fs::remove(site.dir / "nas" / "client-A.sqlite");
+    const auto out = site.dir / "wait.out";
+    const pid_t pid = fork();
+    if (pid == 0) {
+        dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
+        dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600), 2);
+        const std::string config = (site.dir / "A.yaml").string();
+        execl(NAS_SYNC_BINARY_FOR_TESTS, NAS_SYNC_BINARY_FOR_TESTS, "--config", config.c_str(), "sync", "--wait",
+              static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(waitpid(pid, nullptr, WNOHANG) == 0);  // still waiting
+    CHECK_FALSE(fs::exists(site.dir / "nas" / "client-A.sqlite"));
+    running.reset();
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(fs::exists(site.dir / "nas" / "client-A.sqlite"));
 }

@@ -36,7 +36,12 @@ public:
     SyncClient(const SyncClient&) = delete;
     SyncClient& operator=(const SyncClient&) = delete;
 
+    // One sync. Only one sync of a database runs at a time, across
+    // processes: when another is running, throws Error(refused) naming it,
+    // or waits for it after wait_for_other_syncs(true). The first sync's
+    // duration_ms includes the client's setup (the constructor's work).
     SyncResult sync_now();
+    void wait_for_other_syncs(bool wait);
     // Syncs every `interval` on a background thread until stop().
     void start();
     // Lets the sync in flight finish, runs one last sync, and joins.
