@@ -31,5 +31,6 @@ struct SyncOptions {
 int sync_command(const GlobalOptions& global, const SyncOptions& sync);
 int run_command(const GlobalOptions& global, const SyncOptions& sync);
 int status_command(const GlobalOptions& global);
+int adopt_share_command(const GlobalOptions& global);
 
 }  // namespace nas_sync::cli

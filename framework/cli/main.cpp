@@ -20,7 +20,7 @@ namespace {
 
 using namespace nas_sync::cli;
 
-const std::vector<std::string> commands = {"init", "check", "plugins", "sync", "run", "status"};
+const std::vector<std::string> commands = {"init", "check", "plugins", "sync", "run", "status", "adopt-share"};
 
 // Levenshtein distance, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -108,6 +108,8 @@ int main(int argc, char** argv) {
         command->add_flag("--wait", sync_options.wait,
                           "When another sync of the database is running, wait for it (default: fail at once)");
     auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
+    auto* adopt_share = app.add_subcommand(
+        "adopt-share", "Sync with the share the pipeline names from now on, after it was moved or replaced on purpose");
 
     if (const auto unknown = unknown_command(argc, argv)) return report(*unknown, 2, json);
     try {
@@ -130,6 +132,7 @@ int main(int argc, char** argv) {
         if (*sync) return sync_command(global, sync_options);
         if (*run) return run_command(global, sync_options);
         if (*status_cmd) return status_command(global);
+        if (*adopt_share) return adopt_share_command(global);
     } catch (const nas_sync::ConfigError& e) {
         return report(e.what(), 2, json, &e);
     } catch (const nas_sync::Error& e) {

@@ -127,6 +127,17 @@ int run_command(const GlobalOptions& global, const SyncOptions& options) {
     return 0;
 }
 
+int adopt_share_command(const GlobalOptions& global) {
+    const auto config = load_pipeline_file(global.config);
+    SyncClient client(config);
+    const std::string id = client.adopt_share();
+    if (global.json)
+        std::cout << json{{"client_id", config.client_id}, {"share_id", id}}.dump() << "\n";
+    else
+        std::cout << fmt::format("client {} now syncs with the share whose marker has id {}\n", config.client_id, id);
+    return 0;
+}
+
 int status_command(const GlobalOptions& global) {
     SyncClient client(load_pipeline_file(global.config));
     const Status s = client.status();

@@ -11,6 +11,7 @@
 #include "database/schema.hpp"
 #include "engine/exchange/exchange.hpp"
 #include "engine/local/local_database.hpp"
+#include "engine/peer/work_folder.hpp"
 #include "engine/tables/schema_version.hpp"
 #include "host/loaded_pipeline.hpp"
 #include "host/sync_lock.hpp"
@@ -33,6 +34,7 @@ struct SyncClient::Impl {
     std::vector<TableInfo> tables;
     std::vector<std::string> discovery_warnings;
     std::unique_ptr<LocalDatabase> db;
+    std::unique_ptr<ShareGuard> guard;
     std::unique_ptr<Exchange> exchange;
 
     std::function<void()> on_start;
@@ -89,8 +91,10 @@ SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_trans
     auto report_conflict = [&impl](const ConflictEvent& e) {
         if (impl.on_conflict) impl.on_conflict(e);
     };
+    impl.guard = std::make_unique<ShareGuard>(impl.pipeline.transport(), *impl.db, cfg.client_id);
     impl.exchange = make_exchange(cfg.exchange, {settings_of(cfg), impl.pipeline.transport(), *impl.db,
-                                                 impl.pipeline.resolvers(), schema_version, report_conflict});
+                                                 impl.pipeline.resolvers(), *impl.guard, schema_version,
+                                                 report_conflict});
     impl.setup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 }
 
@@ -139,6 +143,13 @@ Status SyncClient::status() {
     Status s = impl_->exchange->status();
     s.warnings.insert(s.warnings.begin(), impl_->discovery_warnings.begin(), impl_->discovery_warnings.end());
     return s;
+}
+
+std::string SyncClient::adopt_share() {
+    std::lock_guard lock(impl_->sync_mutex);
+    const SyncLock other_syncs(impl_->pipeline.config().database, impl_->wait_for_other_syncs);
+    const WorkFolder work(impl_->pipeline.config().client_id);
+    return impl_->guard->adopt(work);
 }
 
 std::vector<SyncedTable> SyncClient::synced_tables() const {

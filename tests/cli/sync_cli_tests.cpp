@@ -301,3 +301,21 @@ TEST_CASE("one sync of a database at a time: a second one ends at once naming th
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(fs::exists(site.dir / "nas" / "client-A.sqlite"));
 }
+
+TEST_CASE("adopt-share: a client refused for a replaced share syncs with it after adopt-share") {
+    Site site;
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    fs::remove_all(site.dir / "nas");
+    fs::create_directory(site.dir / "nas");  // an empty folder where the share was
+    auto r = site.nas_sync("A", {"sync"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("looks unmounted or replaced") != std::string::npos);
+    CHECK(fs::is_empty(site.dir / "nas"));
+    r = site.nas_sync("A", {"adopt-share", "--json"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const auto adopted = json::parse(r.out);
+    CHECK(read_file(site.dir / "nas" / "nas-sync" / "share.json").find(adopted["share_id"].get<std::string>()) !=
+          std::string::npos);
+    CHECK(site.nas_sync("A", {"sync"}).status == 0);
+    CHECK(fs::exists(site.dir / "nas" / "client-A.sqlite"));
+}

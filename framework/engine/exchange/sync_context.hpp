@@ -1,6 +1,6 @@
 // What an exchange is given to sync with: the settings it uses, the
-// transport, our database, the resolver chain, our schema version and where
-// decided conflicts are reported. Nothing of how plugins were found, loaded
+// transport, our database, the resolver chain, the share guard, our schema
+// version and where decided conflicts are reported. Nothing of how plugins were found, loaded
 // or configured: that is the host's (framework/host/).
 #pragma once
 
@@ -10,6 +10,7 @@
 
 #include "engine/local/local_database.hpp"
 #include "engine/merge/resolver_chain.hpp"
+#include "engine/share/share_guard.hpp"
 #include "nas_sync/pipeline.hpp"
 #include "nas_sync/sync_result.hpp"
 #include "nas_sync/transport.hpp"
@@ -28,6 +29,7 @@ struct SyncContext {
     Transport& transport;
     LocalDatabase& db;
     const ResolverChain& resolvers;
+    ShareGuard& guard;  // checked before a sync writes to the share, claimed before its first put
     std::string schema_version;
     std::function<void(const ConflictEvent&)> on_conflict;  // may be empty
 };

@@ -17,13 +17,16 @@ SyncResult JournalExchange::sync() {
     auto& db = ctx_.db;
     round_.begin();
     const auto journals = list_journals(ctx_.transport);
+    const auto client_objects = ctx_.transport.list("client-");
     WorkFolder work(me);
+    const auto own = journals.find(me);
+    ctx_.guard.check(client_objects, publisher_.own_objects(own != journals.end() ? own->second : PeerJournal{}), work);
     for (const auto& [peer, journal] : journals)
         if (peer != me) pull(peer, journal, work, result);
 
     // Peers that publish only snapshots: the original's clients, snapshot-layout nas-sync.
     std::optional<std::uint64_t> own_snapshot_size;
-    for (const auto& object : ctx_.transport.list("client-")) {
+    for (const auto& object : client_objects) {
         const std::string peer = client_of_snapshot_object(object.name);
         if (peer.empty() || journals.count(peer)) continue;
         if (peer == me)
@@ -42,6 +45,7 @@ SyncResult JournalExchange::sync() {
         tx.commit();
     }
     round_.end(db.bookkeeping().get(StateKey::journal_changelog_id));
+    ctx_.guard.finish();
     return result;
 }
 

@@ -15,6 +15,16 @@ bool JournalPublisher::retired(const PeerJournal& journal) const {
     return std::chrono::system_clock::now() - journal.newest > ctx_.settings.journal.retire_after;
 }
 
+OwnObjects JournalPublisher::own_objects(const PeerJournal& mine) const {
+    auto& state = ctx_.db.bookkeeping();
+    const std::int64_t base = state.get(StateKey::journal_base_plus_one) - 1;
+    if (base < 0) return OwnObjects::none_yet;
+    const auto ours = mine.bases.find(base);
+    return ours != mine.bases.end() && static_cast<std::int64_t>(ours->second.size) == state.get(StateKey::journal_base_size)
+               ? OwnObjects::intact
+               : OwnObjects::missing;
+}
+
 void JournalPublisher::publish(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work,
                                SyncResult& result) {
     const auto own = journals.find(ctx_.settings.client_id);
@@ -42,6 +52,7 @@ void JournalPublisher::publish_segment(const PeerJournal& mine, const WorkFolder
     // this segment repeats its changes (applying a state twice changes nothing).
     const std::int64_t last_listed = mine.segments.empty() ? 0 : mine.segments.rbegin()->first;
     const std::int64_t n = std::max(state.get(StateKey::journal_segment), last_listed) + 1;
+    ctx_.guard.claim(work);
     ctx_.transport.put(file, journal_object_name(ctx_.settings.client_id, JournalObject::segment, n));
     const auto size = static_cast<std::int64_t>(fs::file_size(file));
     result.bytes_published += static_cast<std::uint64_t>(size);
@@ -94,6 +105,7 @@ void JournalPublisher::publish_base(const PeerJournal& mine, bool force, const W
     if (!due) return;
     const fs::path file = work.file("base.sqlite");
     db.write_copy(file);
+    ctx_.guard.claim(work);
     ctx_.transport.put(file, journal_object_name(ctx_.settings.client_id, JournalObject::base, segment));
     const auto size = static_cast<std::int64_t>(fs::file_size(file));
     result.bytes_published += static_cast<std::uint64_t>(size);
@@ -129,6 +141,7 @@ void JournalPublisher::publish_progress(const PeerJournal& mine, const WorkFolde
     const std::int64_t k = (mine.reads.empty() ? 0 : mine.reads.rbegin()->first) + 1;
     const fs::path file = work.file("read.txt");
     std::ofstream(file) << text;
+    ctx_.guard.claim(work);
     ctx_.transport.put(file, journal_object_name(ctx_.settings.client_id, JournalObject::read, k));
     result.bytes_published += text.size();
     WriteTransaction tx(db.connection());

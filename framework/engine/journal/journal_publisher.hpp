@@ -28,6 +28,9 @@ public:
     // `journals` is the listing this sync began with.
     void publish(const std::map<std::string, PeerJournal>& journals, const WorkFolder& work, SyncResult& result);
 
+    // Whether our newest base is on the share as we put it.
+    OwnObjects own_objects(const PeerJournal& mine) const;
+
     // A peer silent longer than journal.retire_after: not waited for.
     bool retired(const PeerJournal& journal) const;
 

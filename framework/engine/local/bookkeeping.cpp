@@ -19,6 +19,13 @@ std::string_view key_name(StateKey key) {
         case StateKey::journal_base_owed: return "journal_base_owed";
         case StateKey::journal_read_digest: return "journal_read_digest";
         case StateKey::journal_snapshot_ms: return "journal_snapshot_ms";
+        case StateKey::share_id: return "share_id";
+        case StateKey::share_verified: return "share_verified";
+        case StateKey::owner_token: return "owner_token";
+        case StateKey::owner_token_pending: return "owner_token_pending";
+        case StateKey::owner_token_previous: return "owner_token_previous";
+        case StateKey::owner_put_ms: return "owner_put_ms";
+        case StateKey::instance_id: return "instance_id";
     }
     return "unknown";
 }

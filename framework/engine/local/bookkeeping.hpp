@@ -27,6 +27,13 @@ enum class StateKey {
     journal_base_owed,       // journal: 1 while a base must be written (a torn segment of ours was removed)
     journal_read_digest,     // journal: a digest of the read progress we last published
     journal_snapshot_ms,     // journal: when we last published a snapshot for snapshot-only peers
+    share_id,                // the id in the marker of the share we sync with (0: none recorded)
+    share_verified,          // 1 once the marker was read again after we wrote it (a racing first client)
+    owner_token,             // our claim on our client id: client-<id>.owner-<token>.json
+    owner_token_pending,     // a claim being put (a sync that dies meanwhile leaves it on the share)
+    owner_token_previous,    // the claim before, until its object is removed
+    owner_put_ms,            // our clock when we last put our claim (its listed time is the share's clock)
+    instance_id,             // this installation's random id, named in our claims
 };
 
 // The key's name in _nas_sync_state (stored in users' databases: never renamed).

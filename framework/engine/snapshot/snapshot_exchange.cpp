@@ -10,17 +10,17 @@ SyncResult SnapshotExchange::sync() {
     const auto objects = ctx_.transport.list("client-");
     WorkFolder work(ctx_.settings.client_id);
     std::optional<std::uint64_t> own_size;  // of our object on the share, when listed
+    for (const auto& object : objects)
+        if (client_of_snapshot_object(object.name) == ctx_.settings.client_id) own_size = object.size;
+    ctx_.guard.check(objects, layout_.own_objects(own_size), work);
     for (const auto& object : objects) {
         const std::string peer = client_of_snapshot_object(object.name);
-        if (peer.empty()) continue;
-        if (peer == ctx_.settings.client_id)
-            own_size = object.size;
-        else
-            layout_.pull(peer, object, work, result);
+        if (!peer.empty() && peer != ctx_.settings.client_id) layout_.pull(peer, object, work, result);
     }
     round_.write_heartbeat();
     layout_.publish(result, own_size, work);
     round_.end(INT64_MAX);
+    ctx_.guard.finish();
     return result;
 }
 

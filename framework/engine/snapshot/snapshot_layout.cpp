@@ -11,10 +11,6 @@
 namespace nas_sync {
 namespace fs = std::filesystem;
 
-std::int64_t to_ms(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 std::string snapshot_object_name(const std::string& client_id) { return "client-" + client_id + ".sqlite"; }
 
 std::string client_of_snapshot_object(const std::string& object_name) {
@@ -81,6 +77,7 @@ void SnapshotLayout::publish(SyncResult& result, std::optional<std::uint64_t> ow
     const auto covered = round_.capture_rest();
     const fs::path copy = work.file("publish.sqlite");
     db.write_copy(copy);
+    ctx_.guard.claim(work);
     ctx_.transport.put(copy, snapshot_object_name(ctx_.settings.client_id));
     const auto size = fs::file_size(copy);
     result.bytes_published += size;
@@ -89,6 +86,12 @@ void SnapshotLayout::publish(SyncResult& result, std::optional<std::uint64_t> ow
     state.set(StateKey::published_changelog_id, covered.changelog_id);
     state.set(StateKey::published_applied_seq, covered.applied_seq);
     tx.commit();
+}
+
+OwnObjects SnapshotLayout::own_objects(std::optional<std::uint64_t> own_size) {
+    const std::int64_t published = ctx_.db.bookkeeping().get(StateKey::published_size);
+    if (published == 0) return OwnObjects::none_yet;
+    return own_size && static_cast<std::int64_t>(*own_size) == published ? OwnObjects::intact : OwnObjects::missing;
 }
 
 PeerStatus SnapshotLayout::peer_status(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,

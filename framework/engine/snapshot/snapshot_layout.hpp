@@ -23,8 +23,6 @@ namespace nas_sync {
 std::string snapshot_object_name(const std::string& client_id);
 std::string client_of_snapshot_object(const std::string& object_name);
 
-std::int64_t to_ms(std::chrono::system_clock::time_point t);
-
 class SnapshotLayout {
 public:
     SnapshotLayout(SyncContext& context, SyncRound& round, PeerMerge& merge)
@@ -35,6 +33,8 @@ public:
     // Publishes our copy when it changed since the last publish, or when our
     // object on the share is missing or not the size we wrote.
     void publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work);
+    // Whether our copy is on the share as we put it, from its listed size.
+    OwnObjects own_objects(std::optional<std::uint64_t> own_size);
     // A snapshot peer as `status` shows it (its copy is fetched to count what we have not read).
     PeerStatus peer_status(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
                            std::vector<std::string>& warnings);

@@ -151,6 +151,10 @@ std::int64_t now_ms() {
         .count();
 }
 
+std::int64_t to_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 std::uint64_t content_hash(const RowImage& row) {
     thread_local std::vector<std::size_t> order;  // reused, as the buffer below
     order.resize(row.columns.size());

@@ -14,6 +14,7 @@
 // with clocks ahead.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@ std::int64_t deletion_time_ms(const std::string& deleted_at);
 std::string format_timestamp_ms(std::int64_t ms);
 
 std::int64_t now_ms();
+// A time point as milliseconds since the epoch.
+std::int64_t to_ms(std::chrono::system_clock::time_point t);
 
 // A stable 64-bit digest of a row's columns and values (column names sorted),
 // the same on every client for the same content.

@@ -47,6 +47,11 @@ public:
     // Lets the sync in flight finish, runs one last sync, and joins.
     void stop();
     Status status();
+    // Records the share's marker as the one this client syncs with (writing
+    // one when the share has none), after the share was moved or replaced on
+    // purpose: a sync refuses a share without the marker it recorded. The
+    // share's id.
+    std::string adopt_share();
     std::vector<SyncedTable> synced_tables() const;
 
     void on_start(std::function<void()> callback);
