@@ -54,15 +54,23 @@ public:
     }
     PutContext(const PutContext&) = delete;
     PutContext& operator=(const PutContext&) = delete;
+    // The context for a publish (and from then on pending acknowledgements may exist).
+    jsCtx* publishing() {
+        published_ = true;
+        return js_;
+    }
     jsCtx* get() const { return js_; }
-    // Forgets publishes still waiting for their acknowledgement.
+    // Forgets publishes still waiting for their acknowledgement. (The library
+    // cannot be asked before the first publish.)
     void drop_pending() {
+        if (!published_) return;
         natsMsgList pending{};
         if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
     }
 
 private:
     jsCtx* js_ = nullptr;
+    bool published_ = false;
 };
 
 class LocalFile {
@@ -141,7 +149,7 @@ WrittenChunks publish_chunks(NatsConnection& connection, const Layout& layout, c
             sha.update(buffer.data(), n);
             natsMsg* msg = nullptr;
             natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, buffer.data(), static_cast<int>(n));
-            if (s == NATS_OK) s = js_PublishMsgAsync(js.get(), &msg, &per_message);
+            if (s == NATS_OK) s = js_PublishMsgAsync(js.publishing(), &msg, &per_message);
             natsMsg_Destroy(msg);  // left to us only when the publish did not take it
             if (s != NATS_OK) {
                 js.drop_pending();

@@ -13,6 +13,10 @@ std::string library_detail(natsStatus status) {
     natsStatus last = NATS_OK;
     const char* text = nats_GetLastError(&last);
     std::string detail = text ? text : "";
+    // The library puts where in its source it failed first: "(conn.c:1905): ".
+    if (detail.starts_with("(")) {
+        if (const auto end = detail.find("): "); end != std::string::npos) detail = detail.substr(end + 3);
+    }
     if (last != status || detail.empty() || detail == natsStatus_GetText(status)) return "";
     return detail;
 }
@@ -116,8 +120,8 @@ jsOptions NatsConnection::js_options() const {
 }
 
 std::string NatsConnection::message(const std::string& what, const std::string& reason) const {
-    return settings_.redact(what + " on NATS " + settings_.servers_text() + " (bucket " + settings_.bucket +
-                            "): " + reason);
+    return settings_.redact("NATS " + settings_.servers_text() + " (bucket " + settings_.bucket + "): " + what + ": " +
+                            reason);
 }
 
 void NatsConnection::fail(const std::string& what, natsStatus status, jsErrCode js_error, ErrorCode code) const {

@@ -42,7 +42,7 @@ public:
     // jsOptions with the timeout as the wait of every JetStream request.
     jsOptions js_options() const;
 
-    // Throws Error(`code`) "<what> on NATS <servers>: <reason>", secrets redacted.
+    // Throws Error(`code`) "NATS <servers> (bucket <b>): <what>: <reason>", secrets redacted.
     [[noreturn]] void fail(const std::string& what, natsStatus status, jsErrCode js_error = static_cast<jsErrCode>(0),
                            ErrorCode code = ErrorCode::io) const;
     // The same text, for a failure we report ourselves.

@@ -102,7 +102,7 @@ NatsSettings NatsSettings::from_options(const PluginOptions& options) {
     s.tls_cert = optional_string(options, "tls_cert");
     s.tls_key = optional_string(options, "tls_key");
     if (s.tls_cert.empty() != s.tls_key.empty())
-        throw OptionError(s.tls_cert.empty() ? "tls_cert" : "tls_key",
+        throw OptionError(s.tls_cert.empty() ? "tls_key" : "tls_cert",
                           "a client certificate needs its key: give both tls_cert and tls_key");
     if (!s.tls_ca.empty()) check_readable_file("tls_ca", s.tls_ca);
     if (!s.tls_cert.empty()) check_readable_file("tls_cert", s.tls_cert);
