@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
-#include <map>
 
 #include "chunk_io.hpp"
+#include "metadata_listing.hpp"
 #include "stream_setup.hpp"
 
 namespace nas_sync::nats_transport {
@@ -22,26 +22,7 @@ namespace {
 // Compare-and-swap attempts before a name that keeps changing under us is an error.
 constexpr int max_metadata_attempts = 8;
 
-std::chrono::system_clock::time_point from_nanos(std::int64_t nanos) {
-    return std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(nanos)));
-}
-
 std::string in_quotes(std::string_view name) { return "'" + std::string(name) + "'"; }
-
-struct Subscription {
-    natsSubscription* sub = nullptr;
-    ~Subscription() {
-        if (!sub) return;
-        natsSubscription_Unsubscribe(sub);  // deletes the consumer
-        natsSubscription_Destroy(sub);
-    }
-};
-
-struct MetaData {
-    jsMsgMetaData* meta = nullptr;
-    ~MetaData() { jsMsgMetaData_Destroy(meta); }
-};
 
 }  // namespace
 
@@ -130,65 +111,7 @@ bool NatsTransport::publish_metadata(const StoredInfo& info, std::uint64_t expec
 
 std::vector<ObjectInfo> NatsTransport::list(std::string_view prefix) {
     ready();
-    jsOptions o = connection_.js_options();
-    // An ordered consumer on a stream without metadata would only wait: ask first.
-    {
-        natsMsg* raw = nullptr;
-        jsErrCode js_error = static_cast<jsErrCode>(0);
-        const natsStatus s = js_GetLastMsg(&raw, connection_.js(), layout_.stream().c_str(),
-                                           layout_.all_metadata().c_str(), &o, &js_error);
-        MsgPtr any(raw);
-        if (s == NATS_NOT_FOUND) return {};
-        if (s != NATS_OK) connection_.fail("cannot list objects", s, js_error);
-    }
-    const std::string stream = layout_.stream();
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = stream.c_str();
-    so.Ordered = true;
-    so.Config.DeliverPolicy = js_DeliverLastPerSubject;
-    Subscription sub;
-    jsErrCode js_error = static_cast<jsErrCode>(0);
-    natsStatus s = js_SubscribeSync(&sub.sub, connection_.js(), layout_.all_metadata().c_str(), &o, &so, &js_error);
-    if (s != NATS_OK) {
-        sub.sub = nullptr;
-        connection_.fail("cannot list objects", s, js_error);
-    }
-    // Name -> (stream sequence, metadata): a name rewritten while we read
-    // arrives twice, and its newest message counts.
-    std::map<std::string, std::pair<std::uint64_t, ObjectInfo>> newest;
-    std::map<std::string, std::uint64_t> gone;
-    while (true) {
-        natsMsg* raw = nullptr;
-        s = natsSubscription_NextMsg(&raw, sub.sub, connection_.timeout_ms());
-        MsgPtr msg(raw);
-        if (s != NATS_OK) connection_.fail("cannot list objects", s);
-        MetaData md;
-        if (natsMsg_GetMetaData(&md.meta, msg.get()) != NATS_OK || !md.meta)
-            throw Error(ErrorCode::io, connection_.message("cannot list objects", "a message came without its metadata"));
-        std::string problem;
-        const auto info = decode_info(std::string_view(natsMsg_GetData(msg.get()),
-                                                       static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()))),
-                                      problem);
-        // Only what get() would find under that name, and only safe names.
-        if (info && !info->link && layout_.metadata(info->name) == natsMsg_GetSubject(msg.get()) &&
-            is_safe_object_name(info->name)) {
-            const std::uint64_t seq = md.meta->Sequence.Stream;
-            if (info->deleted) {
-                gone[info->name] = std::max(gone[info->name], seq);
-            } else if (!newest.count(info->name) || newest[info->name].first < seq) {
-                newest[info->name] = {seq, ObjectInfo{info->name, info->size, from_nanos(md.meta->Timestamp)}};
-            }
-        }
-        if (md.meta->NumPending == 0) break;
-    }
-    std::vector<ObjectInfo> out;
-    for (auto& [name, entry] : newest) {
-        if (!name.starts_with(prefix)) continue;
-        if (auto it = gone.find(name); it != gone.end() && it->second > entry.first) continue;
-        out.push_back(std::move(entry.second));
-    }
-    return out;  // std::map: sorted by name
+    return list_objects(connection_, layout_, prefix, listing_);
 }
 
 void NatsTransport::put(const std::filesystem::path& local_file, std::string_view name) {

@@ -15,6 +15,7 @@
 
 #include <optional>
 
+#include "metadata_listing.hpp"
 #include "nats_connection.hpp"
 #include "object_layout.hpp"
 
@@ -26,10 +27,7 @@ public:
     // any later call after a failure.
     explicit NatsTransport(NatsSettings settings);
 
-    // One pass over the bucket's metadata: an ordered consumer delivering the
-    // newest metadata message of every name (plus a request to see whether
-    // there is any, and the consumer's creation and deletion). Names are
-    // encoded in the subjects, so the prefix is applied here, not by the server.
+    // One pass over the bucket's metadata (see metadata_listing.hpp).
     std::vector<ObjectInfo> list(std::string_view prefix) override;
     void put(const std::filesystem::path& local_file, std::string_view name) override;
     void get(std::string_view name, const std::filesystem::path& local_file) override;
@@ -62,6 +60,7 @@ private:
     NatsConnection connection_;
     Layout layout_;
     bool stream_ready_ = false;
+    ListingState listing_;
 };
 
 }  // namespace nas_sync::nats_transport

@@ -62,6 +62,7 @@ std::optional<StreamSummary> RawNats::stream(const std::string& name) {
     out.file_storage = si->Config->Storage == js_FileStorage;
     out.replicas = si->Config->Replicas;
     out.messages = si->State.Msgs;
+    if (si->Cluster && si->Cluster->Leader) out.leader = si->Cluster->Leader;
     jsStreamInfo_Destroy(si);
     return out;
 }

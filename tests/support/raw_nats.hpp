@@ -24,6 +24,7 @@ struct StreamSummary {
     bool allow_rollup = false, allow_direct = false, discard_new = false, file_storage = false;
     std::int64_t replicas = 0;
     std::uint64_t messages = 0;
+    std::string leader;  // server_name of the stream's leader, in a cluster
 };
 
 class RawNats {
