@@ -60,6 +60,7 @@ TEST_CASE("plugins --json lists every plugin with exactly kind, name, version, d
         found.insert(p["kind"].get<std::string>() + ":" + p["name"].get<std::string>());
     }
     CHECK(found.count("transport:fs"));
+    CHECK(found.count("transport:nats"));
     CHECK(found.count("discovery:auto"));
     CHECK(found.count("discovery:explicit"));
     CHECK(found.count("resolver:lww"));
