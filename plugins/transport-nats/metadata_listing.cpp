@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "orphan_sweep.hpp"
+
 namespace nas_sync::nats_transport {
 
 namespace {
@@ -13,6 +15,7 @@ namespace {
 constexpr std::int64_t max_consumer_wait_ms = 1000;
 // How long listings walk after a consumer could not be created.
 constexpr auto walk_after_consumer_failure = std::chrono::minutes(1);
+constexpr auto sweep_interval = std::chrono::hours(1);
 
 std::chrono::system_clock::time_point from_nanos(std::int64_t nanos) {
     return std::chrono::system_clock::time_point(
@@ -27,12 +30,14 @@ public:
 
     void add(const natsMsg* msg, std::uint64_t sequence, std::int64_t time_ns) {
         std::string problem;
-        const auto info = decode_info(std::string_view(natsMsg_GetData(const_cast<natsMsg*>(msg)),
-                                                       static_cast<std::size_t>(natsMsg_GetDataLength(const_cast<natsMsg*>(msg)))),
+        const auto info = decode_info(std::string_view(natsMsg_GetData(msg),
+                                                       static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
                                       problem);
+        references_.metadata_subjects.insert(natsMsg_GetSubject(msg));
+        if (info) (info->deleted ? references_.removed : references_.live).insert(info->nuid);
         // Only what get() would find under that name, and only safe names.
         if (!info || info->link || !is_safe_object_name(info->name) ||
-            layout_.metadata(info->name) != natsMsg_GetSubject(const_cast<natsMsg*>(msg)))
+            layout_.metadata(info->name) != natsMsg_GetSubject(msg))
             return;
         auto& entry = entries_[info->name];
         if (entry.sequence >= sequence) return;
@@ -46,6 +51,8 @@ public:
         return out;
     }
 
+    const ChunkReferences& references() const { return references_; }
+
 private:
     struct Entry {
         std::uint64_t sequence = 0;
@@ -54,6 +61,7 @@ private:
     };
     const Layout& layout_;
     std::map<std::string, Entry> entries_;
+    ChunkReferences references_;
 };
 
 struct Subscription {
@@ -139,6 +147,10 @@ std::vector<ObjectInfo> list_objects(NatsConnection& connection, const Layout& l
     if (now < state.walk_until || !read_by_consumer(connection, layout, newest)) {
         if (now >= state.walk_until) state.walk_until = now + walk_after_consumer_failure;
         read_by_walk(connection, layout, newest);
+    }
+    if (now >= state.sweep_due) {
+        sweep_orphan_chunks(connection, layout, newest.references(), state.abandoned_after);
+        state.sweep_due = now + sweep_interval;
     }
     return newest.objects(prefix);
 }

@@ -24,8 +24,13 @@ namespace nas_sync::nats_transport {
 // short wait the metadata is walked instead with direct gets (next message
 // on $O.<bucket>.M.>), one request per name, answered by any replica, and
 // for a minute after that every listing walks without waiting.
+//
+// The first listing of a transport, and then one an hour, also sweeps the
+// chunks no metadata names (orphan_sweep.hpp), from what it has just read.
 struct ListingState {
     std::chrono::steady_clock::time_point walk_until{};
+    std::chrono::steady_clock::time_point sweep_due{};
+    std::chrono::nanoseconds abandoned_after = std::chrono::hours(1);  // see sweep_orphan_chunks()
 };
 std::vector<ObjectInfo> list_objects(NatsConnection& connection, const Layout& layout, std::string_view prefix,
                                      ListingState& state);

@@ -26,8 +26,10 @@ std::string in_quotes(std::string_view name) { return "'" + std::string(name) + 
 
 }  // namespace
 
-NatsTransport::NatsTransport(NatsSettings settings) : connection_(std::move(settings)) {
+NatsTransport::NatsTransport(NatsSettings settings, std::chrono::nanoseconds abandoned_after)
+    : connection_(std::move(settings)) {
     layout_.bucket = connection_.settings().bucket;
+    listing_.abandoned_after = abandoned_after;
 }
 
 std::string NatsTransport::describe() const {

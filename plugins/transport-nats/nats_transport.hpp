@@ -24,8 +24,9 @@ namespace nas_sync::nats_transport {
 class NatsTransport final : public Transport {
 public:
     // Checks the settings' files; connects at the first call, and again at
-    // any later call after a failure.
-    explicit NatsTransport(NatsSettings settings);
+    // any later call after a failure. Chunks no metadata names are purged
+    // once `abandoned_after` old (see orphan_sweep.hpp).
+    explicit NatsTransport(NatsSettings settings, std::chrono::nanoseconds abandoned_after = std::chrono::hours(1));
 
     // One pass over the bucket's metadata (see metadata_listing.hpp).
     std::vector<ObjectInfo> list(std::string_view prefix) override;

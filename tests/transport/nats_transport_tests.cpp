@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "nats_server.hpp"
+#include "nats_transport.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "raw_nats.hpp"
 #include "test_support.hpp"
@@ -231,6 +232,40 @@ TEST_CASE("nats: a put killed between its chunks and its metadata is never liste
     t->get("client-B.sqlite", local / "copy");
     CHECK(read_file(local / "copy") == content(150 * 1024, 3));
     CHECK(code_of([&] { t->get("client-A.sqlite", local / "copy"); }) == ErrorCode::not_found);
+}
+
+TEST_CASE("nats: chunks no object owns are swept by a transport's first listing, unless they may be a put in progress") {
+    Bucket b;
+    TempDir local;
+    write_file(local / "a", content(1000, 1));
+    make(b.name)->put(local / "a", "client-A.sqlite");
+    RawNats raw({process_nats_server().url()});
+    // A put killed before its metadata: its chunks are young, perhaps a put in progress.
+    raw.publish(b.chunks("KILLEDPUT0000000000001"), content(1000, 2));
+    // A remove killed after its deleted marker, before its purge.
+    raw.publish(b.chunks("KILLEDREMOVE0000000001"), content(1000, 3));
+    raw.publish(b.meta("Y2xpZW50LUIuc3FsaXRl"),
+                json{{"name", "client-B.sqlite"}, {"bucket", b.name}, {"nuid", "KILLEDREMOVE0000000001"},
+                     {"size", 0}, {"chunks", 0}, {"deleted", true}}
+                    .dump(),
+                true);
+    CHECK(make(b.name)->list("").size() == 1);
+    CHECK(raw.messages_on(b.stream(), b.chunks("KILLEDREMOVE0000000001")) == 0);
+    CHECK(raw.messages_on(b.stream(), b.chunks("KILLEDPUT0000000000001")) == 1);
+
+    // Abandoned once old enough (an hour; here no time at all).
+    const auto settings = nats_transport::NatsSettings::from_options(PluginOptions({
+        {"servers", std::vector<std::string>{process_nats_server().url()}},
+        {"bucket", b.name},
+        {"replicas", std::int64_t{1}},
+        {"timeout", std::chrono::milliseconds(10000)},
+    }));
+    nats_transport::NatsTransport impatient(settings, std::chrono::nanoseconds(0));
+    CHECK(impatient.list("").size() == 1);
+    CHECK(raw.messages_on(b.stream(), b.chunks("KILLEDPUT0000000000001")) == 0);
+    CHECK(raw.stream(b.stream())->messages == 3);  // client-A's chunk and metadata, client-B's deleted marker
+    impatient.get("client-A.sqlite", local / "copy");
+    CHECK(read_file(local / "copy") == content(1000, 1));
 }
 
 TEST_CASE("nats: metadata that does not match its chunks is never returned as data") {
