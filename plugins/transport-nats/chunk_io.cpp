@@ -106,9 +106,10 @@ private:
 
 }  // namespace
 
-void purge_subject(NatsConnection& connection, const Layout& layout, const std::string& subject) {
+void purge_subject(NatsConnection& connection, const Layout& layout, const std::string& subject, std::uint64_t before) {
     jsOptions o = connection.js_options();
     o.Stream.Purge.Subject = subject.c_str();
+    o.Stream.Purge.Sequence = before;
     jsErrCode js_error = static_cast<jsErrCode>(0);
     if (const natsStatus s = js_PurgeStream(connection.js(), layout.stream().c_str(), &o, &js_error); s != NATS_OK)
         connection.fail("cannot purge " + subject, s, js_error);

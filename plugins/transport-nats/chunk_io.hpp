@@ -28,7 +28,9 @@ WrittenChunks publish_chunks(NatsConnection& connection, const Layout& layout, c
 // a miss is asked again (another replica may answer) before it counts.
 MsgPtr next_chunk(NatsConnection& connection, const Layout& layout, const std::string& subject, std::uint64_t from);
 
-// Removes every message on `subject` (the chunks of one object).
-void purge_subject(NatsConnection& connection, const Layout& layout, const std::string& subject);
+// Removes every message on `subject` (the chunks of one object), or only
+// those before stream sequence `before` when it is given.
+void purge_subject(NatsConnection& connection, const Layout& layout, const std::string& subject,
+                   std::uint64_t before = 0);
 
 }  // namespace nas_sync::nats_transport

@@ -33,7 +33,7 @@ public:
         const auto info = decode_info(std::string_view(natsMsg_GetData(msg),
                                                        static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
                                       problem);
-        references_.metadata_subjects.insert(natsMsg_GetSubject(msg));
+        references_.add(natsMsg_GetSubject(msg), sequence, time_ns, info && info->deleted);
         if (info) (info->deleted ? references_.removed : references_.live).insert(info->nuid);
         // Only what get() would find under that name, and only safe names.
         if (!info || info->link || !is_safe_object_name(info->name) ||

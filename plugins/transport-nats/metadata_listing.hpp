@@ -26,7 +26,8 @@ namespace nas_sync::nats_transport {
 // for a minute after that every listing walks without waiting.
 //
 // The first listing of a transport, and then one an hour, also sweeps the
-// chunks no metadata names (orphan_sweep.hpp), from what it has just read.
+// chunks no metadata names and old deleted markers (orphan_sweep.hpp), from
+// what it has just read.
 struct ListingState {
     std::chrono::steady_clock::time_point walk_until{};
     std::chrono::steady_clock::time_point sweep_due{};

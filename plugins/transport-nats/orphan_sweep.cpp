@@ -43,6 +43,11 @@ std::size_t sweep_orphan_chunks(NatsConnection& connection, const Layout& layout
         purge_subject(connection, layout, subject);
         ++purged;
     }
+    for (const auto& [subject, newest_message] : references.metadata_subjects) {
+        if (!newest_message.deleted || newest - newest_message.time_ns < abandoned_after.count()) continue;
+        purge_subject(connection, layout, subject, newest_message.sequence + 1);
+        ++purged;
+    }
     return purged;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 
@@ -11,11 +12,21 @@
 
 namespace nas_sync::nats_transport {
 
-// The chunk ids (nuids) the bucket's metadata names, from a listing.
+// What a listing read of the bucket's metadata, for the sweep.
 struct ChunkReferences {
-    std::set<std::string> live;     // by an object's newest metadata
-    std::set<std::string> removed;  // by a deleted marker
-    std::set<std::string> metadata_subjects;  // every metadata subject the listing read
+    std::set<std::string> live;     // chunk ids (nuids) named by an object's metadata
+    std::set<std::string> removed;  // ... by a deleted marker
+    struct Newest {
+        std::uint64_t sequence = 0;
+        std::int64_t time_ns = 0;
+        bool deleted = false;
+    };
+    std::map<std::string, Newest> metadata_subjects;  // the newest message of every metadata subject read
+
+    void add(const std::string& subject, std::uint64_t sequence, std::int64_t time_ns, bool deleted) {
+        auto& n = metadata_subjects[subject];
+        if (n.sequence < sequence) n = {sequence, time_ns, deleted};
+    }
 };
 
 // Purges every chunk subject no live metadata names: at once when a deleted
@@ -25,7 +36,11 @@ struct ChunkReferences {
 // purged unless the listing read every metadata subject the stream leader
 // knows (a replica catching up may have shown fewer). Costs one stream-info
 // request (the bucket's subjects), one direct get per chunk subject no
-// metadata names, and one purge per subject purged. The number purged.
+// metadata names, and one purge per subject purged. Deleted markers are
+// purged too once `abandoned_after` old, so the names of removed objects
+// (every journal segment ever written) do not make listings ever longer; a
+// put of the name after the marker keeps its metadata (the purge stops at the
+// marker's sequence). The number of subjects purged.
 std::size_t sweep_orphan_chunks(NatsConnection& connection, const Layout& layout, const ChunkReferences& references,
                                 std::chrono::nanoseconds abandoned_after);
 

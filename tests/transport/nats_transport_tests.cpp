@@ -234,7 +234,7 @@ TEST_CASE("nats: a put killed between its chunks and its metadata is never liste
     CHECK(code_of([&] { t->get("client-A.sqlite", local / "copy"); }) == ErrorCode::not_found);
 }
 
-TEST_CASE("nats: chunks no object owns are swept by a transport's first listing, unless they may be a put in progress") {
+TEST_CASE("nats: chunks no object owns, and old deleted markers, are swept by a transport's first listing") {
     Bucket b;
     TempDir local;
     write_file(local / "a", content(1000, 1));
@@ -260,12 +260,18 @@ TEST_CASE("nats: chunks no object owns are swept by a transport's first listing,
         {"replicas", std::int64_t{1}},
         {"timeout", std::chrono::milliseconds(10000)},
     }));
+    CHECK(raw.last_message(b.stream(), b.meta("Y2xpZW50LUIuc3FsaXRl")));  // the marker stays an hour
     nats_transport::NatsTransport impatient(settings, std::chrono::nanoseconds(0));
     CHECK(impatient.list("").size() == 1);
     CHECK(raw.messages_on(b.stream(), b.chunks("KILLEDPUT0000000000001")) == 0);
-    CHECK(raw.stream(b.stream())->messages == 3);  // client-A's chunk and metadata, client-B's deleted marker
+    // Old deleted markers go too, so removed names do not lengthen listings for ever.
+    CHECK_FALSE(raw.last_message(b.stream(), b.meta("Y2xpZW50LUIuc3FsaXRl")));
+    CHECK(raw.stream(b.stream())->messages == 2);  // client-A's chunk and metadata
     impatient.get("client-A.sqlite", local / "copy");
     CHECK(read_file(local / "copy") == content(1000, 1));
+    // The name can be stored again.
+    impatient.put(local / "a", "client-B.sqlite");
+    CHECK(make(b.name)->list("").size() == 2);
 }
 
 TEST_CASE("nats: metadata that does not match its chunks is never returned as data") {
