@@ -4,6 +4,7 @@
 
 #include "database/schema.hpp"
 #include "host/loaded_pipeline.hpp"
+#include "host/plugin_boundary.hpp"
 
 namespace nas_sync {
 
@@ -26,12 +27,12 @@ LoadedPipeline::LoadedPipeline(PipelineConfig config, const TransportWrapper& wr
     validate_pipeline(config_);
     registry_ = std::make_shared<PluginRegistry>(PluginRegistry::search_path(config_.plugin_paths));
     registry_->require_no_problems();
-    transport_ = registry_->make_transport(config_.transport, config_.base_dir);
+    transport_ = host_side(registry_->make_transport(config_.transport, config_.base_dir));
     if (wrap_transport) transport_ = wrap_transport(transport_);
     discovery_ = registry_->make_discovery(config_.discovery, config_.base_dir);
     std::vector<ResolverEntry> entries;
     for (const auto& section : config_.resolvers)
-        entries.push_back({section.plugin, section.tables, registry_->make_resolver(section, config_.base_dir)});
+        entries.push_back({section.plugin, section.tables, host_side(registry_->make_resolver(section, config_.base_dir))});
     resolvers_ = ResolverChain(std::move(entries));
 }
 
@@ -47,7 +48,11 @@ std::vector<TableInfo> LoadedPipeline::discover_tables(std::vector<std::string>&
     }
     DiscoveryResult result;
     try {
-        result = discovery_->discover(schema);
+        try {
+            result = discovery_->discover(schema);
+        } catch (...) {
+            rethrow_from_plugin();
+        }
     } catch (const Error& e) {
         const std::string message = fmt::format("discovery '{}' on database '{}': {}", config_.discovery.plugin,
                                                 config_.database.string(), e.what());

@@ -154,6 +154,10 @@ std::shared_ptr<Object> create(const LoadedPlugin& plugin, Factory factory, cons
                                                 plugin.descriptor->name, section.key, e.what());
         if (e.code() == ErrorCode::config) throw ConfigError(section.location, section.key, message);
         throw Error(e.code(), message);  // a run-time failure: the file is not at fault
+    } catch (const std::exception& e) {
+        throw Error(ErrorCode::internal, fmt::format("{} plugin '{}' (in '{}') failed: {}",
+                                                     to_string(plugin.descriptor->kind), plugin.descriptor->name,
+                                                     section.key, e.what()));
     }
     if (!object)
         throw Error(ErrorCode::internal, fmt::format("{}: plugin factory returned nothing", plugin.file.string()));

@@ -72,6 +72,7 @@ TEST_CASE("plugins --json lists every plugin with exactly kind, name, version, d
         }
     }
     CHECK(found.count("transport:fs"));
+    CHECK(found.count("transport:nats"));
     CHECK(found.count("discovery:auto"));
     CHECK(found.count("discovery:explicit"));
     CHECK(found.count("resolver:lww"));

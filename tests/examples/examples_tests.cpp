@@ -14,6 +14,8 @@ namespace fs = std::filesystem;
 TEST_CASE("every example pipeline is a valid pipeline file") {
     ::setenv("LAB_STATION", "station-1", 1);
     ::setenv("LAB_SHARE", "/mnt/lab", 1);
+    ::setenv("SITE_ID", "site-1", 1);
+    ::setenv("FLEET_NATS_PASSWORD", "not-a-real-password", 1);
     int loaded = 0;
     for (const auto& entry : fs::directory_iterator(source_dir() / "examples" / "pipelines")) {
         CAPTURE(entry.path().string());
@@ -21,7 +23,7 @@ TEST_CASE("every example pipeline is a valid pipeline file") {
         CHECK_FALSE(config.client_id.empty());
         ++loaded;
     }
-    CHECK(loaded == 2);
+    CHECK(loaded == 3);
 }
 
 TEST_CASE("the embedding example syncs, reports conflicts and peers") {

@@ -13,7 +13,9 @@ cmake -S "$source_dir/examples/custom-resolver" -B "$work/plugin" -DCMAKE_PREFIX
 cmake --build "$work/plugin" >/dev/null
 export NAS_SYNC_PLUGIN_PATH="$work/plugin"
 nas_sync="$work/prefix/bin/nas-sync"
-"$nas_sync" plugins --json | grep -q '"name": "prefer-complete"' || { echo "plugin not listed"; exit 1; }
+# Read whole first: grep -q stops reading at the first match, and a writer cut off there fails the pipe.
+listed=$("$nas_sync" plugins --json)
+grep -q '"name": "prefer-complete"' <<<"$listed" || { echo "plugin not listed"; exit 1; }
 
 mkdir "$work/nas"
 for c in A B; do

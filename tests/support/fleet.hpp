@@ -24,9 +24,14 @@ struct ClientOptions {
     bool inject_faults = false;  // each client's transport wrapped in a FaultInjectingTransport
     ExchangeLayout exchange = ExchangeLayout::snapshot;
     JournalOptions journal;
-    // The share every client uses; unset: the `fs` transport on Fleet::share().
+    // The share every client uses; unset: the `fs` transport on Fleet::share(),
+    // or with NAS_SYNC_TEST_SHARE=nats a fresh bucket on this process's
+    // nats-server (tests that reach into Fleet::share() do not apply then).
     std::optional<PluginSection> transport;
 };
+
+// "fs" or "nats": what NAS_SYNC_TEST_SHARE asks fleets to share through.
+std::string test_share_kind();
 
 class Fleet {
 public:

@@ -10,6 +10,7 @@
 #include <functional>
 #include <thread>
 
+#include "nats_server.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "test_support.hpp"
 
@@ -34,9 +35,17 @@ std::shared_ptr<Transport> fs_transport(const fs::path& folder) {
     return registry.make_transport(s, ".");
 }
 
+// The real `nats` plugin on this process's nats-server, in `bucket`.
+std::shared_ptr<Transport> nats_transport(const std::string& bucket) {
+    static const PluginRegistry registry({build_plugin_dir()});
+    return registry.make_transport(nats_section({process_nats_server().url()}, bucket), ".");
+}
+
 // A fresh, empty store for each transport this build has.
 std::vector<TransportUnderTest> transports(const TempDir& store) {
-    return {{"fs", [&store] { return fs_transport(store.path()); }}};
+    const std::string bucket = fresh_bucket("conformance");
+    return {{"fs", [&store] { return fs_transport(store.path()); }},
+            {"nats", [bucket] { return nats_transport(bucket); }}};
 }
 
 // Content whose size and bytes depend on n, with its own length in front, so a

@@ -1,0 +1,158 @@
+#include "metadata_listing.hpp"
+
+#include <nas_sync/object_name.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "orphan_sweep.hpp"
+
+namespace nas_sync::nats_transport {
+
+namespace {
+
+// How long the consumer's creation may take before the metadata is walked instead.
+constexpr std::int64_t max_consumer_wait_ms = 1000;
+// How long listings walk after a consumer could not be created.
+constexpr auto walk_after_consumer_failure = std::chrono::minutes(1);
+constexpr auto sweep_interval = std::chrono::hours(1);
+
+std::chrono::system_clock::time_point from_nanos(std::int64_t nanos) {
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(nanos)));
+}
+
+// Keeps the newest metadata message of each name. A name rewritten while we
+// read may arrive twice: the higher stream sequence counts.
+class Newest {
+public:
+    explicit Newest(const Layout& layout) : layout_(layout) {}
+
+    void add(const natsMsg* msg, std::uint64_t sequence, std::int64_t time_ns) {
+        std::string problem;
+        const auto info = decode_info(std::string_view(natsMsg_GetData(msg),
+                                                       static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
+                                      problem);
+        references_.add(natsMsg_GetSubject(msg), sequence, time_ns, info && info->deleted);
+        if (info) (info->deleted ? references_.removed : references_.live).insert(info->nuid);
+        // Only what get() would find under that name, and only safe names.
+        if (!info || info->link || !is_safe_object_name(info->name) ||
+            layout_.metadata(info->name) != natsMsg_GetSubject(msg))
+            return;
+        auto& entry = entries_[info->name];
+        if (entry.sequence >= sequence) return;
+        entry = {sequence, info->deleted, ObjectInfo{info->name, info->size, from_nanos(time_ns)}};
+    }
+
+    std::vector<ObjectInfo> objects(std::string_view prefix) const {
+        std::vector<ObjectInfo> out;
+        for (const auto& [name, entry] : entries_)  // std::map: sorted by name
+            if (!entry.deleted && name.starts_with(prefix)) out.push_back(entry.object);
+        return out;
+    }
+
+    const ChunkReferences& references() const { return references_; }
+
+private:
+    struct Entry {
+        std::uint64_t sequence = 0;
+        bool deleted = false;
+        ObjectInfo object;
+    };
+    const Layout& layout_;
+    std::map<std::string, Entry> entries_;
+    ChunkReferences references_;
+};
+
+struct Subscription {
+    natsSubscription* sub = nullptr;
+    ~Subscription() {
+        if (!sub) return;
+        natsSubscription_Unsubscribe(sub);  // deletes the consumer
+        natsSubscription_Destroy(sub);
+    }
+};
+
+struct MessageMetadata {
+    jsMsgMetaData* meta = nullptr;
+    ~MessageMetadata() { jsMsgMetaData_Destroy(meta); }
+};
+
+// The one pass; false when the consumer could not be created in time.
+bool read_by_consumer(NatsConnection& connection, const Layout& layout, Newest& newest) {
+    const std::string stream = layout.stream();
+    jsOptions o = connection.js_options();
+    o.Wait = std::min(connection.timeout_ms(), max_consumer_wait_ms);
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream.c_str();
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverLastPerSubject;
+    Subscription sub;
+    jsErrCode js_error = static_cast<jsErrCode>(0);
+    natsStatus s = js_SubscribeSync(&sub.sub, connection.js(), layout.all_metadata().c_str(), &o, &so, &js_error);
+    if (s != NATS_OK) {
+        sub.sub = nullptr;
+        if (s == NATS_TIMEOUT || js_error != 0) return false;
+        connection.fail("cannot list objects", s, js_error);
+    }
+    while (true) {
+        natsMsg* raw = nullptr;
+        s = natsSubscription_NextMsg(&raw, sub.sub, connection.timeout_ms());
+        const MsgPtr msg(raw);
+        if (s != NATS_OK) connection.fail("cannot list objects", s);
+        MessageMetadata md;
+        if (natsMsg_GetMetaData(&md.meta, msg.get()) != NATS_OK || !md.meta)
+            throw Error(ErrorCode::io, connection.message("cannot list objects", "a message came without its metadata"));
+        newest.add(msg.get(), md.meta->Sequence.Stream, md.meta->Timestamp);
+        if (md.meta->NumPending == 0) return true;
+    }
+}
+
+// The walk: one direct get per metadata message, in stream order.
+void read_by_walk(NatsConnection& connection, const Layout& layout, Newest& newest) {
+    const std::string filter = layout.all_metadata();
+    jsOptions o = connection.js_options();
+    jsDirectGetMsgOptions get;
+    jsDirectGetMsgOptions_Init(&get);
+    get.NextBySubject = filter.c_str();
+    for (get.Sequence = 1;;) {
+        natsMsg* raw = nullptr;
+        const natsStatus s = js_DirectGetMsg(&raw, connection.js(), layout.stream().c_str(), &o, &get);
+        const MsgPtr msg(raw);
+        if (s == NATS_NOT_FOUND) return;
+        if (s != NATS_OK) connection.fail("cannot list objects", s);
+        newest.add(msg.get(), natsMsg_GetSequence(msg.get()), natsMsg_GetTime(msg.get()));
+        get.Sequence = natsMsg_GetSequence(msg.get()) + 1;
+    }
+}
+
+}  // namespace
+
+std::vector<ObjectInfo> list_objects(NatsConnection& connection, const Layout& layout, std::string_view prefix,
+                                     ListingState& state) {
+    // An ordered consumer on a stream without metadata would only wait: ask first.
+    {
+        jsOptions o = connection.js_options();
+        natsMsg* raw = nullptr;
+        jsErrCode js_error = static_cast<jsErrCode>(0);
+        const natsStatus s =
+            js_GetLastMsg(&raw, connection.js(), layout.stream().c_str(), layout.all_metadata().c_str(), &o, &js_error);
+        const MsgPtr any(raw);
+        if (s == NATS_NOT_FOUND) return {};
+        if (s != NATS_OK) connection.fail("cannot list objects", s, js_error);
+    }
+    Newest newest(layout);
+    const auto now = std::chrono::steady_clock::now();
+    if (now < state.walk_until || !read_by_consumer(connection, layout, newest)) {
+        if (now >= state.walk_until) state.walk_until = now + walk_after_consumer_failure;
+        read_by_walk(connection, layout, newest);
+    }
+    if (now >= state.sweep_due) {
+        sweep_orphan_chunks(connection, layout, newest.references(), state.abandoned_after);
+        state.sweep_due = now + sweep_interval;
+    }
+    return newest.objects(prefix);
+}
+
+}  // namespace nas_sync::nats_transport
