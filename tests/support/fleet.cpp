@@ -7,7 +7,6 @@ namespace fs = std::filesystem;
 
 Fleet::Fleet(const std::vector<std::string>& ids, const std::string& schema_sql, ClientOptions options)
     : ids_(ids), options_(std::move(options)) {
-    fs::create_directory(share());
     for (const auto& id : ids) create_database(database(id), schema_sql);
 }
 
@@ -16,13 +15,7 @@ PipelineConfig Fleet::config(const std::string& id) const {
     c.client_id = id;
     c.database = database(id);
     c.base_dir = dir_.path();
-    if (options_.transport) {
-        c.transport = *options_.transport;
-    } else {
-        c.transport.plugin = "fs";
-        c.transport.key = "transport";
-        c.transport.options["path"] = RawOption{share().string(), {}};
-    }
+    c.transport = options_.transport ? *options_.transport : share_transport(share(), share_.access());
     c.resolvers = options_.resolvers;
     c.schema_version = options_.schema_version;
     c.changelog_retention = options_.retention;
