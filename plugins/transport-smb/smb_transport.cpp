@@ -65,6 +65,12 @@ std::string join(const std::string& folder, const std::string& name) {
     return folder.empty() ? name : folder + "/" + name;
 }
 
+// The errors of a request sent on a connection the server closed (it
+// restarted since our last call): nothing was done, so it can be sent again.
+bool connection_was_lost(int err) {
+    return err == ECONNABORTED || err == ECONNRESET || err == EPIPE || err == ENOTCONN;
+}
+
 // Whether names under `folder_prefix` ("journal/") can start with `prefix`.
 bool may_hold(const std::string& folder_prefix, std::string_view prefix) {
     return folder_prefix.starts_with(prefix) || prefix.starts_with(folder_prefix);
@@ -143,27 +149,40 @@ void SmbTransport::connect() {
     connected_ = true;
 }
 
+template <typename Request>
+int SmbTransport::first_request(Request&& request) {
+    connect();
+    int err = request();
+    if (!connection_was_lost(err)) return err;
+    connected_ = false;
+    connect();  // libsmbclient drops the dead connection and makes a new one
+    return request();
+}
+
 std::vector<ObjectInfo> SmbTransport::list(std::string_view prefix) {
     const auto slash = prefix.rfind('/');
     const std::string folder = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
     if (!folder.empty()) require_safe(folder);
-    connect();
     std::vector<ObjectInfo> out;
-    walk(folder, prefix, out);
+    std::vector<DirectoryEntry> entries;
+    const int err = first_request([&] { return context_->list_folder(url(folder), entries); });
+    walk(folder, prefix, err, entries, out);
     std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
     return out;
 }
 
-void SmbTransport::walk(const std::string& folder, std::string_view prefix, std::vector<ObjectInfo>& out) {
-    std::vector<DirectoryEntry> entries;
-    const int err = context_->list_folder(url(folder), entries);
+void SmbTransport::walk(const std::string& folder, std::string_view prefix, int err,
+                        const std::vector<DirectoryEntry>& entries, std::vector<ObjectInfo>& out) {
     if (err == ENOENT && !folder.empty()) return;  // a folder not made yet holds nothing
     if (err) fail("cannot list " + (folder.empty() ? display_ : "folder '" + folder + "' of " + display_), err);
     for (const auto& e : entries) {
         const std::string name = join(folder, e.name);
         switch (e.kind) {
             case DirectoryEntry::Kind::folder:
-                if (may_hold(name + "/", prefix)) walk(name, prefix, out);
+                if (may_hold(name + "/", prefix)) {
+                    std::vector<DirectoryEntry> inside;
+                    walk(name, prefix, context_->list_folder(url(name), inside), inside, out);
+                }
                 break;
             case DirectoryEntry::Kind::file:
                 if (plugin_common::is_temporary_name(e.name) || !name.starts_with(prefix)) break;
@@ -178,7 +197,7 @@ void SmbTransport::walk(const std::string& folder, std::string_view prefix, std:
 
 void SmbTransport::remove_abandoned_temporaries(const std::string& folder, bool& folder_exists) {
     std::vector<DirectoryEntry> entries;
-    const int err = context_->list_folder(url(folder), entries);
+    const int err = first_request([&] { return context_->list_folder(url(folder), entries); });
     folder_exists = err != ENOENT;
     if (!folder_exists) return;
     if (err) fail("cannot list folder '" + folder + "' of " + display_ + " before a put", err, false);
@@ -204,7 +223,6 @@ void SmbTransport::create_folders(const std::string& folder) {
 void SmbTransport::put(const std::filesystem::path& local_file, std::string_view name_view) {
     require_safe(name_view);
     const std::string name(name_view);
-    connect();
     const std::string what = "cannot put '" + name + "' on " + display_;
     LocalFile in(::open(local_file.c_str(), O_RDONLY | O_CLOEXEC));
     if (in.get() < 0) throw_local_error("cannot read", local_file, errno);
@@ -283,10 +301,9 @@ int SmbTransport::replace_when_free(const std::string& temp, const std::string& 
 void SmbTransport::get(std::string_view name_view, const std::filesystem::path& local_file) {
     require_safe(name_view);
     const std::string name(name_view);
-    connect();
     const std::string what = "cannot get '" + name + "' from " + display_;
     SmbContext::File in;
-    int err = context_->open(url(name), O_RDONLY, in);
+    const int err = first_request([&] { return context_->open(url(name), O_RDONLY, in); });
     if (err) fail(what, err);
     LocalFile out(::open(local_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (out.get() < 0) throw_local_error("cannot write", local_file, errno);
@@ -303,10 +320,9 @@ void SmbTransport::get(std::string_view name_view, const std::filesystem::path& 
 std::string SmbTransport::read_first_bytes(std::string_view name_view, std::size_t length) {
     require_safe(name_view);
     const std::string name(name_view);
-    connect();
     const std::string what = "cannot read '" + name + "' from " + display_;
     SmbContext::File in;
-    const int err = context_->open(url(name), O_RDONLY, in);
+    const int err = first_request([&] { return context_->open(url(name), O_RDONLY, in); });
     if (err) fail(what, err);
     std::string out(length, '\0');
     std::size_t done = 0;

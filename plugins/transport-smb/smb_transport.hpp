@@ -7,7 +7,9 @@
 // the folder are checked) and throws Error(io) naming the URL when the host
 // is unreachable, the password wrong, the share or folder missing. After any
 // io failure the next call checks again the same way, so a server that comes
-// back is used again (libsmbclient reconnects).
+// back is used again (libsmbclient reconnects); a server restarted between two
+// calls is not even noticed (a request that finds the connection dead is made
+// again on a new one when it changes nothing).
 //
 // Puts write ".<final>.<host>.<pid>.<random>.nstmp" in the target's folder,
 // close it, and rename it over the target. SMB's rename onto an existing
@@ -47,7 +49,14 @@ private:
     [[noreturn]] void fail(const std::string& what, int err, bool missing_is_not_found = true);
     void require_safe(std::string_view name) const;
     std::string url(std::string_view relative = {}) const { return location_.libsmbclient_url(relative); }
-    void walk(const std::string& folder, std::string_view prefix, std::vector<ObjectInfo>& out);
+    // Connects, then makes the first request of an operation; when that finds
+    // the connection dead (the server restarted since the last call), once
+    // more on a new connection. Only for requests that change nothing.
+    template <typename Request>
+    int first_request(Request&& request);
+    // Adds the objects of a folder (its listing, or the error listing it gave) and of its subfolders.
+    void walk(const std::string& folder, std::string_view prefix, int err, const std::vector<DirectoryEntry>& entries,
+              std::vector<ObjectInfo>& out);
     void remove_abandoned_temporaries(const std::string& folder, bool& folder_exists);
     void create_folders(const std::string& folder);
     void rename_into_place(const std::string& temp, const std::string& name, const std::string& what);

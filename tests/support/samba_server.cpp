@@ -1,11 +1,12 @@
 #include "samba_server.hpp"
 
+#include "test_support.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,8 +20,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-extern char** environ;
 
 namespace nas_sync::test {
 namespace fs = std::filesystem;
@@ -69,32 +68,6 @@ bool accepts_connections(std::uint16_t port) {
     const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     ::close(s);
     return ok;
-}
-
-// Starts argv with a pipe as standard input (its write end returned in
-// `input`, close-on-exec) and both outputs appended to `log`.
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, int& input) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<std::string> args = argv;
-    std::vector<char*> argp;
-    for (auto& a : args) argp.push_back(a.data());
-    argp.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, argp[0], &actions, nullptr, argp.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[0]);
-    if (rc != 0) {
-        ::close(fds[1]);
-        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-    }
-    input = fds[1];
-    return pid;
 }
 
 // The end of a log file (smbd's are short), for messages.
@@ -194,7 +167,7 @@ void SambaServer::write_configuration() const {
 
 void SambaServer::add_user() const {
     int input = -1;
-    const pid_t pid = spawn({find_program("pdbedit"), "--configfile=" + (dir_ / "smb.conf").string(), "-a", "-t",
+    const pid_t pid = start_process({find_program("pdbedit"), "--configfile=" + (dir_ / "smb.conf").string(), "-a", "-t",
                              "-u", username_},
                             dir_ / "log" / "pdbedit.out", input);
     const std::string twice = password_ + "\n" + password_ + "\n";
@@ -210,7 +183,7 @@ void SambaServer::add_user() const {
 
 void SambaServer::start() {
     if (pid_ > 0) return;
-    pid_ = spawn({find_program("smbd"), "--foreground", "--debug-stdout", "--debuglevel=1",
+    pid_ = start_process({find_program("smbd"), "--foreground", "--debug-stdout", "--debuglevel=1",
                   "--configfile=" + (dir_ / "smb.conf").string()},
                  dir_ / "log" / "smbd.out", stdin_);
     const auto deadline = Clock::now() + std::chrono::seconds(20);
