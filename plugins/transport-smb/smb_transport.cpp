@@ -68,7 +68,7 @@ std::string join(const std::string& folder, const std::string& name) {
 // The errors of a request sent on a connection the server closed (it
 // restarted since our last call): nothing was done, so it can be sent again.
 bool connection_was_lost(int err) {
-    return err == ECONNABORTED || err == ECONNRESET || err == EPIPE || err == ENOTCONN;
+    return err == ECONNABORTED || err == ECONNRESET || err == ENETRESET || err == EPIPE || err == ENOTCONN;
 }
 
 // Whether names under `folder_prefix` ("journal/") can start with `prefix`.
