@@ -141,7 +141,9 @@ void SmbTransport::connect() {
         if (err == EACCES || err == EPERM)
             throw Error(ErrorCode::io, "access denied to folder '" + folder + "' in share '" + location_.share +
                                            "' (" + display_ + ")");
-        if (err) throw Error(ErrorCode::io, "cannot open folder '" + folder + "' of " + display_ + ": " + std::strerror(err));
+        if (err)
+            throw Error(ErrorCode::io,
+                        "cannot open folder '" + folder + "' of " + display_ + ": " + std::strerror(err));
         if (!S_ISDIR(st.st_mode))
             throw Error(ErrorCode::io, "'" + folder + "' in share '" + location_.share + "' is not a folder (" +
                                            display_ + ")");

@@ -126,7 +126,7 @@ TEST_CASE("smb: two clients sync through smbd, with the password from the enviro
     }
 }
 
-TEST_CASE("smb: smbd killed in the middle of a sync and restarted: that sync exits 1, the next succeeds, nothing is lost") {
+TEST_CASE("smb: smbd killed during a sync and restarted: that sync exits 1, the next succeeds, nothing is lost") {
     SambaServer server;
     Office office(server);
     office.write("B", "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10) "
@@ -170,7 +170,7 @@ TEST_CASE("smb: smbd killed in the middle of a sync and restarted: that sync exi
     CHECK_FALSE(temporary_file_in(office.share));  // the killed put's leftover was removed by the next put
 }
 
-TEST_CASE("smb: wrong password, unreachable host, missing share: exit 1 within the timeout, naming the URL, never the password") {
+TEST_CASE("smb: wrong password, unreachable host, missing share: exit 1 in the timeout, the URL named, no password") {
     SambaServer server;
     Office office(server);
     const std::string port = std::to_string(server.port());

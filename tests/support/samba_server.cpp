@@ -113,7 +113,17 @@ SambaServer::SambaServer() : owner_(::getpid()) {
     port_ = free_port();
     write_configuration();
     add_user();
-    start();
+    // Another process may take the free port before smbd binds it: then a new one.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            start();
+            return;
+        } catch (const std::runtime_error&) {
+            if (attempt == 3 || running()) throw;
+            port_ = free_port();
+            write_configuration();
+        }
+    }
 }
 
 SambaServer::~SambaServer() {
@@ -167,8 +177,8 @@ void SambaServer::write_configuration() const {
 
 void SambaServer::add_user() const {
     int input = -1;
-    const pid_t pid = start_process({find_program("pdbedit"), "--configfile=" + (dir_ / "smb.conf").string(), "-a", "-t",
-                             "-u", username_},
+    const pid_t pid = start_process({find_program("pdbedit"), "--configfile=" + (dir_ / "smb.conf").string(), "-a",
+                                     "-t", "-u", username_},
                             dir_ / "log" / "pdbedit.out", input);
     const std::string twice = password_ + "\n" + password_ + "\n";
     [[maybe_unused]] const ssize_t written = ::write(input, twice.data(), twice.size());
@@ -184,8 +194,8 @@ void SambaServer::add_user() const {
 void SambaServer::start() {
     if (pid_ > 0) return;
     pid_ = start_process({find_program("smbd"), "--foreground", "--debug-stdout", "--debuglevel=1",
-                  "--configfile=" + (dir_ / "smb.conf").string()},
-                 dir_ / "log" / "smbd.out", stdin_);
+                          "--configfile=" + (dir_ / "smb.conf").string()},
+                         dir_ / "log" / "smbd.out", stdin_);
     const auto deadline = Clock::now() + std::chrono::seconds(20);
     while (!accepts_connections(port_)) {
         int status = 0;
@@ -196,7 +206,8 @@ void SambaServer::start() {
         }
         if (Clock::now() > deadline) {
             kill();
-            throw std::runtime_error("smbd did not listen on port " + std::to_string(port_) + " within 20 s: " + log());
+            throw std::runtime_error("smbd did not listen on port " + std::to_string(port_) +
+                                     " within 20 s: " + log());
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

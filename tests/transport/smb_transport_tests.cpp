@@ -174,14 +174,15 @@ TEST_CASE("smb: describe() is smb://user@host:port/share/folder, without the pas
     CHECK(elsewhere->describe() == "smb://office@nas.office.lan:445/shared/app db");
 }
 
-TEST_CASE("smb: a wrong password, a guest and a missing share or folder are Error(io) naming the URL, never the password") {
+TEST_CASE("smb: a wrong password, a guest, a missing share or folder: Error(io) naming the URL, never the password") {
     auto& server = process_samba_server();
     const ShareFolder folder("", ShareAccess::smb);
     const std::string relative = folder.path().filename().string();
     const std::string url = display(server.username(), server.port(), relative);
 
     SUBCASE("wrong password") {
-        const auto f = failure_of([&] { transport_on(server, folder.path(), {{"password", "wrong-Pa55word"}})->list(""); });
+        const auto f =
+            failure_of([&] { transport_on(server, folder.path(), {{"password", "wrong-Pa55word"}})->list(""); });
         CHECK(f.code == ErrorCode::io);
         CHECK_MESSAGE(f.message.find("access denied to " + url + ": wrong username, password or domain") !=
                           std::string::npos, f.message);
@@ -228,7 +229,8 @@ TEST_CASE("smb: an unreachable server fails within about the timeout, naming the
     SUBCASE("a closed port: refused at once") {
         const auto port = closed_port();
         const std::string url = "smb://127.0.0.1:" + std::to_string(port) + "/" + path;
-        const auto f = failure_of([&] { transport_on(server, folder.path(), {{"url", url}, {"timeout", "5s"}})->list(""); });
+        const auto f =
+            failure_of([&] { transport_on(server, folder.path(), {{"url", url}, {"timeout", "5s"}})->list(""); });
         CHECK(f.code == ErrorCode::io);
         CHECK_MESSAGE(f.message.find("cannot reach " + display(server.username(), port, relative) +
                                      ": 127.0.0.1:" + std::to_string(port) + ": connection refused") !=
@@ -238,7 +240,8 @@ TEST_CASE("smb: an unreachable server fails within about the timeout, naming the
     SUBCASE("a host that drops connection attempts") {
         const SilentListener unreachable(true);
         const std::string url = "smb://127.0.0.1:" + std::to_string(unreachable.port()) + "/" + path;
-        const auto f = failure_of([&] { transport_on(server, folder.path(), {{"url", url}, {"timeout", "1s"}})->list(""); });
+        const auto f =
+            failure_of([&] { transport_on(server, folder.path(), {{"url", url}, {"timeout", "1s"}})->list(""); });
         CHECK(f.code == ErrorCode::io);
         CHECK_MESSAGE(f.message.find("no answer within 1s") != std::string::npos, f.message);
         CHECK(f.message.find(display(server.username(), unreachable.port(), relative)) != std::string::npos);
@@ -248,10 +251,12 @@ TEST_CASE("smb: an unreachable server fails within about the timeout, naming the
     SUBCASE("a server that accepts connections and never answers") {
         const SilentListener silent(false);
         const std::string url = "smb://127.0.0.1:" + std::to_string(silent.port()) + "/" + path;
-        const auto f = failure_of([&] { transport_on(server, folder.path(), {{"url", url}, {"timeout", "1s"}})->list(""); });
+        const auto f =
+            failure_of([&] { transport_on(server, folder.path(), {{"url", url}, {"timeout", "1s"}})->list(""); });
         CHECK(f.code == ErrorCode::io);
-        CHECK_MESSAGE(f.message.find("no answer from " + display(server.username(), silent.port(), relative) + " within 1s") != std::string::npos,
-                      f.message);
+        const std::string expected =
+            "no answer from " + display(server.username(), silent.port(), relative) + " within 1s";
+        CHECK_MESSAGE(f.message.find(expected) != std::string::npos, f.message);
         CHECK(f.seconds >= 0.9);
         CHECK(f.seconds < 4);
     }
@@ -311,7 +316,8 @@ TEST_CASE("smb: temporary files are not listed; a dead writer's are removed by t
 
     const fs::path journal = folder.path() / "journal" / "A";
     const auto dead = journal / (".000002.seg." + host_tag() + ".999999999.0123456789abcdef.nstmp");
-    const auto alive = journal / (".000003.seg." + host_tag() + "." + std::to_string(::getpid()) + ".0123456789abcdef.nstmp");
+    const auto alive =
+        journal / (".000003.seg." + host_tag() + "." + std::to_string(::getpid()) + ".0123456789abcdef.nstmp");
     const auto other_fresh = journal / ".000004.seg.another-pc.4242.0123456789abcdef.nstmp";
     const auto other_old = journal / ".000005.seg.another-pc.4243.0123456789abcdef.nstmp";
     const auto elsewhere = folder.path() / (".client-A.sqlite." + host_tag() + ".999999999.0123456789abcdef.nstmp");
