@@ -42,15 +42,18 @@ private:
 };
 
 // A local file that cannot be read or written is never "not found" on the share.
-[[noreturn]] void throw_local_error(const std::string& what, const std::filesystem::path& file, int err) {
-    throw Error(ErrorCode::io, what + " local file '" + file.string() + "': " + std::strerror(err));
+[[noreturn]] void throw_local_error(const std::string& what, const char* verb, const std::filesystem::path& file,
+                                    int err) {
+    throw Error(ErrorCode::io,
+                what + ": cannot " + verb + " local file '" + file.string() + "': " + std::strerror(err));
 }
 
-void write_all_local(int fd, const char* data, std::size_t size, const std::filesystem::path& file) {
+void write_all_local(int fd, const char* data, std::size_t size, const std::filesystem::path& file,
+                     const std::string& what) {
     while (size > 0) {
         const ssize_t n = ::write(fd, data, size);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_local_error("cannot write", file, errno);
+        if (n < 0) throw_local_error(what, "write", file, errno);
         data += n;
         size -= static_cast<std::size_t>(n);
     }
@@ -227,7 +230,7 @@ void SmbTransport::put(const std::filesystem::path& local_file, std::string_view
     const std::string name(name_view);
     const std::string what = "cannot put '" + name + "' on " + display_;
     LocalFile in(::open(local_file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.get() < 0) throw_local_error("cannot read", local_file, errno);
+    if (in.get() < 0) throw_local_error(what, "read", local_file, errno);
 
     const auto slash = name.rfind('/');
     const std::string folder = slash == std::string::npos ? "" : name.substr(0, slash);
@@ -248,7 +251,7 @@ void SmbTransport::put(const std::filesystem::path& local_file, std::string_view
         while (true) {
             const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0) throw_local_error("cannot read", local_file, errno);
+            if (n < 0) throw_local_error(what, "read", local_file, errno);
             if (n == 0) break;
             err = out.write_all(buffer.data(), static_cast<std::size_t>(n));
             if (err) fail(what + " (write)", err, false);
@@ -308,15 +311,15 @@ void SmbTransport::get(std::string_view name_view, const std::filesystem::path& 
     const int err = first_request([&] { return context_->open(url(name), O_RDONLY, in); });
     if (err) fail(what, err);
     LocalFile out(::open(local_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (out.get() < 0) throw_local_error("cannot write", local_file, errno);
+    if (out.get() < 0) throw_local_error(what, "write", local_file, errno);
     std::vector<char> buffer(chunk_size);
     while (true) {
         const ssize_t n = in.read(buffer.data(), buffer.size());
         if (n < 0) fail(what, static_cast<int>(-n), false);
         if (n == 0) break;
-        write_all_local(out.get(), buffer.data(), static_cast<std::size_t>(n), local_file);
+        write_all_local(out.get(), buffer.data(), static_cast<std::size_t>(n), local_file, what);
     }
-    if (out.close() != 0) throw_local_error("cannot write", local_file, errno);
+    if (out.close() != 0) throw_local_error(what, "write", local_file, errno);
 }
 
 std::string SmbTransport::read_first_bytes(std::string_view name_view, std::size_t length) {

@@ -174,6 +174,24 @@ TEST_CASE("smb: describe() is smb://user@host:port/share/folder, without the pas
     CHECK(elsewhere->describe() == "smb://office@nas.office.lan:445/shared/app db");
 }
 
+TEST_CASE("smb: a local file that cannot be read or written is Error(io), never not_found, naming the URL") {
+    auto& server = process_samba_server();
+    const ShareFolder folder("", ShareAccess::smb);
+    const auto transport = transport_on(server, folder.path());
+    TempDir local;
+    const auto put = failure_of([&] { transport->put(local / "missing", "client-A.sqlite"); });
+    CHECK(put.code == ErrorCode::io);
+    CHECK_MESSAGE(put.message.find("cannot put 'client-A.sqlite' on " + transport->describe() +
+                                   ": cannot read local file") != std::string::npos, put.message);
+    write_file(local / "a", "x");
+    transport->put(local / "a", "client-A.sqlite");
+    const auto get = failure_of([&] { transport->get("client-A.sqlite", local / "no-such-folder" / "copy"); });
+    CHECK(get.code == ErrorCode::io);
+    CHECK_MESSAGE(get.message.find("cannot get 'client-A.sqlite' from " + transport->describe() +
+                                   ": cannot write local file") != std::string::npos, get.message);
+    CHECK(transport->list("").size() == 1);
+}
+
 TEST_CASE("smb: a wrong password, a guest, a missing share or folder: Error(io) naming the URL, never the password") {
     auto& server = process_samba_server();
     const ShareFolder folder("", ShareAccess::smb);
