@@ -72,19 +72,9 @@ bool valid_host_name(std::string_view host) {
     return true;
 }
 
-bool valid_ipv6(std::string_view host) {
-    if (host.empty()) return false;
-    for (unsigned char c : host)
-        if (!std::isxdigit(c) && c != ':' && c != '.') return false;
-    return host.find(':') != std::string_view::npos;
-}
-
 }  // namespace
 
-std::string SmbLocation::host_and_port() const {
-    const bool ipv6 = host.find(':') != std::string::npos;
-    return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
+std::string SmbLocation::host_and_port() const { return host + ":" + std::to_string(port); }
 
 std::string SmbLocation::share_path() const {
     std::string out = share;
@@ -128,27 +118,18 @@ SmbLocation parse_smb_url(std::string_view url_view) {
 
     SmbLocation location;
     std::string_view port_text;
-    if (!authority.empty() && authority.front() == '[') {
-        const std::size_t close = authority.find(']');
-        if (close == std::string_view::npos) refuse("url '" + url + "' has a '[' without ']' around its IPv6 address");
-        location.host = std::string(authority.substr(1, close - 1));
-        if (!valid_ipv6(location.host)) refuse("url '" + url + "' has an invalid IPv6 address in brackets");
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty() && after.front() != ':') refuse("url '" + url + "' has text after its ']'");
-        if (!after.empty()) port_text = after.substr(1);
-        if (!after.empty() && port_text.empty()) refuse("url '" + url + "' has a ':' without a port number");
-    } else {
-        const std::size_t colon = authority.find(':');
-        location.host = std::string(authority.substr(0, colon));
-        if (colon != std::string_view::npos) {
-            port_text = authority.substr(colon + 1);
-            if (port_text.empty()) refuse("url '" + url + "' has a ':' without a port number");
-        }
-        if (location.host.empty()) refuse("url '" + url + "' names no host");
-        if (!valid_host_name(location.host))
-            refuse("url '" + url + "' has an invalid host '" + location.host +
-                   "' (letters, digits, '-', '.', '_'; an IPv6 address goes in brackets)");
+    if (!authority.empty() && authority.front() == '[')
+        refuse("url '" + url + "' names an IPv6 address, which libsmbclient's URLs cannot carry; use a host name "
+               "that resolves to it");
+    const std::size_t colon = authority.find(':');
+    location.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+        port_text = authority.substr(colon + 1);
+        if (port_text.empty()) refuse("url '" + url + "' has a ':' without a port number");
     }
+    if (location.host.empty()) refuse("url '" + url + "' names no host");
+    if (!valid_host_name(location.host))
+        refuse("url '" + url + "' has an invalid host '" + location.host + "' (letters, digits, '-', '.', '_')");
     if (!port_text.empty()) {
         unsigned value = 0;
         const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);

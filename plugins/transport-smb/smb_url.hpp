@@ -11,12 +11,12 @@ namespace nas_sync::smb_transport {
 inline constexpr std::uint16_t default_smb_port = 445;
 
 struct SmbLocation {
-    std::string host;                  // a name, an IPv4 address, or an IPv6 address (without brackets)
+    std::string host;                  // a name or an IPv4 address
     std::uint16_t port = default_smb_port;
     std::string share;                 // decoded
     std::vector<std::string> folder;   // decoded segments inside the share; empty for the share's top
 
-    // "host:port", with brackets around an IPv6 address.
+    // "host:port".
     std::string host_and_port() const;
     // "share/folder/..." (decoded, for people).
     std::string share_path() const;
