@@ -4,6 +4,7 @@
 // a wrong password, an unreachable host or a missing share exit 1 within the
 // timeout, naming the URL and never the password; a malformed URL exits 2.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <SQLiteCpp/Statement.h>
 
@@ -119,6 +120,12 @@ TEST_CASE("smb: two clients sync through smbd, with the password from the enviro
         }
         for (const char* id : {"A", "B"}) CHECK(office.count(id, "%") == 2);
         CHECK_FALSE(fs::is_empty(office.share));
+        // libsmbclient's own log lines stay out of our output: --json is one JSON object.
+        const auto json_sync = run_nas_sync({"--config", (office.dir / "B.yaml").string(), "sync", "--json"}, {},
+                                            office.env());
+        REQUIRE_MESSAGE(json_sync.status == 0, json_sync.err);
+        CHECK(nlohmann::json::parse(json_sync.out)["clients_synced"] == 1);
+        CHECK(json_sync.err.empty());
         const auto check = run_nas_sync(office.args("A", "check"), {}, office.env());
         CHECK(check.out.find(office.display()) != std::string::npos);
         CHECK(check.out.find(server.password()) == std::string::npos);
