@@ -92,7 +92,8 @@ bool reap_before(pid_t pid, Clock::time_point deadline) {
 
 }  // namespace
 
-SambaServer::SambaServer() : owner_(::getpid()) {
+SambaServer::SambaServer(std::string global_options, std::string share_options)
+    : owner_(::getpid()), global_options_(std::move(global_options)), share_options_(std::move(share_options)) {
     char pattern[] = "/tmp/nas-sync-smbd-XXXXXX";
     if (!::mkdtemp(pattern)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
     dir_ = pattern;
@@ -167,11 +168,13 @@ void SambaServer::write_configuration() const {
          << "  printcap name = /dev/null\n"
          << "  disable spoolss = yes\n"
          << "  rpc start on demand helpers = no\n"
+         << global_options_
          << "[" << share_name << "]\n"
          << "  path = " << share_root_.string() << "\n"
          << "  read only = no\n"
          << "  follow symlinks = no\n"
-         << "  wide links = no\n";
+         << "  wide links = no\n"
+         << share_options_;
     if (!conf) throw std::runtime_error("cannot write " + (dir_ / "smb.conf").string());
 }
 

@@ -28,8 +28,9 @@ namespace nas_sync::test {
 class SambaServer {
 public:
     // Sets up the folder and starts smbd; throws std::runtime_error (with
-    // smbd's log) when it cannot.
-    SambaServer();
+    // smbd's log) when it cannot. `global_options` and `share_options`
+    // (smb.conf lines) are added to the [global] and share sections.
+    explicit SambaServer(std::string global_options = "", std::string share_options = "");
     ~SambaServer();
     SambaServer(const SambaServer&) = delete;
     SambaServer& operator=(const SambaServer&) = delete;
@@ -56,6 +57,8 @@ private:
     void add_user() const;
 
     pid_t owner_ = 0;  // the process that started it (a forked child must not stop it)
+    std::string global_options_;
+    std::string share_options_;
     std::filesystem::path dir_;
     std::filesystem::path share_root_;
     std::uint16_t port_ = 0;

@@ -9,6 +9,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -446,4 +448,53 @@ TEST_CASE("smb: while smbd is down calls fail with Error(io) naming the URL; onc
     transport->put(local / "a", "client-A.sqlite");
     CHECK(read_file(folder / "client-A.sqlite") == "after");
     CHECK(transport->list("").size() == 1);
+}
+
+TEST_CASE("smb: a wrong password fails even where the share admits guests (no quiet fallback to a guest login)") {
+    SambaServer server("  map to guest = bad user\n", "  guest ok = yes\n");
+    const auto guest = smb_transport({{"url", server.url(server.share_root())}});
+    CHECK(guest->list("").empty());  // the share does admit guests
+    const auto f = failure_of([&] {
+        smb_transport({{"url", server.url(server.share_root())}, {"username", server.username()},
+                       {"password", "wrong-Pa55word"}})
+            ->list("");
+    });
+    CHECK(f.code == ErrorCode::io);
+    CHECK_MESSAGE(f.message.find("access denied to") != std::string::npos, f.message);
+}
+
+TEST_CASE("smb: a server dying during a large put fails it with Error(io), also in a thread that lets SIGPIPE through") {
+    SambaServer server;
+    const auto transport = smb_transport({{"url", server.url(server.share_root())}, {"username", server.username()},
+                                          {"password", server.password()}, {"timeout", "5s"}});
+    TempDir local;
+    {
+        std::ofstream big(local / "big", std::ios::binary);
+        const std::string mib(1 << 20, 'x');
+        for (int i = 0; i < 256; ++i) big << mib;
+    }
+    transport->list("");  // connected
+    Failure f;
+    std::thread writer([&] {
+        // As a thread that never blocked SIGPIPE (libsmbclient blocks it only
+        // in the thread that made the first context).
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        pthread_sigmask(SIG_UNBLOCK, &pipe, nullptr);
+        f = failure_of([&] { transport->put(local / "big", "client-A.sqlite"); });
+    });
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    auto temp_has_data = [&] {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(server.share_root(), ec))
+            if (e.path().filename().string().ends_with(".nstmp") && e.file_size(ec) > (8 << 20)) return true;
+        return false;
+    };
+    while (!temp_has_data() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    server.kill();
+    writer.join();
+    CHECK(f.code == ErrorCode::io);
+    CHECK_MESSAGE(f.message.find("cannot put 'client-A.sqlite' on " + transport->describe()) != std::string::npos,
+                  f.message);
 }
