@@ -463,7 +463,7 @@ TEST_CASE("smb: a wrong password fails even where the share admits guests (no qu
     CHECK_MESSAGE(f.message.find("access denied to") != std::string::npos, f.message);
 }
 
-TEST_CASE("smb: a server dying during a large put fails it with Error(io), also in a thread that lets SIGPIPE through") {
+TEST_CASE("smb: a server dying during a large put fails it with Error(io), also in a thread letting SIGPIPE through") {
     SambaServer server;
     const auto transport = smb_transport({{"url", server.url(server.share_root())}, {"username", server.username()},
                                           {"password", server.password()}, {"timeout", "5s"}});
