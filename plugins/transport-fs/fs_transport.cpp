@@ -1,5 +1,7 @@
 #include "fs_transport.hpp"
 
+#include "temporary_name.hpp"
+
 #include <nas_sync/error.hpp>
 #include <nas_sync/object_name.hpp>
 
@@ -8,20 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
-#include <random>
 
 namespace nas_sync::fs_transport {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* temp_suffix = ".nstmp";
-// Temporary files older than this are left over from a killed put and removed.
-constexpr auto stale_temp_age = std::chrono::hours(1);
 
 // Every OS error becomes an Error here, with what we were doing.
 [[noreturn]] void throw_os_error(const std::string& context, int err) {
@@ -98,41 +93,6 @@ void copy_fd(int from, int to, bool sync, const std::string& context) {
     if (sync && ::fsync(to) != 0) throw_os_error(context + " (flush)", errno);
 }
 
-std::string random_hex() {
-    static thread_local std::mt19937_64 rng(std::random_device{}() ^
-                                            static_cast<std::uint64_t>(::getpid()) << 32);
-    char out[17];
-    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(rng()));
-    return out;
-}
-
-// This machine's name as it may appear in a temporary name.
-std::string host_tag() {
-    char name[256] = {};
-    ::gethostname(name, sizeof name - 1);
-    std::string out;
-    for (const char* p = name; *p; ++p)
-        out += (std::isalnum(static_cast<unsigned char>(*p)) || *p == '-') ? *p : '_';
-    return out.empty() ? "host" : out;
-}
-
-// A temporary name ".<final>.<host>.<pid>.<random>.nstmp" left by a process of
-// this machine that no longer runs is abandoned, whatever its age.
-bool abandoned_here(const std::string& temp_name) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    for (std::size_t dot; (dot = temp_name.find('.', start)) != std::string::npos; start = dot + 1)
-        parts.push_back(temp_name.substr(start, dot - start));
-    parts.push_back(temp_name.substr(start));
-    if (parts.size() < 5 || parts[parts.size() - 4] != host_tag()) return false;
-    try {
-        const pid_t pid = static_cast<pid_t>(std::stol(parts[parts.size() - 3]));
-        return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
 std::chrono::system_clock::time_point to_system(fs::file_time_type t) {
     return std::chrono::time_point_cast<std::chrono::system_clock::duration>(std::chrono::file_clock::to_sys(t));
 }
@@ -140,8 +100,7 @@ std::chrono::system_clock::time_point to_system(fs::file_time_type t) {
 }  // namespace
 
 bool FsTransport::is_temporary_name(const std::string& filename) {
-    return filename.size() > std::strlen(temp_suffix) + 1 && filename.front() == '.' &&
-           filename.ends_with(temp_suffix);
+    return plugin_common::is_temporary_name(filename);
 }
 
 FsTransport::FsTransport(fs::path root) : root_(std::move(root)) {
@@ -201,17 +160,16 @@ void FsTransport::put(const fs::path& local_file, std::string_view name) {
 
     // Leftovers of puts into this folder that were killed half-way: from a
     // dead process of this machine, or older than any put takes.
-    const std::string own_prefix = "." + target.filename().string() + ".";
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string f = it->path().filename().string();
         if (!is_temporary_name(f)) continue;
         std::error_code time_ec;
         const auto age = fs::file_time_type::clock::now() - it->last_write_time(time_ec);
-        if (abandoned_here(f) || (!time_ec && age > stale_temp_age)) fs::remove(it->path(), time_ec);
+        if (plugin_common::abandoned_by_dead_local_process(f) || (!time_ec && age > plugin_common::stale_temporary_age))
+            fs::remove(it->path(), time_ec);
     }
 
-    const fs::path temp =
-        folder / (own_prefix + host_tag() + "." + std::to_string(::getpid()) + "." + random_hex() + temp_suffix);
+    const fs::path temp = folder / plugin_common::temporary_name_for(target.filename().string());
     const std::string context = "cannot put '" + std::string(name) + "' on share '" + root_.string() + "'";
     FileDescriptor in(::open(local_file.c_str(), O_RDONLY | O_CLOEXEC));
     if (in.get() < 0) throw_os_error("cannot read local file '" + local_file.string() + "'", errno);

@@ -18,6 +18,7 @@
 
 #include "engine/peer/peer_database.hpp"
 #include "nas_sync/error.hpp"
+#include "share_folder.hpp"
 #include "test_support.hpp"
 
 using namespace nas_sync;
@@ -70,12 +71,13 @@ namespace {
 
 void kill_syncs_at_random(const std::string& exchange) {
     TempDir dir;
-    fs::create_directory(dir / "nas");
+    const ShareFolder share(dir / "nas");  // or a folder of smbd's (NAS_SYNC_TEST_SHARE=smb)
     for (const auto& id : clients) {
         create_database(dir / (id + ".sqlite"), "CREATE TABLE notes(id TEXT PRIMARY KEY, body TEXT, updatedAt TEXT);");
         write_file(dir / (id + ".yaml"), fmt::format("version: 1\nclient_id: {}\ndatabase: {}.sqlite\n"
-                                                     "transport: {{plugin: fs, path: nas}}\nexchange: {}\n"
-                                                     "{}", id, id, exchange,
+                                                     "transport: {}\nexchange: {}\n"
+                                                     "{}", id, id, share_transport_yaml(share.path(), share.access()),
+                                                     exchange,
                                                      exchange == "journal" ? "journal: {base_every: 3}\n" : ""));
     }
 
@@ -109,7 +111,7 @@ void kill_syncs_at_random(const std::string& exchange) {
         int status = 0;
         waitpid(pid, &status, 0);
         CHECK_MESSAGE(integrity(dir / (id + ".sqlite")) == "ok", "after killing a sync of " << id);
-        check_share_objects(dir / "nas");
+        check_share_objects(share.path());
     }
     stop = true;
     for (auto& w : writers) w.join();
@@ -131,7 +133,7 @@ void kill_syncs_at_random(const std::string& exchange) {
             CHECK_MESSAGE(s.getColumn(0).getInt() == written[c].load(), id << " has every write of " << clients[c]);
         }
     }
-    for (const auto& entry : fs::recursive_directory_iterator(dir / "nas"))
+    for (const auto& entry : fs::recursive_directory_iterator(share.path()))
         CHECK_MESSAGE(!entry.path().filename().string().ends_with(".nstmp"), "left on the share: " << entry.path());
     for (const auto& entry : fs::directory_iterator(fs::temp_directory_path()))
         CHECK_MESSAGE(!entry.path().filename().string().starts_with("nas-sync-kill-"), "left behind: " << entry.path());

@@ -31,7 +31,7 @@ TEST_CASE("the built-in plugins load, each with its kind, name, version and opti
         found.push_back(std::string(to_string(p.descriptor->kind)) + ":" + std::string(p.descriptor->name));
     std::sort(found.begin(), found.end());
     CHECK(found == std::vector<std::string>{"discovery:auto", "discovery:explicit", "resolver:delete-protected",
-                                            "resolver:lww", "transport:fs", "transport:nats"});
+                                            "resolver:lww", "transport:fs", "transport:nats", "transport:smb"});
 }
 
 TEST_CASE("a library built for another plugin API version is refused") {

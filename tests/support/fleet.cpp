@@ -2,27 +2,15 @@
 
 #include <SQLiteCpp/Statement.h>
 
-#include <cstdlib>
-#include <stdexcept>
-
 #include "nats_server.hpp"
 
 namespace nas_sync::test {
 namespace fs = std::filesystem;
 
-std::string test_share_kind() {
-    const char* kind = std::getenv("NAS_SYNC_TEST_SHARE");
-    const std::string k = kind ? kind : "";
-    if (k.empty() || k == "fs") return "fs";
-    if (k == "nats") return "nats";
-    throw std::invalid_argument("NAS_SYNC_TEST_SHARE is '" + k + "'; use fs (the default) or nats");
-}
-
 Fleet::Fleet(const std::vector<std::string>& ids, const std::string& schema_sql, ClientOptions options)
     : ids_(ids), options_(std::move(options)) {
-    if (!options_.transport && test_share_kind() == "nats")
+    if (!options_.transport && share_.access() == ShareAccess::nats)
         options_.transport = nats_section({process_nats_server().url()}, fresh_bucket("fleet"));
-    fs::create_directory(share());
     for (const auto& id : ids) create_database(database(id), schema_sql);
 }
 
@@ -31,13 +19,7 @@ PipelineConfig Fleet::config(const std::string& id) const {
     c.client_id = id;
     c.database = database(id);
     c.base_dir = dir_.path();
-    if (options_.transport) {
-        c.transport = *options_.transport;
-    } else {
-        c.transport.plugin = "fs";
-        c.transport.key = "transport";
-        c.transport.options["path"] = RawOption{share().string(), {}};
-    }
+    c.transport = options_.transport ? *options_.transport : share_transport(share(), share_.access());
     c.resolvers = options_.resolvers;
     c.schema_version = options_.schema_version;
     c.changelog_retention = options_.retention;

@@ -1,5 +1,6 @@
-// A fleet of real clients for engine tests: one real folder as the share,
-// one real SQLite file and one SyncClient per client, built in code.
+// A fleet of real clients for engine tests: one real folder as the share
+// (reached by `fs`, or by `smb` through smbd: share_folder.hpp), one real
+// SQLite file and one SyncClient per client, built in code.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 
 #include "fault_injecting_transport.hpp"
 #include "nas_sync/client.hpp"
+#include "share_folder.hpp"
 #include "test_support.hpp"
 
 namespace nas_sync::test {
@@ -24,21 +26,20 @@ struct ClientOptions {
     bool inject_faults = false;  // each client's transport wrapped in a FaultInjectingTransport
     ExchangeLayout exchange = ExchangeLayout::snapshot;
     JournalOptions journal;
-    // The share every client uses; unset: the `fs` transport on Fleet::share(),
-    // or with NAS_SYNC_TEST_SHARE=nats a fresh bucket on this process's
+    // The share every client uses; unset: Fleet::share() through the transport
+    // NAS_SYNC_TEST_SHARE names (`fs` by default, see share_folder.hpp), or
+    // with NAS_SYNC_TEST_SHARE=nats a fresh bucket on this process's
     // nats-server (tests that reach into Fleet::share() do not apply then).
     std::optional<PluginSection> transport;
 };
-
-// "fs" or "nats": what NAS_SYNC_TEST_SHARE asks fleets to share through.
-std::string test_share_kind();
 
 class Fleet {
 public:
     // Creates each client's database with `schema_sql`.
     Fleet(const std::vector<std::string>& ids, const std::string& schema_sql, ClientOptions options = {});
 
-    std::filesystem::path share() const { return dir_ / "nas"; }
+    // The share's folder (under dir/nas, or under the smbd's share).
+    const std::filesystem::path& share() const { return share_.path(); }
     std::filesystem::path database(const std::string& id) const { return dir_ / (id + ".sqlite"); }
     PipelineConfig config(const std::string& id) const;
 
@@ -60,6 +61,7 @@ public:
 
 private:
     TempDir dir_;
+    ShareFolder share_{dir_ / "nas"};
     std::vector<std::string> ids_;
     ClientOptions options_;
     std::map<std::string, std::unique_ptr<SyncClient>> clients_;

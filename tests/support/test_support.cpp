@@ -95,6 +95,29 @@ ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& 
 }
 
 fs::path nas_sync_binary() { return NAS_SYNC_BINARY; }
+pid_t start_process(const std::vector<std::string>& argv, const fs::path& log, int& input) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot make a pipe for " + argv.at(0));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::vector<std::string> args = argv;
+    std::vector<char*> argp;
+    for (auto& a : args) argp.push_back(a.data());
+    argp.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, argp[0], &actions, nullptr, argp.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[0]);
+    if (rc != 0) {
+        ::close(fds[1]);
+        throw std::runtime_error("cannot start " + argv[0]);
+    }
+    input = fds[1];
+    return pid;
+}
 
 ProcessResult run_nas_sync(const std::vector<std::string>& args, const fs::path& cwd,
                            const std::map<std::string, std::string>& env) {

@@ -4,6 +4,8 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -35,6 +37,12 @@ struct ProcessResult {
 // the environment; an empty value removes the variable.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {},
                           const std::map<std::string, std::string>& env = {});
+
+// Starts a program without waiting for it: its standard input is a pipe
+// whose write end is returned in `input` (close-on-exec, so other children
+// do not hold it), its standard output and error are appended to `log`. The
+// caller writes, closes `input` and reaps the pid.
+pid_t start_process(const std::vector<std::string>& argv, const std::filesystem::path& log, int& input);
 
 // The nas-sync binary of this build, and running it.
 std::filesystem::path nas_sync_binary();

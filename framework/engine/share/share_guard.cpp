@@ -98,13 +98,15 @@ std::optional<ShareGuard::Marker> ShareGuard::read_marker(const WorkFolder&) {
     return Marker{*id, text_of(*content, "created"), text_of(*content, "created_by")};
 }
 
-// On a share we have never recorded: a marker that cannot be read names no
-// share anyone can tell apart (a put the share tore), so it is written anew.
-std::optional<ShareGuard::Marker> ShareGuard::read_marker_or_damage(const WorkFolder& work) {
+// On a share we have never recorded: a marker that cannot be read (a put the
+// share tore) names no share anyone recorded, but says a share is there.
+std::optional<ShareGuard::Marker> ShareGuard::read_marker_or_damage(const WorkFolder& work, bool& damaged) {
+    damaged = false;
     try {
         return read_marker(work);
     } catch (const Error& e) {
         if (e.code() != ErrorCode::corrupt) throw;
+        damaged = true;
         return std::nullopt;
     }
 }
@@ -133,9 +135,10 @@ void ShareGuard::check(const std::vector<ObjectInfo>& client_objects, OwnObjects
         "replaced on purpose, run `nas-sync adopt-share` to sync with it from now on";
     if (recorded == 0) {
         // Our first sync with a share (or the first since markers exist).
-        if (const auto found = read_marker_or_damage(work)) {
+        bool damaged = false;
+        if (const auto found = read_marker_or_damage(work, damaged)) {
             record(found->share_id, true);
-        } else if (own == OwnObjects::missing) {
+        } else if (own == OwnObjects::missing && !damaged) {
             throw Error(ErrorCode::refused,
                         fmt::format("{} has no nas-sync share marker ({}) and none of this client's objects, though "
                                     "client '{}' has published there before: it looks unmounted or replaced by an "
@@ -144,7 +147,7 @@ void ShareGuard::check(const std::vector<ObjectInfo>& client_objects, OwnObjects
         } else {
             write_marker(work);
             // Read back: of two first clients writing at once, the last one's marker stays.
-            const auto written = read_marker_or_damage(work);
+            const auto written = read_marker_or_damage(work, damaged);
             record(written ? written->share_id : 0, false);
         }
     } else if (own != OwnObjects::intact || !verified) {

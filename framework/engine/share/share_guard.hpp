@@ -65,7 +65,7 @@ private:
         std::string created, created_by;
     };
     std::optional<Marker> read_marker(const WorkFolder& work);
-    std::optional<Marker> read_marker_or_damage(const WorkFolder& work);
+    std::optional<Marker> read_marker_or_damage(const WorkFolder& work, bool& damaged);
     std::uint64_t write_marker(const WorkFolder& work);
     void check_owners(const std::vector<ObjectInfo>& client_objects, const WorkFolder& work);
     void ensure_instance_id();
