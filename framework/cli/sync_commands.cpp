@@ -3,13 +3,18 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <pthread.h>
+
+#include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <set>
-#include <pthread.h>
+#include <thread>
 
 #include "cli/commands.hpp"
+#include "engine/peer/work_folder.hpp"
 #include "nas_sync/client.hpp"
 
 namespace nas_sync::cli {
@@ -60,9 +65,45 @@ private:
     std::set<std::string> said_;
 };
 
+// While a command that syncs runs: SIGINT, SIGTERM or SIGHUP remove its work
+// folders (copies of peers' data in the temporary folder) and end the process
+// at once, with status 128 + the signal. The local database stays valid, as
+// after any kill: the next sync redoes what this one did not finish.
+class InterruptCleanup {
+public:
+    InterruptCleanup() {
+        sigemptyset(&signals_);
+        for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals_, s);
+        pthread_sigmask(SIG_BLOCK, &signals_, nullptr);  // before any other thread starts: all inherit it
+        watcher_ = std::thread([this] {
+            const timespec tick{0, 100'000'000};
+            while (!done_) {
+                const int signal = sigtimedwait(&signals_, nullptr, &tick);
+                if (signal <= 0) continue;
+                remove_work_folders_now();
+                std::cerr << "nas-sync: interrupted (signal " << signal
+                          << "); nothing is lost: the next sync redoes what this one did not finish\n";
+                std::_Exit(128 + signal);
+            }
+        });
+    }
+    ~InterruptCleanup() {
+        done_ = true;
+        watcher_.join();
+    }
+    InterruptCleanup(const InterruptCleanup&) = delete;
+    InterruptCleanup& operator=(const InterruptCleanup&) = delete;
+
+private:
+    sigset_t signals_;
+    std::atomic<bool> done_{false};
+    std::thread watcher_;
+};
+
 }  // namespace
 
 int sync_command(const GlobalOptions& global, const SyncOptions& options) {
+    const InterruptCleanup on_interrupt;
     SyncClient client(load_pipeline_file(global.config));
     client.wait_for_other_syncs(options.wait);
     const SyncResult result = client.sync_now();
@@ -74,11 +115,13 @@ int sync_command(const GlobalOptions& global, const SyncOptions& options) {
 }
 
 int run_command(const GlobalOptions& global, const SyncOptions& options) {
-    // SIGINT and SIGTERM are taken by sigwait below, in this thread only.
+    // SIGINT, SIGTERM and SIGHUP (the terminal went away) are taken by
+    // sigwait below, in this thread only: they end the loop gracefully.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     SyncClient client(load_pipeline_file(global.config));
@@ -128,6 +171,7 @@ int run_command(const GlobalOptions& global, const SyncOptions& options) {
 }
 
 int adopt_share_command(const GlobalOptions& global) {
+    const InterruptCleanup on_interrupt;
     const auto config = load_pipeline_file(global.config);
     SyncClient client(config);
     const std::string id = client.adopt_share();
@@ -139,6 +183,7 @@ int adopt_share_command(const GlobalOptions& global) {
 }
 
 int status_command(const GlobalOptions& global) {
+    const InterruptCleanup on_interrupt;
     SyncClient client(load_pipeline_file(global.config));
     const Status s = client.status();
     if (global.json) {

@@ -131,6 +131,8 @@ void Statement::read_text(int column, std::string& into) const {
 std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
+bool Statement::is_text(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_TEXT; }
+
 StatementCache::Lease StatementCache::use(const std::string& sql) {
     auto& slot = cache_[sql];
     if (!slot) slot = std::make_unique<Statement>(db_, sql);

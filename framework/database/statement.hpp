@@ -48,6 +48,7 @@ public:
     void read_text(int column, std::string& into) const;
     std::int64_t integer(int column) const;
     bool is_null(int column) const;
+    bool is_text(int column) const;
 
 private:
     Statement& bind_value(int index, const Value& value, sqlite3_destructor_type lifetime);

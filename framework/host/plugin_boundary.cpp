@@ -64,6 +64,13 @@ public:
             rethrow_from_plugin();
         }
     }
+    std::vector<std::string> take_warnings() override {
+        try {
+            return inner_->take_warnings();
+        } catch (...) {
+            rethrow_from_plugin();
+        }
+    }
 
 private:
     std::shared_ptr<Transport> inner_;

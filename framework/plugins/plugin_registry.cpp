@@ -1,5 +1,6 @@
 // Finding and loading plugin libraries.
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -68,8 +69,12 @@ PluginRegistry::PluginRegistry(const std::vector<fs::path>& folders) {
 void PluginRegistry::load(const fs::path& file) {
     auto library = std::make_shared<boost::dll::shared_library>();
     try {
-        library->load(boost::dll::fs::path(file.string()), boost::dll::load_mode::rtld_lazy |
-                                                               boost::dll::load_mode::rtld_local);
+        // RTLD_NODELETE: a library is never unmapped, even once nothing it made
+        // lives: code of its own may still run (libnats, which the nats
+        // transport links, keeps threads of its own until the process ends).
+        const auto mode = boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local |
+                          static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
+        library->load(boost::dll::fs::path(file.string()), mode);
     } catch (const std::exception& e) {
         problems_.push_back(fmt::format("{}: cannot load plugin library: {}", file.string(), e.what()));
         return;

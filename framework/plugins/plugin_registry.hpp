@@ -1,8 +1,9 @@
 // The plugin registry: finds plugin libraries, loads them with Boost.DLL,
 // checks them, and creates plugin objects from pipeline sections.
 //
-// Libraries stay loaded for as long as the registry or any object created
-// through it lives: every object holds a reference to its library.
+// Every object created through it holds a reference to its library, and
+// libraries are never unmapped once loaded (RTLD_NODELETE): a plugin's code,
+// or a thread of a library it links, may run until the process ends.
 #pragma once
 
 #include <boost/dll/shared_library.hpp>

@@ -63,6 +63,11 @@ public:
 
     // Where this transport stores objects, for people ("fs:/mnt/nas/db").
     virtual std::string describe() const = 0;
+
+    // What the calls since the last take skipped or refused without failing
+    // (a symbolic link on the share that is not followed): the engine adds
+    // these to the sync's warnings, so that nothing is left out silently.
+    virtual std::vector<std::string> take_warnings() { return {}; }
 };
 
 }  // namespace nas_sync

@@ -1,5 +1,6 @@
 #include "fs_transport.hpp"
 
+#include "no_follow.hpp"
 #include "temporary_name.hpp"
 
 #include <nas_sync/error.hpp>
@@ -17,27 +18,6 @@ namespace nas_sync::fs_transport {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Every OS error becomes an Error here, with what we were doing.
-[[noreturn]] void throw_os_error(const std::string& context, int err) {
-    const auto code = (err == ENOENT) ? ErrorCode::not_found : ErrorCode::io;
-    throw Error(code, context + ": " + std::strerror(err));
-}
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 // Whether `fd` may hold bytes although copy_file_range copied none from it
 // (it copies nothing from /proc files, for example): read it the ordinary way.
@@ -120,26 +100,31 @@ std::vector<ObjectInfo> FsTransport::list(std::string_view prefix) {
     const auto slash = prefix.rfind('/');
     const std::string folder_part = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
     if (!folder_part.empty()) require_safe_object_name(folder_part);
-    const fs::path start = folder_part.empty() ? root_ : root_ / folder_part;
-
     std::vector<ObjectInfo> out;
-    std::error_code ec;
-    if (!fs::exists(start, ec)) {
+    if (!open_folder(root_, folder_part, false)) {  // refuses a link on the way
         if (folder_part.empty()) throw_os_error("cannot list share folder '" + root_.string() + "'", ENOENT);
         return out;
     }
-    fs::recursive_directory_iterator it(start, ec), end;
+    const fs::path start = folder_part.empty() ? root_ : root_ / folder_part;
+    std::error_code ec;
+    // Links are not followed: a linked folder is not entered, a linked file not listed (each said once).
+    fs::recursive_directory_iterator it(start, fs::directory_options::none, ec), end;
     if (ec) throw Error(ErrorCode::io, "cannot list share folder '" + start.string() + "': " + ec.message());
     for (; it != end; it.increment(ec)) {
         if (ec) throw Error(ErrorCode::io, "cannot list share folder '" + start.string() + "': " + ec.message());
         std::error_code entry_ec;
-        if (!it->is_regular_file(entry_ec)) continue;
-        const std::string filename = it->path().filename().string();
-        if (is_temporary_name(filename)) continue;
+        const auto status = it->symlink_status(entry_ec);
         const std::string name = it->path().lexically_relative(root_).generic_string();
-        if (!name.starts_with(prefix)) continue;
+        if (fs::is_symlink(status)) {
+            if (name.starts_with(prefix))
+                warnings_.push_back("'" + name + "' on the share is a symbolic link; nas-sync does not follow links "
+                                    "on the share, so it is ignored");
+            continue;
+        }
+        if (!fs::is_regular_file(status)) continue;
+        if (is_temporary_name(it->path().filename().string()) || !name.starts_with(prefix)) continue;
         struct stat st {};
-        if (::stat(it->path().c_str(), &st) != 0) continue;  // removed while we listed
+        if (::lstat(it->path().c_str(), &st) != 0) continue;  // removed while we listed
         ObjectInfo info;
         info.name = name;
         info.size = static_cast<std::uint64_t>(st.st_size);
@@ -150,55 +135,72 @@ std::vector<ObjectInfo> FsTransport::list(std::string_view prefix) {
     return out;
 }
 
+std::vector<std::string> FsTransport::take_warnings() {
+    std::vector<std::string> out;
+    for (auto& w : warnings_)
+        if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(std::move(w));
+    warnings_.clear();
+    return out;
+}
+
 void FsTransport::put(const fs::path& local_file, std::string_view name) {
     require_safe_object_name(name);
-    const fs::path target = root_ / std::string(name);
-    const fs::path folder = target.parent_path();
-    std::error_code ec;
-    fs::create_directories(folder, ec);
-    if (ec) throw Error(ErrorCode::io, "cannot create share folder '" + folder.string() + "': " + ec.message());
+    const auto [folder_name, filename] = split_object_name(name);
+    const std::string context = "cannot put '" + std::string(name) + "' on share '" + root_.string() + "'";
+    const FileDescriptor folder = *open_folder(root_, folder_name, true);
+    const fs::path folder_path = root_ / std::string(folder_name);
 
     // Leftovers of puts into this folder that were killed half-way: from a
     // dead process of this machine, or older than any put takes.
-    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code ec;
+    for (fs::directory_iterator it(folder_path, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string f = it->path().filename().string();
         if (!is_temporary_name(f)) continue;
         std::error_code time_ec;
         const auto age = fs::file_time_type::clock::now() - it->last_write_time(time_ec);
         if (plugin_common::abandoned_by_dead_local_process(f) || (!time_ec && age > plugin_common::stale_temporary_age))
-            fs::remove(it->path(), time_ec);
+            ::unlinkat(folder.get(), f.c_str(), 0);
     }
 
-    const fs::path temp = folder / plugin_common::temporary_name_for(target.filename().string());
-    const std::string context = "cannot put '" + std::string(name) + "' on share '" + root_.string() + "'";
+    const std::string temp = plugin_common::temporary_name_for(std::string(filename));
     FileDescriptor in(::open(local_file.c_str(), O_RDONLY | O_CLOEXEC));
     if (in.get() < 0) throw_os_error("cannot read local file '" + local_file.string() + "'", errno);
     {
-        FileDescriptor out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+        FileDescriptor out(::openat(folder.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
         if (out.get() < 0) throw_os_error(context, errno);
         try {
             copy_fd(in.get(), out.get(), true, context);
             if (::close(out.release()) != 0) throw_os_error(context + " (close)", errno);
         } catch (...) {
-            ::unlink(temp.c_str());
+            ::unlinkat(folder.get(), temp.c_str(), 0);
             throw;
         }
     }
-    if (::rename(temp.c_str(), target.c_str()) != 0) {
+    // The rename replaces whatever the name was, a link included, and never follows it.
+    if (::renameat(folder.get(), temp.c_str(), folder.get(), std::string(filename).c_str()) != 0) {
         const int err = errno;
-        ::unlink(temp.c_str());
+        ::unlinkat(folder.get(), temp.c_str(), 0);
         throw_os_error(context + " (rename)", err);
     }
-    // Make the rename itself durable.
-    FileDescriptor dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir.get() >= 0) ::fsync(dir.get());
+    ::fsync(folder.get());  // the rename itself durable
+}
+
+// The object `name`, opened for reading without following a link on the way.
+static FileDescriptor open_object(const fs::path& root, std::string_view name, const std::string& context) {
+    require_safe_object_name(name);
+    const auto [folder_name, filename] = split_object_name(name);
+    const auto folder = open_folder(root, folder_name, false);
+    if (!folder) throw_os_error(context, ENOENT);
+    FileDescriptor in(::openat(folder->get(), std::string(filename).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (in.get() < 0) throw_os_error(context, errno);
+    struct stat st {};
+    if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) throw_os_error(context + " (not a file)", EISDIR);
+    return in;
 }
 
 void FsTransport::get(std::string_view name, const fs::path& local_file) {
-    require_safe_object_name(name);
-    const fs::path source = root_ / std::string(name);
-    FileDescriptor in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.get() < 0) throw_os_error("cannot get '" + std::string(name) + "' from share '" + root_.string() + "'", errno);
+    const FileDescriptor in =
+        open_object(root_, name, "cannot get '" + std::string(name) + "' from share '" + root_.string() + "'");
     FileDescriptor out(::open(local_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (out.get() < 0) throw_os_error("cannot write local file '" + local_file.string() + "'", errno);
     copy_fd(in.get(), out.get(), false, "cannot get '" + std::string(name) + "'");
@@ -206,11 +208,8 @@ void FsTransport::get(std::string_view name, const fs::path& local_file) {
 }
 
 std::string FsTransport::read_first_bytes(std::string_view name, std::size_t length) {
-    require_safe_object_name(name);
-    const fs::path source = root_ / std::string(name);
     const std::string context = "cannot read '" + std::string(name) + "' from share '" + root_.string() + "'";
-    FileDescriptor in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.get() < 0) throw_os_error(context, errno);
+    const FileDescriptor in = open_object(root_, name, context);
     std::string out(length, '\0');
     std::size_t done = 0;
     while (done < length) {
@@ -228,9 +227,11 @@ std::string FsTransport::read_first_bytes(std::string_view name, std::size_t len
 
 void FsTransport::remove(std::string_view name) {
     require_safe_object_name(name);
-    const fs::path target = root_ / std::string(name);
-    if (::unlink(target.c_str()) != 0)
-        throw_os_error("cannot remove '" + std::string(name) + "' from share '" + root_.string() + "'", errno);
+    const std::string context = "cannot remove '" + std::string(name) + "' from share '" + root_.string() + "'";
+    const auto [folder_name, filename] = split_object_name(name);
+    const auto folder = open_folder(root_, folder_name, false);
+    if (!folder) throw_os_error(context, ENOENT);
+    if (::unlinkat(folder->get(), std::string(filename).c_str(), 0) != 0) throw_os_error(context, errno);
 }
 
 }  // namespace nas_sync::fs_transport

@@ -18,12 +18,14 @@ public:
     std::string read_first_bytes(std::string_view name, std::size_t length) override;
     void remove(std::string_view name) override;
     std::string describe() const override { return "fs:" + root_.string(); }
+    std::vector<std::string> take_warnings() override;
 
     // Temporary names of unfinished puts: ".<final name>.<host>.<pid>.<random>.nstmp".
     static bool is_temporary_name(const std::string& filename);
 
 private:
     std::filesystem::path root_;
+    std::vector<std::string> warnings_;  // links met while listing
 };
 
 }  // namespace nas_sync::fs_transport

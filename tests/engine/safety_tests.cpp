@@ -5,7 +5,9 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "fleet.hpp"
 
@@ -155,4 +157,61 @@ TEST_CASE("a cloned disk (the same database on two computers) is found once eith
     CHECK_THROWS_WITH_AS(twin.sync_now(), doctest::Contains("is also used by another installation"), Error);
     office.sync("B");
     CHECK(office.dump("B")["users"].size() == 2);  // a1, a2: the original's copy stands
+}
+
+namespace {
+
+bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
+    return std::any_of(warnings.begin(), warnings.end(),
+                       [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
+std::string iso_in(std::chrono::hours from_now) {
+    const auto t = std::chrono::system_clock::now() + from_now;
+    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("a peer whose changes are dated a day ahead is warned about, by the reader and in status; so is the writer") {
+    for (const auto exchange : {ExchangeLayout::snapshot, ExchangeLayout::journal}) {
+        CAPTURE(static_cast<int>(exchange));
+        ClientOptions options;
+        options.exchange = exchange;
+        Fleet fleet({"A", "B"}, users_schema, options);
+        fleet.sync_all();
+        fleet.write("B", "INSERT INTO users VALUES('u1','from the future','f@x','" + iso_in(std::chrono::hours(24)) + "')");
+        const auto b = fleet.sync("B");
+        CHECK(has_warning(b.warnings, "a local change of table 'users' (key 'u1') is dated"));
+        CHECK(has_warning(b.warnings, "ahead of the share's clock"));
+        const auto a = fleet.sync("A");
+        CHECK(has_warning(a.warnings, "peer 'B' publishes changes dated up to"));
+        CHECK(has_warning(a.warnings, "h 0 min ahead of the share's clock when it published them"));  // 23 or 24 h
+        CHECK(has_warning(fleet.client("A").status().warnings, "peer 'B' published changes dated"));
+        // Changes dated right are not warned about, and clear the peer's record.
+        fleet.write("B", "INSERT INTO users VALUES('u2','from now','n@x','" + iso_in(std::chrono::hours(0)) + "')");
+        CHECK_FALSE(has_warning(fleet.sync("B").warnings, "ahead of the share's clock"));
+        CHECK_FALSE(has_warning(fleet.sync("A").warnings, "ahead of the share's clock"));
+        CHECK_FALSE(has_warning(fleet.client("A").status().warnings, "peer 'B'"));
+    }
+}
+
+TEST_CASE("this computer's clock an hour off the share's is warned about, in the sync and in status") {
+    Fleet fleet({"A"}, users_schema);
+    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.sync("A");
+    // The share's clock stamped our claim an hour before our clock says we put it: ours is an hour ahead.
+    std::vector<fs::path> claims;
+    for (const auto& e : fs::directory_iterator(fleet.share()))
+        if (e.path().filename().string().starts_with("client-A.owner-")) claims.push_back(e.path());
+    REQUIRE(claims.size() == 1);
+    fs::last_write_time(claims[0], fs::last_write_time(claims[0]) - std::chrono::hours(1));
+    const auto r = fleet.sync("A");
+    CHECK(has_warning(r.warnings, "this computer's clock is 1 h 0 min ahead of the share's"));
+    CHECK(has_warning(fleet.client("A").status().warnings, "this computer's clock is 1 h 0 min ahead of the share's"));
 }

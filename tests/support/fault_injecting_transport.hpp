@@ -38,6 +38,7 @@ public:
     std::string read_first_bytes(std::string_view name, std::size_t length) override;
     void remove(std::string_view name) override;
     std::string describe() const override { return "fault-injecting(" + inner_->describe() + ")"; }
+    std::vector<std::string> take_warnings() override { return inner_->take_warnings(); }
 
 private:
     void count_call();  // throws when a failure is due

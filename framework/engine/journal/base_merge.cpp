@@ -85,7 +85,7 @@ std::optional<std::int64_t> merge_base_and_segments(SyncContext& context, SyncRo
         }
     } remove_copies{copies};
     copies.push_back(work.file("journal-" + peer + ".sqlite"));
-    if (!round.fetch(peer, base_object.name, copies.back(), result)) return std::nullopt;
+    if (!round.fetch(peer, base_object, copies.back(), result)) return std::nullopt;
     const PeerDatabase base(copies.back());
     if (!round.usable(peer, base, result)) return std::nullopt;
 
@@ -100,7 +100,8 @@ std::optional<std::int64_t> merge_base_and_segments(SyncContext& context, SyncRo
         copies.push_back(work.file(fmt::format("journal-{}-{}.sqlite", peer, it->first)));
         try {
             SyncResult not_reported;
-            if (!round.fetch(peer, it->second.name, copies.back(), not_reported)) break;
+            // Not remembered if refused: the one-by-one path reads it next and says why.
+            if (!round.fetch(peer, it->second, copies.back(), not_reported, SyncRound::Expect::database, false)) break;
             // Read in key order, and many are open at once: a small cache each.
             auto segment = std::make_unique<PeerDatabase>(copies.back(), 2048);
             if (!round.usable(peer, *segment, not_reported)) break;
@@ -129,6 +130,8 @@ std::optional<std::int64_t> merge_base_and_segments(SyncContext& context, SyncRo
         }
     };
     merge.apply(peer, records, result, [&] { context.db.peers().record_journal_read(peer, last); });
+    round.report_skipped_keys(peer, base, result);
+    for (const auto& segment : segments) round.report_skipped_keys(peer, *segment, result);
     return last;
 }
 

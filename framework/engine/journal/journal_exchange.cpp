@@ -16,19 +16,21 @@ SyncResult JournalExchange::sync() {
     const auto& me = ctx_.settings.client_id;
     auto& db = ctx_.db;
     round_.begin();
-    const auto journals = list_journals(ctx_.transport);
+    const auto journals = list_journals(ctx_.transport, result.warnings);
     const auto client_objects = ctx_.transport.list("client-");
     WorkFolder work(me);
     const auto own = journals.find(me);
     ctx_.guard.check(client_objects, publisher_.own_objects(own != journals.end() ? own->second : PeerJournal{}), work);
+    round_.check_clocks(result);
     for (const auto& [peer, journal] : journals)
-        if (peer != me) pull(peer, journal, work, result);
+        if (peer != me && publishes_journal(journal)) pull(peer, journal, work, result);
 
     // Peers that publish only snapshots: the original's clients, snapshot-layout nas-sync.
     std::optional<std::uint64_t> own_snapshot_size;
     for (const auto& object : client_objects) {
         const std::string peer = client_of_snapshot_object(object.name);
-        if (peer.empty() || journals.count(peer)) continue;
+        const auto journal = journals.find(peer);
+        if (peer.empty() || (journal != journals.end() && publishes_journal(journal->second))) continue;
         if (peer == me)
             own_snapshot_size = object.size;
         else
@@ -44,7 +46,7 @@ SyncResult JournalExchange::sync() {
         db.bookkeeping().set(StateKey::journal_snapshot_ms, now_ms());
         tx.commit();
     }
-    round_.end(db.bookkeeping().get(StateKey::journal_changelog_id));
+    round_.end(db.bookkeeping().get(StateKey::journal_changelog_id), result.warnings);
     ctx_.guard.finish();
     return result;
 }
@@ -53,10 +55,11 @@ bool JournalExchange::apply_segment(const std::string& peer, const ObjectInfo& o
                                     const WorkFolder& work, SyncResult& result) {
     const fs::path copy = work.file("journal-" + peer + ".sqlite");
     bool applied = false;
-    if (round_.fetch(peer, object.name, copy, result)) {
+    if (round_.fetch(peer, object, copy, result)) {
         const PeerDatabase segment(copy);
         if (round_.usable(peer, segment, result)) {
             merge_.merge(peer, segment, std::nullopt, result, [&] { ctx_.db.peers().record_journal_read(peer, upto); });
+            round_.report_skipped_keys(peer, segment, result);
             applied = true;
         }
     }
@@ -69,29 +72,46 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
                            SyncResult& result) {
     const auto progress = ctx_.db.peers().journal_read(peer);
     std::int64_t read = progress.value_or(0);
+    const std::int64_t newest = std::max(journal.segments.empty() ? 0 : journal.segments.rbegin()->first,
+                                         journal.bases.empty() ? 0 : journal.bases.rbegin()->first);
+    // Numbered below what we read: the peer's journal went back (restored, or
+    // names planted ahead of it removed). Its newest base starts us again.
+    const bool went_back = progress && *progress > newest;
+    if (went_back)
+        result.warnings.push_back(fmt::format("peer '{}': its journal goes up to {}, below the {} we read; merging its "
+                                              "newest base", peer, newest, *progress));
     // Start from the newest base on first contact, and when the next segment
     // we need is gone (the peer removed it after a base that covers it).
-    const bool next_gone = !journal.segments.count(read + 1) && !journal.bases.empty() &&
-                           journal.bases.rbegin()->first > read;
+    const bool next_gone = went_back || (!journal.segments.count(read + 1) && !journal.bases.empty() &&
+                                         journal.bases.rbegin()->first > read);
     // A first contact starts from a base: rows from before sync was set up are
     // only there. A peer that has none yet is read once it has.
-    if (!progress && journal.bases.empty()) return;
+    if (!progress && journal.bases.empty()) {
+        result.warnings.push_back(fmt::format(
+            "peer '{}' has published journal segments but no base yet; it is read once it has one", peer));
+        return;
+    }
+    merge_.take_newest_remote_ms();  // what follows is this peer's
     try {
         if ((!progress || next_gone) && !journal.bases.empty()) {
-            if (progress) {
-                result.had_changelog_gap = true;
+            if (progress) result.had_changelog_gap = true;
+            if (progress && !went_back)
                 result.warnings.push_back(fmt::format(
                     "peer '{}': the journal segments after {} are gone; merging its base snapshot", peer, read));
-            }
             const auto merged = merge_base_and_segments(ctx_, round_, merge_, peer, journal, work, result);
             if (!merged) return;
             read = *merged;
         }
+        bool read_all = true;  // false: a segment cannot be used now (reported); the rest next round
         for (auto it = journal.segments.find(read + 1); it != journal.segments.end() && it->first == read + 1; ++it) {
-            if (!apply_segment(peer, it->second, it->first, work, result)) return;
+            if (!apply_segment(peer, it->second, it->first, work, result)) {
+                read_all = false;
+                break;
+            }
             read = it->first;
         }
-        ++result.clients_synced;
+        round_.check_peer_clock(peer, merge_.take_newest_remote_ms(), journal.newest, result);
+        if (read_all) ++result.clients_synced;
     } catch (const Error& e) {
         result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
     }
@@ -99,8 +119,8 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
 
 Status JournalExchange::status() {
     Status status = round_.status_of_this_client(ctx_.db.bookkeeping().get(StateKey::journal_changelog_id));
-    for (const auto& [peer, journal] : list_journals(ctx_.transport)) {
-        if (peer == ctx_.settings.client_id) continue;
+    for (const auto& [peer, journal] : list_journals(ctx_.transport, status.warnings)) {
+        if (peer == ctx_.settings.client_id || !publishes_journal(journal)) continue;
         PeerStatus p;
         p.client = peer;
         p.last_publish = journal.newest;
@@ -114,6 +134,7 @@ Status JournalExchange::status() {
         p.retired = publisher_.retired(journal);
         status.peers.push_back(std::move(p));
     }
+    for (auto& warning : ctx_.transport.take_warnings()) status.warnings.push_back(std::move(warning));
     return status;
 }
 

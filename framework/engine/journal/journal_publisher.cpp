@@ -29,14 +29,48 @@ void JournalPublisher::publish(const std::map<std::string, PeerJournal>& journal
                                SyncResult& result) {
     const auto own = journals.find(ctx_.settings.client_id);
     const PeerJournal mine = own != journals.end() ? own->second : PeerJournal{};
+    remove_foreign_objects(mine, result);
     const bool torn = remove_torn_objects(mine);
-    publish_segment(mine, work, result);
+    publish_segment(work, result);
     publish_base(mine, torn, work, result);
     publish_progress(mine, work, result);
     remove_read_segments(journals, work, result);
 }
 
-void JournalPublisher::publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result) {
+std::int64_t JournalPublisher::last_segment_used() const {
+    auto& state = ctx_.db.bookkeeping();
+    return std::max(state.get(StateKey::journal_segment), state.get(StateKey::journal_segment_used));
+}
+
+// Objects in our own folder numbered beyond any we wrote were put there by
+// someone else (or planted): left there, their names would stand for ours.
+void JournalPublisher::remove_foreign_objects(const PeerJournal& mine, SyncResult& result) {
+    auto& state = ctx_.db.bookkeeping();
+    // A database from before read numbers were recorded: its newest one on the share is its own.
+    if (state.get(StateKey::journal_read_number) == 0 && state.get(StateKey::journal_segment) > 0 && !mine.reads.empty()) {
+        WriteTransaction tx(ctx_.db.connection());
+        state.set(StateKey::journal_read_number, mine.reads.rbegin()->first);
+        tx.commit();
+    }
+    const std::int64_t segments = last_segment_used();
+    const std::int64_t reads = state.get(StateKey::journal_read_number);
+    auto remove_beyond = [&](const std::map<std::int64_t, ObjectInfo>& objects, std::int64_t last) {
+        for (auto it = objects.upper_bound(last); it != objects.end(); ++it) {
+            result.warnings.push_back(fmt::format("'{}' on the share is not this client's (its numbers go up to {}); "
+                                                  "removed", it->second.name, last));
+            try {
+                ctx_.transport.remove(it->second.name);
+            } catch (const Error& e) {
+                if (e.code() != ErrorCode::not_found) throw;
+            }
+        }
+    };
+    remove_beyond(mine.segments, segments);
+    remove_beyond(mine.bases, segments);  // a base is numbered by the last segment it covers
+    remove_beyond(mine.reads, reads);
+}
+
+void JournalPublisher::publish_segment(const WorkFolder& work, SyncResult& result) {
     auto& db = ctx_.db;
     auto& state = db.bookkeeping();
     const std::int64_t to = round_.capture_rest().changelog_id;
@@ -48,10 +82,18 @@ void JournalPublisher::publish_segment(const PeerJournal& mine, const WorkFolder
     const fs::path file = work.file("segment.sqlite");
     db.write_segment(from, to, ctx_.schema_version, file);
     // A run killed between its put and recording it left a segment we have
-    // no record of. Peers may have read it, so its number is not used again;
-    // this segment repeats its changes (applying a state twice changes nothing).
-    const std::int64_t last_listed = mine.segments.empty() ? 0 : mine.segments.rbegin()->first;
-    const std::int64_t n = std::max(state.get(StateKey::journal_segment), last_listed) + 1;
+    // no record of. Peers may have read it, so its number is not used again
+    // (it is recorded before the put); this segment repeats its changes
+    // (applying a state twice changes nothing). The number never comes from
+    // the share's names: a stranger's name does not move ours.
+    const std::int64_t n = last_segment_used() + 1;
+    if (n > max_journal_number)
+        throw Error(ErrorCode::internal, fmt::format("journal segment numbers are used up ({})", max_journal_number));
+    {
+        WriteTransaction tx(db.connection());
+        state.set(StateKey::journal_segment_used, n);
+        tx.commit();
+    }
     ctx_.guard.claim(work);
     ctx_.transport.put(file, journal_object_name(ctx_.settings.client_id, JournalObject::segment, n));
     const auto size = static_cast<std::int64_t>(fs::file_size(file));
@@ -138,7 +180,7 @@ void JournalPublisher::publish_progress(const PeerJournal& mine, const WorkFolde
     const std::string text = format_read_progress(db.peers().journal_reads());
     const auto digest = static_cast<std::int64_t>(std::hash<std::string>{}(text) >> 1);
     if (text.empty() || (!mine.reads.empty() && db.bookkeeping().get(StateKey::journal_read_digest) == digest)) return;
-    const std::int64_t k = (mine.reads.empty() ? 0 : mine.reads.rbegin()->first) + 1;
+    const std::int64_t k = db.bookkeeping().get(StateKey::journal_read_number) + 1;
     const fs::path file = work.file("read.txt");
     std::ofstream(file) << text;
     ctx_.guard.claim(work);
@@ -146,6 +188,7 @@ void JournalPublisher::publish_progress(const PeerJournal& mine, const WorkFolde
     result.bytes_published += text.size();
     WriteTransaction tx(db.connection());
     db.bookkeeping().set(StateKey::journal_read_digest, digest);
+    db.bookkeeping().set(StateKey::journal_read_number, k);
     tx.commit();
     remove_own(mine.reads, k - 1);
 }
@@ -163,7 +206,7 @@ void JournalPublisher::remove_read_segments(const std::map<std::string, PeerJour
         if (peer == me || retired(journal)) continue;
         if (journal.reads.empty()) return;  // it has not read us yet
         const fs::path file = work.file("read-" + peer + ".txt");
-        if (!round_.fetch(peer, journal.reads.rbegin()->second.name, file, result)) return;
+        if (!round_.fetch(peer, journal.reads.rbegin()->second, file, result, SyncRound::Expect::progress)) return;
         std::ifstream in(file);
         const auto progress = parse_read_progress(std::string(std::istreambuf_iterator<char>(in), {}));
         const auto it = progress.find(me);

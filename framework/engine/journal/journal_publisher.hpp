@@ -35,7 +35,9 @@ public:
     bool retired(const PeerJournal& journal) const;
 
 private:
-    void publish_segment(const PeerJournal& mine, const WorkFolder& work, SyncResult& result);
+    std::int64_t last_segment_used() const;
+    void remove_foreign_objects(const PeerJournal& mine, SyncResult& result);
+    void publish_segment(const WorkFolder& work, SyncResult& result);
     bool remove_torn_objects(const PeerJournal& mine);
     void publish_base(const PeerJournal& mine, bool force, const WorkFolder& work, SyncResult& result);
     void publish_progress(const PeerJournal& mine, const WorkFolder& work, SyncResult& result);

@@ -13,6 +13,8 @@ std::string_view key_name(StateKey key) {
         case StateKey::published_applied_seq: return "published_applied_seq";
         case StateKey::published_size: return "published_size";
         case StateKey::journal_segment: return "journal_segment";
+        case StateKey::journal_segment_used: return "journal_segment_used";
+        case StateKey::journal_read_number: return "journal_read_number";
         case StateKey::journal_changelog_id: return "journal_changelog_id";
         case StateKey::journal_base_plus_one: return "journal_base_plus_one";
         case StateKey::journal_base_size: return "journal_base_size";
@@ -26,12 +28,14 @@ std::string_view key_name(StateKey key) {
         case StateKey::owner_token_previous: return "owner_token_previous";
         case StateKey::owner_put_ms: return "owner_put_ms";
         case StateKey::instance_id: return "instance_id";
+        case StateKey::share_clock_offset_ms: return "share_clock_offset_ms";
     }
     return "unknown";
 }
 
 namespace {
 std::string segment_size_key(std::int64_t segment) { return fmt::format("journal_size:{}", segment); }
+const std::string peer_ahead_prefix = "peer_ahead_ms:";
 std::string baseline_key(const std::string& table) { return "baseline:" + table; }
 }  // namespace
 
@@ -51,6 +55,32 @@ void Bookkeeping::clear_segment_size(std::int64_t segment) { clear_value(segment
 
 bool Bookkeeping::baseline_recorded(const std::string& table) const { return value(baseline_key(table)) != 0; }
 void Bookkeeping::set_baseline_recorded(const std::string& table) { set_value(baseline_key(table), 1); }
+
+std::int64_t Bookkeeping::peer_ahead_ms(const std::string& peer) const { return value(peer_ahead_prefix + peer); }
+
+void Bookkeeping::set_peer_ahead_ms(const std::string& peer, std::int64_t ms) {
+    if (ms > 0)
+        set_value(peer_ahead_prefix + peer, ms);
+    else
+        clear_value(peer_ahead_prefix + peer);
+}
+
+std::map<std::string, std::int64_t> Bookkeeping::peers_ahead_ms() const {
+    std::map<std::string, std::int64_t> out;
+    auto s = cache_.use("SELECT substr(key, ?), value FROM _nas_sync_state WHERE key >= ? AND key < ?");
+    s->bind(1, static_cast<std::int64_t>(peer_ahead_prefix.size() + 1)).bind(2, peer_ahead_prefix).bind(3, std::string("peer_ahead_ms;"));  // the next key after the prefix
+    while (s->step()) out[s->text(0)] = s->integer(1);
+    return out;
+}
+
+std::int64_t Bookkeeping::rejected_object(const std::string& name) const { return value("rejected:" + name); }
+
+void Bookkeeping::set_rejected_object(const std::string& name, std::int64_t signature) {
+    if (signature)
+        set_value("rejected:" + name, signature);
+    else
+        clear_value("rejected:" + name);
+}
 
 std::string Bookkeeping::schema_version() const {
     auto s = cache_.use("SELECT value FROM _sync_meta WHERE key = 'schemaVersion'");

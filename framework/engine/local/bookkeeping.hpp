@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,8 @@ enum class StateKey {
     published_applied_seq,   // snapshot: applied_seq when our copy was published
     published_size,          // snapshot: the size of our copy as we put it (a torn one is put again)
     journal_segment,         // journal: the number of our last segment
+    journal_segment_used,    // journal: the highest segment number ever put, recorded before the put (never used again)
+    journal_read_number,     // journal: the number k of our last read-<k>.txt
     journal_changelog_id,    // journal: the change log's id our last segment covers
     journal_base_plus_one,   // journal: our newest base's number + 1 (0: no base yet)
     journal_base_size,       // journal: the size of that base as we put it
@@ -34,6 +37,7 @@ enum class StateKey {
     owner_token_previous,    // the claim before, until its object is removed
     owner_put_ms,            // our clock when we last put our claim (its listed time is the share's clock)
     instance_id,             // this installation's random id, named in our claims
+    share_clock_offset_ms,   // the share's clock minus ours, as last measured (clock_check.hpp)
 };
 
 // The key's name in _nas_sync_state (stored in users' databases: never renamed).
@@ -56,6 +60,19 @@ public:
     // Per synced table: the versions of the rows it had before we synced it are recorded.
     bool baseline_recorded(const std::string& table) const;
     void set_baseline_recorded(const std::string& table);
+
+    // Per peer: how far its newest change was ahead of the share's clock when
+    // we last read it, in ms (0: not ahead, or never measured).
+    std::int64_t peer_ahead_ms(const std::string& peer) const;
+    void set_peer_ahead_ms(const std::string& peer, std::int64_t ms);
+    // Every peer's, by client id (only those ahead).
+    std::map<std::string, std::int64_t> peers_ahead_ms() const;
+
+    // Objects on the share refused for what they are (not a whole database):
+    // the signature (size, modification time) they were refused with, so
+    // they are not fetched again until they change. 0: none.
+    std::int64_t rejected_object(const std::string& name) const;
+    void set_rejected_object(const std::string& name, std::int64_t signature);
 
     // `_sync_meta.schemaVersion`, as the original keeps it ("" when unset).
     std::string schema_version() const;

@@ -20,9 +20,14 @@ std::int64_t capture_end(std::int64_t from, std::int64_t last, std::int64_t max_
 
 }  // namespace
 
-ChangeCapture::ChangeCapture(Connection& connection, Bookkeeping& bookkeeping, RecordStore& records,
+ChangeCapture::ChangeCapture(Connection& connection, Bookkeeping& bookkeeping, PeerProgress& peers, RecordStore& records,
                              const std::vector<TableInfo>& tables)
-    : connection_(connection), bookkeeping_(bookkeeping), records_(records), tables_(tables), cache_(connection.handle()) {}
+    : connection_(connection),
+      bookkeeping_(bookkeeping),
+      peers_(peers),
+      records_(records),
+      tables_(tables),
+      cache_(connection.handle()) {}
 
 const TableInfo* ChangeCapture::find_table(const std::string& name) const {
     for (const auto& t : tables_)
@@ -85,16 +90,34 @@ std::vector<ChangeCapture::Change> ChangeCapture::read_changes(std::int64_t from
 }
 
 void ChangeCapture::store_changes(const std::vector<Change>& changes, std::int64_t captured_to) {
+    std::vector<std::string> outranked;
     try {
-        for (const auto& change : changes)
-            if (change.state.kind != RecordState::Kind::absent)
-                records_.stage_version(change.table->name, change.key, change.state.version);
+        for (const auto& change : changes) {
+            if (change.state.kind == RecordState::Kind::absent) continue;
+            // At the upper bound a change cannot be dated after the state it
+            // replaced: if it ranks lower, peers that hold that state keep it
+            // and would never send it again.
+            if (change.state.version.time_ms == max_version_time) {
+                const auto before = read_stored_version(cache_, change.table->name, change.key);
+                const Version replaced{before ? clamp_version_time(before->time_ms) : unknown_time,
+                                       before && before->deleted, before ? before->content_hash : 0};
+                if (before && replaced.time_ms == max_version_time && !(change.state.version > replaced))
+                    outranked.push_back(change.table->name + " '" + change.key + "'");
+            }
+            records_.stage_version(change.table->name, change.key, change.state.version);
+        }
         records_.write_staged_versions();
     } catch (...) {
         records_.discard_staged_versions();  // the transaction rolls back: none of them may reach a later one
         throw;
     }
     bookkeeping_.set(StateKey::captured_id, captured_to);
+    if (!outranked.empty()) peers_.forget_all();  // in this transaction: the next sync merges every peer whole
+    outranked_.insert(outranked_.end(), outranked.begin(), outranked.end());
+    for (const auto& change : changes)
+        if (change.state.kind != RecordState::Kind::absent && change.table->name != heartbeat_table_name &&
+            change.state.version.time_ms > newest_captured_.time_ms)
+            newest_captured_ = {change.table->name, change.key, change.state.version.time_ms};
 }
 
 std::vector<std::pair<std::string, std::string>> ChangeCapture::logged_after(std::int64_t id) {

@@ -14,6 +14,7 @@
 #include "database/statement.hpp"
 #include "engine/local/bookkeeping.hpp"
 #include "engine/local/connection.hpp"
+#include "engine/local/peer_progress.hpp"
 #include "engine/local/record_store.hpp"
 #include "engine/tables/synced_table.hpp"
 
@@ -21,7 +22,7 @@ namespace nas_sync {
 
 class ChangeCapture {
 public:
-    ChangeCapture(Connection& connection, Bookkeeping& bookkeeping, RecordStore& records,
+    ChangeCapture(Connection& connection, Bookkeeping& bookkeeping, PeerProgress& peers, RecordStore& records,
                   const std::vector<TableInfo>& tables);
     ChangeCapture(const ChangeCapture&) = delete;
     ChangeCapture& operator=(const ChangeCapture&) = delete;
@@ -49,6 +50,18 @@ public:
     void begin_apply();
     void end_apply(const std::vector<std::pair<std::string, std::string>>& local_deletions);
 
+    // The newest of the local changes captured since the last call (the
+    // heartbeat's aside), for clock_check; time_ms unknown_time when none.
+    struct NewestChange {
+        std::string table, key;
+        std::int64_t time_ms = unknown_time;
+    };
+    NewestChange take_newest_captured() { return std::exchange(newest_captured_, {}); }
+    // Local changes (table 'key') that could not be dated after the state
+    // they replaced, at the upper bound of version times (versions.hpp):
+    // their capture made every peer be merged whole at the next sync.
+    std::vector<std::string> take_outranked() { return std::exchange(outranked_, {}); }
+
     // Writes today's heartbeat (as the original does) when newer.
     void write_heartbeat();
     // Removes captured change-log rows older than the retention, never one
@@ -67,10 +80,13 @@ private:
 
     Connection& connection_;
     Bookkeeping& bookkeeping_;
+    PeerProgress& peers_;
     RecordStore& records_;
     const std::vector<TableInfo>& tables_;
     StatementCache cache_;
     std::int64_t apply_base_id_ = 0;  // the log's last id when applying began
+    NewestChange newest_captured_;
+    std::vector<std::string> outranked_;
 };
 
 }  // namespace nas_sync

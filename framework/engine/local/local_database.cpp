@@ -20,7 +20,7 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
       bookkeeping_(connection_.handle()),
       peers_(connection_.handle()),
       records_(connection_, tables_),
-      changes_(connection_, bookkeeping_, records_, tables_) {}
+      changes_(connection_, bookkeeping_, peers_, records_, tables_) {}
 
 void LocalDatabase::install() {
     WriteTransaction tx(connection_);

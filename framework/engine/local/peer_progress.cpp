@@ -62,4 +62,9 @@ void PeerProgress::record_journal_read(const std::string& peer, std::int64_t seg
         .run();
 }
 
+void PeerProgress::forget_all() {
+    cache_.use("UPDATE _nas_sync_peers SET merged = 0")->run();
+    cache_.use("DELETE FROM _nas_sync_journal")->run();
+}
+
 }  // namespace nas_sync

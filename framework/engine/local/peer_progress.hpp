@@ -39,6 +39,9 @@ public:
     std::map<std::string, std::int64_t> journal_reads() const;
     void record_journal_read(const std::string& peer, std::int64_t segment);
 
+    // Every peer is merged whole at the next sync, as on first contact.
+    void forget_all();
+
 private:
     mutable StatementCache cache_;
 };

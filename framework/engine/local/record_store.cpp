@@ -12,8 +12,10 @@ namespace nas_sync {
 namespace {
 
 // Rows a group statement writes at once: one statement for many rows costs
-// far less than one per row.
+// far less than one per row. With large values, the rows staged are written
+// once they hold max_staged_bytes.
 constexpr std::size_t rows_per_group = 64;
+constexpr std::size_t max_staged_bytes = 8u << 20;
 
 // {} is the VALUES list. REPLACE rather than an upsert (ON CONFLICT DO
 // UPDATE), which searches the key again to update it: the table has no
@@ -282,7 +284,10 @@ void RecordStore::apply_row(const TableInfo& table, const std::string& key, cons
                 const Value* v = row.find(column.name);
                 st.staged.push(v ? *v : null_value);  // a copy: the row goes back to its reading thread
             }
-            if (st.staged.size() == st.group_rows * table.columns.size()) write_rows(*st.upsert_group, st.staged);
+            if (st.staged.size() == st.group_rows * table.columns.size())
+                write_rows(*st.upsert_group, st.staged);
+            else if (st.staged.bytes() >= max_staged_bytes)  // large values: fewer rows to a write
+                write_row_by_row(st.upsert, st.staged, table.columns.size());
         }
         stage_version(table.name, key, remote.version);
     } else {
@@ -340,7 +345,7 @@ void RecordStore::record_deletion_time(const TableInfo& table, const std::string
 }
 
 void RecordStore::delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed) {
-    const Version deletion{std::max(now_ms(), removed.time_ms + 1), true, 0};
+    const Version deletion{std::max(now_ms(), later_than(removed.time_ms)), true, 0};
     apply_deletion(table, key, deletion);
     local_deletions_.emplace_back(table.name, key);
 }

@@ -218,6 +218,7 @@ void ApplyBatch::commit_write() {
     const auto committing = Clock::now();
     tx_->commit();
     tx_.reset();
+    if (on_commit_) on_commit_();
     released_ = Clock::now();
     version_at_release_ = db_.connection().data_version();
     // Learned from transactions of many records only: a small commit's time

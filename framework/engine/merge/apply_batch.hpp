@@ -93,6 +93,10 @@ public:
     // says the application changed the row since it was last captured.
     // Without this, every state is read with its row.
     void set_rows_needed(std::function<bool(const TableInfo&)> needed) { rows_needed_ = std::move(needed); }
+    // Runs after each write transaction commits: what `apply` did in it is
+    // in the database now (a transaction that fails rolls back, and its
+    // records count for nothing).
+    void on_commit(std::function<void()> committed) { on_commit_ = std::move(committed); }
     // Tells that at most `records` more will be added before finish(), when
     // the caller knows: a write transaction is not opened for part of them
     // when all of them fit in the last one.
@@ -138,6 +142,7 @@ private:
     std::unordered_map<const TableInfo*, bool> empty_tables_;  // held nothing of ours when first met
     std::optional<ReadTransaction> reading_;  // open while states are read
     std::function<bool(const TableInfo&)> rows_needed_;
+    std::function<void()> on_commit_;
     // Keys the change log names after the capture point of the batch's first
     // read, up to `uncaptured_through_` (extended at each read transaction):
     // their rows are read (see set_rows_needed).

@@ -36,10 +36,19 @@ void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& record
     ReadAhead records(records_of_peer);
     bool changed = false;
     std::vector<IncomingRecord> spent;
+    // Counted into the result once the transaction that applied them commits.
+    SyncResult uncommitted;
     ApplyBatch batch(db_, [&](PendingRecord& r) {
-        merge_record(r, peer, result, changed);
+        merge_record(r, peer, uncommitted, changed);
         spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
         if (spent.size() == ReadAhead::block_size) records.give_back(std::exchange(spent, {}));
+    });
+    batch.on_commit([&] {
+        result.inserted += std::exchange(uncommitted.inserted, 0);
+        result.updated += std::exchange(uncommitted.updated, 0);
+        result.deleted += std::exchange(uncommitted.deleted, 0);
+        result.skipped += std::exchange(uncommitted.skipped, 0);
+        result.conflicts_resolved += std::exchange(uncommitted.conflicts_resolved, 0);
     });
     // Our rows themselves matter only to resolvers (the rest is decided by versions).
     batch.set_rows_needed([this](const TableInfo& table) { return resolvers_.reads_rows_of(table.name); });
@@ -61,7 +70,9 @@ void PeerMerge::merge_record(const PendingRecord& record, const std::string& pee
     const RecordState& local = record.local;
     if (remote.kind == Kind::absent) return;
     SyncResult not_counted;  // the heartbeat is bookkeeping, not the application's data
-    SyncResult& counts = table.name == heartbeat_table_name ? not_counted : result;
+    const bool heartbeat = table.name == heartbeat_table_name;
+    SyncResult& counts = heartbeat ? not_counted : result;
+    if (!heartbeat) newest_remote_ms_ = std::max(newest_remote_ms_, remote.version.time_ms);
     auto& records = db_.records();
     if (local.kind == remote.kind && local.version == remote.version) return;  // same state
     if (remote.kind == Kind::deletion && local.kind != Kind::row) {

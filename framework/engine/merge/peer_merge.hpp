@@ -44,6 +44,11 @@ public:
     void apply(const std::string& peer, const ReadAhead::Producer& records_of_peer, SyncResult& result,
                const std::function<void()>& record_progress);
 
+    // The newest version time of the peer's states merged since the last
+    // call (the heartbeat's aside: its value is noon of the day), for
+    // clock_check; unknown_time when none.
+    std::int64_t take_newest_remote_ms() { return std::exchange(newest_remote_ms_, unknown_time); }
+
 private:
     // Decides one record and writes the outcome; `changed` when our rows changed.
     void merge_record(const PendingRecord& record, const std::string& peer, SyncResult& result, bool& changed);
@@ -55,6 +60,7 @@ private:
     LocalDatabase& db_;
     const ResolverChain& resolvers_;
     ConflictCallback on_conflict_;
+    std::int64_t newest_remote_ms_ = unknown_time;
 };
 
 }  // namespace nas_sync

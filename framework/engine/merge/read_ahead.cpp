@@ -86,9 +86,13 @@ void ReadAhead::give_back(std::vector<IncomingRecord> spent) {
 void ReadAhead::hand_over() {
     if (filling_.empty()) return;
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [this] { return stopping_ || blocks_.size() < max_blocks; });
+    changed_.wait(lock, [this] {
+        return stopping_ || blocks_.empty() || (blocks_.size() < max_blocks && queued_bytes_ < max_read_ahead_bytes);
+    });
     if (stopping_) throw Stopped{};
     blocks_.push_back(std::move(filling_));
+    block_bytes_.push_back(filling_bytes_);
+    queued_bytes_ += filling_bytes_;
     filling_ = {};
     filling_.reserve(block_size);
     filling_bytes_ = 0;
@@ -102,6 +106,8 @@ bool ReadAhead::next(std::vector<IncomingRecord>& block) {
     if (!blocks_.empty()) {
         block = std::move(blocks_.front());
         blocks_.pop_front();
+        queued_bytes_ -= block_bytes_.front();
+        block_bytes_.pop_front();
         lock.unlock();
         changed_.notify_all();
         return true;

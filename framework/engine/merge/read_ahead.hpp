@@ -69,9 +69,11 @@ public:
     void give_back(std::vector<IncomingRecord> spent);
 
     static constexpr std::size_t block_size = 256;  // records handed over (and given back) at a time
-    // A block also ends once its records hold this much memory, so that with
-    // large rows max_blocks still bounds what is read ahead (64 MiB).
+    // A block also ends once its records hold this much memory, and the
+    // blocks read ahead hold max_read_ahead_bytes at most (beyond one block):
+    // with rows of 100 MB, counts alone would hold gigabytes.
     static constexpr std::size_t max_block_bytes = 1u << 20;
+    static constexpr std::size_t max_read_ahead_bytes = 64u << 20;
     // The memory of the records given back kept for reuse at most (their
     // strings keep the largest size they held: with large rows, fewer are
     // kept).
@@ -97,6 +99,8 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<std::vector<IncomingRecord>> blocks_;
+    std::deque<std::size_t> block_bytes_;  // the memory of each of blocks_
+    std::size_t queued_bytes_ = 0;         // their sum
     std::vector<std::vector<IncomingRecord>> given_back_;
     std::vector<IncomingRecord> filling_;  // the producer's, not under the mutex
     std::size_t filling_bytes_ = 0;        // the memory its records hold

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 
@@ -16,43 +17,44 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint32_t big_endian(const unsigned char* p, int bytes) {
+std::uint32_t big_endian(const char* p, int bytes) {
     std::uint32_t v = 0;
-    for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
+    for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
     return v;
 }
 
-// Checks the header against the file size; turns a WAL-mode header into a
-// rollback-journal one so the private copy opens without -wal/-shm files.
+// Turns a WAL-mode header into a rollback-journal one so the private copy
+// opens without -wal/-shm files, once the header was found sound.
 void check_and_prepare_header(const fs::path& file) {
     std::error_code ec;
     const auto size = fs::file_size(file, ec);
     if (ec) throw Error(ErrorCode::io, fmt::format("cannot read '{}': {}", file.string(), ec.message()));
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    std::array<unsigned char, 100> h{};
-    if (size < 512 || !f.read(reinterpret_cast<char*>(h.data()), h.size()))
-        throw Error(ErrorCode::corrupt, "not a SQLite database (too short)");
-    if (std::memcmp(h.data(), "SQLite format 3", 16) != 0)
-        throw Error(ErrorCode::corrupt, "not a SQLite database (bad header)");
-    std::uint32_t page_size = big_endian(&h[16], 2);
-    if (page_size == 1) page_size = 65536;
-    if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
-        throw Error(ErrorCode::corrupt, "not a SQLite database (bad page size)");
-    if (size % page_size != 0)
-        throw Error(ErrorCode::corrupt, fmt::format("torn database: {} bytes is not a whole number of {}-byte pages",
-                                                    size, page_size));
-    const std::uint32_t change_counter = big_endian(&h[24], 4);
-    const std::uint32_t page_count = big_endian(&h[28], 4);
-    const std::uint32_t valid_for = big_endian(&h[92], 4);
-    if (valid_for == change_counter && static_cast<std::uint64_t>(page_count) * page_size != size)
-        throw Error(ErrorCode::corrupt, fmt::format("torn database: header says {} pages, file has {}", page_count,
-                                                    size / page_size));
+    std::array<char, 100> h{};
+    f.read(h.data(), h.size());
+    if (const auto problem = sqlite_header_problem(std::string_view(h.data(), static_cast<std::size_t>(f.gcount())), size))
+        throw Error(ErrorCode::corrupt, *problem);
     if (h[18] == 2 || h[19] == 2) {
         const char legacy[2] = {1, 1};
+        f.clear();
         f.seekp(18);
         f.write(legacy, 2);
         if (!f) throw Error(ErrorCode::io, "cannot prepare the private copy of a peer's database");
     }
+}
+
+// A file's path as a SQLite URI: every byte other than letters, digits and
+// "/._-~" escaped as %XX, so a '%', '#' or '?' in the temp folder's path (or
+// any byte at all) names the file it is and does not start a query string.
+std::string file_uri(const fs::path& file) {
+    std::string uri = "file:";
+    for (const unsigned char c : file.string()) {
+        if (std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '-' || c == '~')
+            uri += static_cast<char>(c);
+        else
+            uri += fmt::format("%{:02X}", c);
+    }
+    return uri;
 }
 
 // Only reads, and only the few functions our own queries use.
@@ -72,9 +74,27 @@ int read_only_authorizer(void*, int action, const char*, const char* b, const ch
 
 }  // namespace
 
+std::optional<std::string> sqlite_header_problem(std::string_view h, std::uint64_t size) {
+    if (size < 512 || h.size() < 100) return "not a SQLite database (too short)";
+    if (h.substr(0, 16) != std::string_view("SQLite format 3\0", 16)) return "not a SQLite database (bad header)";
+    std::uint32_t page_size = big_endian(&h[16], 2);
+    if (page_size == 1) page_size = 65536;
+    if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
+        return "not a SQLite database (bad page size)";
+    if (size % page_size != 0)
+        return fmt::format("torn database: {} bytes is not a whole number of {}-byte pages", size, page_size);
+    const std::uint32_t change_counter = big_endian(&h[24], 4);
+    const std::uint32_t page_count = big_endian(&h[28], 4);
+    const std::uint32_t valid_for = big_endian(&h[92], 4);
+    if (valid_for == change_counter && static_cast<std::uint64_t>(page_count) * page_size != size)
+        return fmt::format("torn or sparse database: its header says {} pages, the file has {}", page_count,
+                           size / page_size);
+    return std::nullopt;
+}
+
 PeerDatabase::PeerDatabase(const fs::path& file, int cache_kib) {
     check_and_prepare_header(file);
-    const std::string uri = "file:" + file.string() + "?immutable=1";
+    const std::string uri = file_uri(file) + "?immutable=1";
     const int rc = sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
                                    nullptr);
     if (rc != SQLITE_OK) {
@@ -237,6 +257,10 @@ void PeerDatabase::for_each_row(const TableInfo& table, const Visitor& visit) co
     std::string key;
     RecordState state;
     while (s.step()) {
+        if (!s.is_text(key_index)) {  // our keys are text: such a row could not be written, nor changed, here
+            ++skipped_keys_[table.name];
+            continue;
+        }
         s.read_text(key_index, key);
         read_row_state(s, table, state);
         visit(key, state);
@@ -262,7 +286,8 @@ void PeerDatabase::for_each_key(const TableInfo& table, const std::function<void
     if (has_tombstones) sql += " UNION SELECT recordId FROM _tombstone WHERE tableName = ?";
     Statement s(db_, sql);
     if (has_tombstones) s.bind(1, table.name);
-    while (s.step()) visit(s.text(0));
+    while (s.step())
+        if (s.is_text(0)) visit(s.text(0));
 }
 
 }  // namespace nas_sync

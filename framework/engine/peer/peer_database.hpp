@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "database/statement.hpp"
@@ -25,6 +26,12 @@
 #include "engine/versions/versions.hpp"
 
 namespace nas_sync {
+
+// What is wrong with a database file whose first 100 bytes (or fewer, when
+// it is shorter) are `header` and whose size is `size`: not SQLite, a page
+// size it cannot have, or a size that is not the header's page count (torn,
+// truncated, or a sparse file passed off as a database). Nothing when sound.
+std::optional<std::string> sqlite_header_problem(std::string_view header, std::uint64_t size);
 
 class PeerDatabase {
 public:
@@ -61,6 +68,9 @@ public:
     using Visitor = std::function<void(std::string& key, RecordState& state)>;
     void for_each_row(const TableInfo& table, const Visitor& visit) const;
     void for_each_deletion(const TableInfo& table, const Visitor& visit) const;
+    // Rows left out by for_each_row because their key is not text (NULL, an
+    // integer, a blob: a peer whose table has another key), per table.
+    const std::map<std::string, std::int64_t>& skipped_keys() const { return skipped_keys_; }
     // The key of every row and every tombstone of a table, without their states.
     void for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const;
 
@@ -79,6 +89,7 @@ private:
     std::map<std::string, std::vector<std::string>> columns_;  // every table's columns
     mutable std::map<std::string, std::vector<std::string>> shared_columns_;
     mutable std::map<std::string, std::string> state_sql_;  // per table, see state()
+    mutable std::map<std::string, std::int64_t> skipped_keys_;  // see skipped_keys()
 };
 
 }  // namespace nas_sync

@@ -1,12 +1,18 @@
 // A private temporary folder for one sync's copies of peers' databases and
 // of our own snapshot. Removed when the sync ends; folders left by a killed
-// process are removed by the next sync of the same client.
+// process are removed by the next sync of the same client, and those of a
+// command interrupted by SIGINT, SIGTERM or SIGHUP by the command itself.
 #pragma once
 
 #include <filesystem>
 #include <string>
 
 namespace nas_sync {
+
+// Removes the work folders of this process now (a command interrupted by a
+// signal, before it exits without unwinding). Not for a signal handler: call
+// it from a thread that waits for the signal.
+void remove_work_folders_now();
 
 class WorkFolder {
 public:

@@ -13,13 +13,14 @@ SyncResult SnapshotExchange::sync() {
     for (const auto& object : objects)
         if (client_of_snapshot_object(object.name) == ctx_.settings.client_id) own_size = object.size;
     ctx_.guard.check(objects, layout_.own_objects(own_size), work);
+    round_.check_clocks(result);
     for (const auto& object : objects) {
         const std::string peer = client_of_snapshot_object(object.name);
         if (!peer.empty() && peer != ctx_.settings.client_id) layout_.pull(peer, object, work, result);
     }
     round_.write_heartbeat();
     layout_.publish(result, own_size, work);
-    round_.end(INT64_MAX);
+    round_.end(INT64_MAX, result.warnings);
     ctx_.guard.finish();
     return result;
 }
@@ -32,6 +33,7 @@ Status SnapshotExchange::status() {
         if (peer.empty() || peer == ctx_.settings.client_id) continue;
         status.peers.push_back(layout_.peer_status(peer, object, work, status.warnings));
     }
+    for (auto& warning : ctx_.transport.take_warnings()) status.warnings.push_back(std::move(warning));
     return status;
 }
 

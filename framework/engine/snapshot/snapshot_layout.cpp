@@ -33,7 +33,7 @@ void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, con
     }
     const fs::path copy = work.file("peer-" + peer + ".sqlite");
     try {
-        if (round_.fetch(peer, object.name, copy, result)) {
+        if (round_.fetch(peer, object, copy, result)) {
             const PeerDatabase database(copy);
             if (round_.usable(peer, database, result)) {
                 const auto range = database.changelog_range();
@@ -54,8 +54,11 @@ void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, con
                     result.warnings.push_back(fmt::format(
                         "peer '{}': its change log no longer reaches back to what we read; merging its whole state", peer));
                 }
+                merge_.take_newest_remote_ms();  // what follows is this peer's
                 merge_.merge(peer, database, (!read.merged || gap) ? std::nullopt : std::optional(last_seen), result,
                              [&] { progress.record_snapshot_read(peer, range.last_id, size, modified); });
+                round_.check_peer_clock(peer, merge_.take_newest_remote_ms(), object.modified, result);
+                round_.report_skipped_keys(peer, database, result);
                 ++result.clients_synced;
             }
         }

@@ -208,10 +208,19 @@ std::size_t heap_bytes(const RecordState& state) {
     return bytes;
 }
 
+std::int64_t clamp_version_time(std::int64_t time) {
+    if (time == unknown_time) return time;
+    return std::clamp(time, min_version_time, max_version_time);
+}
+
+std::int64_t later_than(std::int64_t time) {
+    return time >= max_version_time ? max_version_time : clamp_version_time(time) + 1;
+}
+
 RecordState recorded_row_state(const StoredVersion& stored) {
     RecordState state;
     state.kind = RecordState::Kind::row;
-    state.version = {stored.time_ms, false, stored.content_hash};
+    state.version = {clamp_version_time(stored.time_ms), false, stored.content_hash};
     return state;
 }
 
@@ -226,21 +235,21 @@ RecordState derive_state(std::optional<RowImage> row, const std::string& timesta
             return state;
         }
         const Value* ts = row->find(timestamp_column);
-        std::int64_t time = ts ? timestamp_ms(*ts) : unknown_time;
+        std::int64_t time = ts ? clamp_version_time(timestamp_ms(*ts)) : unknown_time;
         if (stored && stored->time_ms != unknown_time)
-            time = std::max(time, stored->time_ms + 1);  // changed since: newer than what it replaced
+            time = std::max(time, later_than(stored->time_ms));  // changed since: newer than what it replaced
         state.kind = RecordState::Kind::row;
         state.version = {time, false, hash};
         state.row = std::move(row);
         return state;
     }
-    const std::int64_t tomb = tombstone ? deletion_time_ms(*tombstone) : unknown_time;
+    const std::int64_t tomb = tombstone ? clamp_version_time(deletion_time_ms(*tombstone)) : unknown_time;
     if (stored && stored->deleted) {
         state.kind = RecordState::Kind::deletion;
-        state.version = {std::max(stored->time_ms, tomb), true, 0};
+        state.version = {std::max(clamp_version_time(stored->time_ms), tomb), true, 0};
     } else if (tombstone) {
         std::int64_t time = tomb;
-        if (stored && stored->time_ms != unknown_time) time = std::max(time, stored->time_ms + 1);
+        if (stored && stored->time_ms != unknown_time) time = std::max(time, later_than(stored->time_ms));
         state.kind = RecordState::Kind::deletion;
         state.version = {time, true, 0};
     }

@@ -26,6 +26,22 @@ namespace nas_sync {
 
 inline constexpr std::int64_t unknown_time = INT64_MIN;
 
+// Every version time is read within these bounds, 0001-01-01T00:00:00.000Z to
+// 9999-12-31T23:59:59.999Z, wherever it comes from (a timestamp, a peer's
+// recorded version, a tombstone), and a change made newer than a state at the
+// upper bound stays at the bound: a peer's version of INT64_MAX cannot make
+// the arithmetic overflow, and every client reads it the same way. States at
+// the bound are ordered by the rest of the version (a deletion above a row,
+// then the content hash); a local change that cannot outrank the state it
+// replaced that way makes the next sync merge every peer whole
+// (ChangeCapture), so whichever ranks higher is kept everywhere.
+inline constexpr std::int64_t min_version_time = -62135596800000;
+inline constexpr std::int64_t max_version_time = 253402300799999;
+// A known time within the bounds (unknown_time stays unknown).
+std::int64_t clamp_version_time(std::int64_t time);
+// The time of a state made to outrank one of time `time`: time + 1 ms, within the bounds.
+std::int64_t later_than(std::int64_t time);
+
 // Milliseconds since the Unix epoch, or unknown_time when the value is NULL,
 // a BLOB or text that is not a timestamp.
 std::int64_t timestamp_ms(const Value& value);
