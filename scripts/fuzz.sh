@@ -8,11 +8,11 @@ seconds=${1:-60}
 fixtures="$PWD/tests/fixtures/original"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DNAS_SYNC_FUZZ=ON -DNAS_SYNC_BUILD_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target fuzz_pipeline fuzz_peer_object
+cmake --build build-fuzz -j "$(nproc)" --target fuzz_pipeline fuzz_peer_object fuzz_journal_objects
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/pipeline-corpus" "$work/peer-corpus" "$work/peer-seeds"
+mkdir -p "$work/pipeline-corpus" "$work/peer-corpus" "$work/peer-seeds" "$work/journal-corpus"
 cp examples/pipelines/*.yaml tests/fixtures/pipelines/bad/*.yaml "$work/pipeline-corpus/"
 find "$fixtures" -name 'client-*.sqlite' | head -8 | while read -r f; do cp "$f" "$work/peer-seeds/$(echo "$f" | md5sum | cut -c1-12).sqlite"; done
 # Valid databases with odd schemas and a huge row, for the mutations to start from.
@@ -33,6 +33,11 @@ run() {  # target corpus...
   (cd "$work" && TMPDIR="$work" ASAN_OPTIONS=detect_leaks=0 "$OLDPWD/build-fuzz/tests/fuzz/$target" -max_total_time="$seconds" \
      -seed=1 -timeout=10 -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 "$@" 2>&1 | tail -n 12)
 }
+# Journal names (first line) and read files (the rest): planted and malformed ones.
+printf 'journal/A/seg-000000000001.sqlite\nB 3\nC 999999999999\n' > "$work/journal-corpus/segment"
+printf 'journal/A/base-999999999999.sqlite\n\n' > "$work/journal-corpus/out-of-range"
+printf 'journal/../read-000000000001.txt\nx/y 1\nA -1\nA 12abc\n' > "$work/journal-corpus/hostile"
 run fuzz_pipeline "$work/pipeline-corpus"
 run fuzz_peer_object "$work/peer-corpus" "$work/peer-seeds"
-echo "fuzzing: 2 passed, 0 failed"
+run fuzz_journal_objects "$work/journal-corpus"
+echo "fuzzing: 3 passed, 0 failed"

@@ -234,6 +234,14 @@ private:
     std::string scalar(const YAML::Node& node, const std::string& key) const {
         if (!node.IsScalar())
             fail(node.Mark(), key, fmt::format("key '{}' must be a single value", key));
+        // YAML aliases repeat a value without repeating its text: a file of a
+        // few hundred KB can stand for gigabytes. No pipeline needs that much.
+        values_bytes_ += node.Scalar().size();
+        if (values_bytes_ > max_values_bytes)
+            fail(node.Mark(), key,
+                 fmt::format("the pipeline's values add up to more than {} bytes (YAML aliases repeating a large "
+                             "value?); a pipeline file needs far less",
+                             max_values_bytes));
         return substitute(node.Scalar(), node, key);
     }
 
@@ -298,6 +306,8 @@ private:
 
     std::filesystem::path file_;
     std::filesystem::path base_dir_;
+    static constexpr std::size_t max_values_bytes = 1u << 20;
+    mutable std::size_t values_bytes_ = 0;  // of every value read so far (scalar)
 };
 
 }  // namespace

@@ -319,3 +319,64 @@ TEST_CASE("adopt-share: a client refused for a replaced share syncs with it afte
     CHECK(site.nas_sync("A", {"sync"}).status == 0);
     CHECK(fs::exists(site.dir / "nas" / "client-A.sqlite"));
 }
+
+TEST_CASE("a temporary folder whose path holds '%', '#' and '?' does not make peers unreadable") {
+    Site site;
+    SQLite::Database((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
+        .exec("INSERT INTO notes VALUES('n1','hello','2026-01-01T00:00:00Z')");
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    const fs::path odd = site.dir / "tmp 100%41 #x ?y";
+    fs::create_directory(odd);
+    const auto r = run_nas_sync({"--config", (site.dir / "B.yaml").string(), "sync", "--json"}, {},
+                                {{"TMPDIR", odd.string()}});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const auto result = json::parse(r.out);
+    CHECK(result["clients_synced"] == 1);
+    CHECK(result["inserted"] == 1);
+    CHECK(result["warnings"].empty());
+}
+
+TEST_CASE("SIGINT, SIGTERM or SIGHUP during a sync remove its work folder; the next sync finishes the work") {
+    Site site;
+    {
+        SQLite::Database a((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE);
+        a.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+               "INSERT INTO notes SELECT 'n' || i, printf('%.200c', 'x'), '2026-01-01T00:00:00Z' FROM n");
+    }
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    const fs::path tmp = site.dir / "tmp";
+    fs::create_directory(tmp);
+    auto work_folders = [&] {
+        int n = 0;
+        for (const auto& e : fs::directory_iterator(tmp))
+            if (e.path().filename().string().starts_with("nas-sync-B-")) ++n;
+        return n;
+    };
+    for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
+        CAPTURE(signal);
+        // B's first contact with A's 200,000 rows: a sync that takes a while.
+        fs::remove_all(site.dir / "B.sqlite");
+        fs::remove(site.dir / "B.sqlite-nas-sync.lock");
+        create_database(site.dir / "B.sqlite", "CREATE TABLE notes(id TEXT PRIMARY KEY, body TEXT, updatedAt TEXT);");
+        ::setenv("TMPDIR", tmp.c_str(), 1);
+        int input = -1;
+        const pid_t pid = start_process({NAS_SYNC_BINARY_FOR_TESTS, "--config", (site.dir / "B.yaml").string(), "sync"},
+                                        site.dir / "interrupted.log", input);
+        ::unsetenv("TMPDIR");
+        ::close(input);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (work_folders() == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        REQUIRE(work_folders() == 1);
+        kill(pid, signal);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        REQUIRE(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 128 + signal);
+        CHECK(work_folders() == 0);
+        CHECK(read_file(site.dir / "interrupted.log").find("interrupted") != std::string::npos);
+    }
+    REQUIRE(site.nas_sync("B", {"sync"}).status == 0);
+    SQLite::Database b((site.dir / "B.sqlite").string(), SQLite::OPEN_READONLY);
+    CHECK(b.execAndGet("SELECT count(*) FROM notes").getInt() == 200000);
+}

@@ -413,6 +413,53 @@ TEST_CASE("read-ahead ends a block once its records hold max_block_bytes, so lar
     CHECK(sizes == std::vector<std::size_t>{3, 3, 3});
 }
 
+TEST_CASE("read-ahead holds at most max_read_ahead_bytes of blocks beyond one, however large the rows") {
+    // Records of 8 MiB each: a block apiece (each is over max_block_bytes).
+    const std::size_t large = 8u << 20;
+    std::atomic<int> emitted{0};
+    ReadAhead reader([&](ReadAhead::Sink& emit) {
+        for (int i = 0; i < 40; ++i) {
+            std::string key = "k" + std::to_string(i);
+            key.reserve(large);
+            RecordState state;
+            emit(emit.take(users, key, state));
+            ++emitted;
+        }
+    });
+    // Nothing taken yet: the reader stops once what it read ahead holds the bound.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int seen = -1;
+    while (seen != emitted.load() && std::chrono::steady_clock::now() < deadline) {  // until it stops emitting
+        seen = emitted.load();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const std::size_t blocks_allowed = ReadAhead::max_read_ahead_bytes / large + 1;
+    CHECK(static_cast<std::size_t>(emitted.load()) <= blocks_allowed + 2);  // plus the one being filled and handed over
+    std::size_t records = 0;
+    for (std::vector<IncomingRecord> block; reader.next(block);) records += block.size();
+    CHECK(records == 40);
+}
+
+TEST_CASE("rows staged for a grouped write are written once they hold max_staged_bytes, not only at 64 rows") {
+    Local local;
+    int written = 0;
+    sqlite3_update_hook(local.db->connection().handle(), [](void* n, int, const char*, const char* table, sqlite3_int64) {
+        if (std::string_view(table) == "users") ++*static_cast<int*>(n);
+    }, &written);
+    WriteTransaction tx(local.db->connection());
+    local.db->begin_apply();
+    const std::string large(3u << 20, 'x');  // three of them pass 8 MiB
+    for (int i = 0; i < 3; ++i) {
+        const std::string key = "big" + std::to_string(i);
+        local.db->records().apply_row(users, key, row_state(key, large, "2026-01-01T00:00:00Z"), false);
+    }
+    CHECK(written == 3);  // before end_apply
+    local.db->end_apply();
+    tx.commit();
+    sqlite3_update_hook(local.db->connection().handle(), nullptr, nullptr);
+    CHECK(local.name_of("big2").size() == large.size());
+}
+
 TEST_CASE("a peer's rows read into the memory of records given back are read exactly") {
     TempDir dir;
     const auto file = dir / "peer.sqlite";

@@ -189,3 +189,15 @@ TEST_CASE("the key table's defaults are the defaults of a pipeline that leaves t
     CHECK(journal_written.journal.snapshot_every == defaults.snapshot_every);
     CHECK(journal_written.journal.retire_after == defaults.retire_after);
 }
+
+TEST_CASE("a YAML alias bomb (one large value repeated by aliases) is refused at once, not expanded") {
+    TempDir dir;
+    fs::create_directories(dir / "nas");
+    std::string text = "version: 1\nclient_id: pc1\ndatabase: ./app.sqlite\ntransport: {plugin: fs, path: ./nas}\n"
+                       "discovery:\n  plugin: auto\n  exclude: [&a \"" + std::string(100000, 'x') + "\"";
+    for (int i = 0; i < 40000; ++i) text += ", *a";
+    text += "]\n";
+    CHECK_THROWS_WITH_AS(parse_pipeline(text, dir / "bomb.yaml"),
+                         doctest::Contains("bomb.yaml:7:13: the pipeline's values add up to more than 1048576 bytes"),
+                         ConfigError);
+}

@@ -30,6 +30,7 @@ void JournalPublisher::publish(const std::map<std::string, PeerJournal>& journal
     const auto own = journals.find(ctx_.settings.client_id);
     const PeerJournal mine = own != journals.end() ? own->second : PeerJournal{};
     remove_foreign_objects(mine, result);
+    cover_unfinished_segment(mine);
     const bool torn = remove_torn_objects(mine);
     publish_segment(work, result);
     publish_base(mine, torn, work, result);
@@ -68,6 +69,20 @@ void JournalPublisher::remove_foreign_objects(const PeerJournal& mine, SyncResul
     remove_beyond(mine.segments, segments);
     remove_beyond(mine.bases, segments);  // a base is numbered by the last segment it covers
     remove_beyond(mine.reads, reads);
+}
+
+// A sync that failed after recording a segment number as used, before
+// recording the segment: if it is on the share, peers may have read it and
+// the next segment follows it; if not, readers would wait for it, so the
+// number counts as ours and a base covering it is owed.
+void JournalPublisher::cover_unfinished_segment(const PeerJournal& mine) {
+    auto& state = ctx_.db.bookkeeping();
+    const std::int64_t used = state.get(StateKey::journal_segment_used);
+    if (used <= state.get(StateKey::journal_segment) || mine.segments.count(used)) return;
+    WriteTransaction tx(ctx_.db.connection());
+    state.set(StateKey::journal_segment, used);
+    state.set(StateKey::journal_base_owed, 1);
+    tx.commit();
 }
 
 void JournalPublisher::publish_segment(const WorkFolder& work, SyncResult& result) {

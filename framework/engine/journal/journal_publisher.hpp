@@ -37,6 +37,7 @@ public:
 private:
     std::int64_t last_segment_used() const;
     void remove_foreign_objects(const PeerJournal& mine, SyncResult& result);
+    void cover_unfinished_segment(const PeerJournal& mine);
     void publish_segment(const WorkFolder& work, SyncResult& result);
     bool remove_torn_objects(const PeerJournal& mine);
     void publish_base(const PeerJournal& mine, bool force, const WorkFolder& work, SyncResult& result);
