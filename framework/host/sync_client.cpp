@@ -41,6 +41,7 @@ struct SyncClient::Impl {
     std::function<void(const SyncResult&)> on_complete;
     std::function<void(const std::string&)> on_error;
     std::function<void(const ConflictEvent&)> on_conflict;
+    std::function<void(const SyncProgress&)> on_progress;
 
     std::mutex sync_mutex;  // one sync at a time in this process (SyncLock: across processes)
     bool wait_for_other_syncs = false;
@@ -87,14 +88,17 @@ SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_trans
         cfg.schema_version == "auto" ? auto_schema_version(impl.tables) : cfg.schema_version;
     impl.db = std::make_unique<LocalDatabase>(cfg.database, impl.tables);
     impl.db->install();
-    // Conflicts go to whichever callback is set when they are decided.
+    // Conflicts and progress go to whichever callback is set when they happen.
     auto report_conflict = [&impl](const ConflictEvent& e) {
         if (impl.on_conflict) impl.on_conflict(e);
+    };
+    auto report_progress = [&impl](const SyncProgress& p) {
+        if (impl.on_progress) impl.on_progress(p);
     };
     impl.guard = std::make_unique<ShareGuard>(impl.pipeline.transport(), *impl.db, cfg.client_id);
     impl.exchange = make_exchange(cfg.exchange, {settings_of(cfg), impl.pipeline.transport(), *impl.db,
                                                  impl.pipeline.resolvers(), *impl.guard, schema_version,
-                                                 report_conflict});
+                                                 report_conflict, report_progress});
     impl.setup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 }
 
@@ -164,5 +168,6 @@ void SyncClient::on_start(std::function<void()> callback) { impl_->on_start = st
 void SyncClient::on_complete(std::function<void(const SyncResult&)> callback) { impl_->on_complete = std::move(callback); }
 void SyncClient::on_error(std::function<void(const std::string&)> callback) { impl_->on_error = std::move(callback); }
 void SyncClient::on_conflict(std::function<void(const ConflictEvent&)> callback) { impl_->on_conflict = std::move(callback); }
+void SyncClient::on_progress(std::function<void(const SyncProgress&)> callback) { impl_->on_progress = std::move(callback); }
 
 }  // namespace nas_sync

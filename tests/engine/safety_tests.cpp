@@ -215,3 +215,24 @@ TEST_CASE("this computer's clock an hour off the share's is warned about, in the
     CHECK(has_warning(r.warnings, "this computer's clock is 1 h 0 min ahead of the share's"));
     CHECK(has_warning(fleet.client("A").status().warnings, "this computer's clock is 1 h 0 min ahead of the share's"));
 }
+
+TEST_CASE("a merge reports its progress after each write transaction, ending at its total") {
+    for (const auto exchange : {ExchangeLayout::snapshot, ExchangeLayout::journal}) {
+        CAPTURE(static_cast<int>(exchange));
+        ClientOptions options;
+        options.exchange = exchange;
+        Fleet fleet({"A", "B"}, users_schema, options);
+        fleet.write("A", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+                         "INSERT INTO users SELECT 'u' || i, 'name', 'e', '2026-01-01T00:00:00Z' FROM n");
+        fleet.sync("A");
+        std::vector<SyncProgress> reports;
+        fleet.client("B").on_progress([&](const SyncProgress& p) { reports.push_back(p); });
+        fleet.sync("B");
+        REQUIRE_FALSE(reports.empty());
+        CHECK(reports.back().peer == "A");
+        CHECK(reports.back().total >= 5000);
+        CHECK(reports.back().done == reports.back().total);
+        for (std::size_t i = 1; i < reports.size(); ++i)
+            if (reports[i].peer == reports[i - 1].peer) CHECK(reports[i].done >= reports[i - 1].done);
+    }
+}

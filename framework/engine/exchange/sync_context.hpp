@@ -32,6 +32,7 @@ struct SyncContext {
     ShareGuard& guard;  // checked before a sync writes to the share, claimed before its first put
     std::string schema_version;
     std::function<void(const ConflictEvent&)> on_conflict;  // may be empty
+    std::function<void(const SyncProgress&)> on_progress;   // may be empty
 };
 
 }  // namespace nas_sync

@@ -129,7 +129,8 @@ std::optional<std::int64_t> merge_base_and_segments(SyncContext& context, SyncRo
                 [&](const std::string& key, std::size_t segment) { emit({&table, key, segments[segment]->state(table, key)}); });
         }
     };
-    merge.apply(peer, records, result, [&] { context.db.peers().record_journal_read(peer, last); });
+    merge.apply(peer, records, result, [&] { context.db.peers().record_journal_read(peer, last); },
+                base.record_count(tables));  // about: the segments may add keys the base has not
     round.report_skipped_keys(peer, base, result);
     for (const auto& segment : segments) round.report_skipped_keys(peer, *segment, result);
     return last;

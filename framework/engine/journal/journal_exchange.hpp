@@ -26,7 +26,7 @@ public:
     explicit JournalExchange(SyncContext context)
         : ctx_(std::move(context)),
           round_(ctx_),
-          merge_(ctx_.db, ctx_.resolvers, ctx_.on_conflict),
+          merge_(ctx_.db, ctx_.resolvers, ctx_.on_conflict, ctx_.on_progress),
           snapshots_(ctx_, round_, merge_),
           publisher_(ctx_, round_) {}
 

@@ -11,9 +11,17 @@ namespace nas_sync {
 void PeerMerge::merge(const std::string& peer, const PeerDatabase& database, std::optional<std::int64_t> after_id,
                       SyncResult& result, const std::function<void()>& record_progress) {
     const auto& tables = db_.tables();
+    std::int64_t total = -1;
+    std::vector<std::pair<std::string, std::string>> changed;
+    if (after_id) {
+        changed = database.changed_keys(*after_id);
+        total = static_cast<std::int64_t>(changed.size());
+    } else if (on_progress_) {
+        total = database.record_count(tables);
+    }
     apply(
         peer,
-        [&database, &tables, after_id](ReadAhead::Sink& emit) {
+        [&database, &tables, &changed, after_id](ReadAhead::Sink& emit) {
             if (!after_id) {
                 for (const auto& table : tables) {
                     auto visit = [&](std::string& key, RecordState& remote) { emit(emit.take(table, key, remote)); };
@@ -22,15 +30,15 @@ void PeerMerge::merge(const std::string& peer, const PeerDatabase& database, std
                 }
                 return;
             }
-            for (const auto& [table_name, key] : database.changed_keys(*after_id))
+            for (const auto& [table_name, key] : changed)
                 for (const auto& table : tables)
                     if (table.name == table_name) emit({&table, key, database.state(table, key)});
         },
-        result, record_progress);
+        result, record_progress, total);
 }
 
 void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& records_of_peer, SyncResult& result,
-                      const std::function<void()>& record_progress) {
+                      const std::function<void()>& record_progress, std::int64_t total) {
     // The peer's records are read on the read-ahead thread (its own
     // connection) while this one applies them to ours.
     ReadAhead records(records_of_peer);
@@ -38,8 +46,10 @@ void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& record
     std::vector<IncomingRecord> spent;
     // Counted into the result once the transaction that applied them commits.
     SyncResult uncommitted;
+    std::int64_t decided = 0, committed = 0;
     ApplyBatch batch(db_, [&](PendingRecord& r) {
         merge_record(r, peer, uncommitted, changed);
+        ++decided;
         spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
         if (spent.size() == ReadAhead::block_size) records.give_back(std::exchange(spent, {}));
     });
@@ -49,6 +59,8 @@ void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& record
         result.deleted += std::exchange(uncommitted.deleted, 0);
         result.skipped += std::exchange(uncommitted.skipped, 0);
         result.conflicts_resolved += std::exchange(uncommitted.conflicts_resolved, 0);
+        committed = decided;
+        if (on_progress_) on_progress_({peer, committed, total});
     });
     // Our rows themselves matter only to resolvers (the rest is decided by versions).
     batch.set_rows_needed([this](const TableInfo& table) { return resolvers_.reads_rows_of(table.name); });

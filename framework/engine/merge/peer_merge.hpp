@@ -29,9 +29,11 @@ struct PendingRecord;
 class PeerMerge {
 public:
     using ConflictCallback = std::function<void(const ConflictEvent&)>;
+    using ProgressCallback = std::function<void(const SyncProgress&)>;
 
-    PeerMerge(LocalDatabase& db, const ResolverChain& resolvers, ConflictCallback on_conflict)
-        : db_(db), resolvers_(resolvers), on_conflict_(std::move(on_conflict)) {}
+    PeerMerge(LocalDatabase& db, const ResolverChain& resolvers, ConflictCallback on_conflict,
+              ProgressCallback on_progress = {})
+        : db_(db), resolvers_(resolvers), on_conflict_(std::move(on_conflict)), on_progress_(std::move(on_progress)) {}
 
     // Every record of the peer's database when after_id is empty (first
     // contact, a gap, a segment), else the records its change log names after
@@ -41,8 +43,9 @@ public:
                SyncResult& result, const std::function<void()>& record_progress);
     // Applies the records a producer emits (run on a read-ahead thread, so it
     // must read through its own connection); record_progress as above.
+    // `total`: how many records it emits, when known (for progress reports).
     void apply(const std::string& peer, const ReadAhead::Producer& records_of_peer, SyncResult& result,
-               const std::function<void()>& record_progress);
+               const std::function<void()>& record_progress, std::int64_t total = -1);
 
     // The newest version time of the peer's states merged since the last
     // call (the heartbeat's aside: its value is noon of the day), for
@@ -60,6 +63,7 @@ private:
     LocalDatabase& db_;
     const ResolverChain& resolvers_;
     ConflictCallback on_conflict_;
+    ProgressCallback on_progress_;
     std::int64_t newest_remote_ms_ = unknown_time;
 };
 

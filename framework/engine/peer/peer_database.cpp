@@ -279,6 +279,20 @@ void PeerDatabase::for_each_deletion(const TableInfo& table, const Visitor& visi
     }
 }
 
+std::int64_t PeerDatabase::record_count(const std::vector<TableInfo>& tables) const {
+    std::int64_t count = 0;
+    for (const auto& table : tables) {
+        if (!has_table(table)) continue;
+        count += query_integer(db_, "SELECT count(*) FROM " + quote_identifier(table.name));
+        if (tables_.count("_tombstone")) {
+            Statement s(db_, "SELECT count(*) FROM _tombstone WHERE tableName = ?");
+            s.bind(1, table.name);
+            if (s.step()) count += s.integer(0);
+        }
+    }
+    return count;
+}
+
 void PeerDatabase::for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const {
     if (!has_table(table)) return;
     std::string sql = fmt::format("SELECT {} FROM {}", quote_identifier(table.primary_key), quote_identifier(table.name));

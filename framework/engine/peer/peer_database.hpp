@@ -68,6 +68,9 @@ public:
     using Visitor = std::function<void(std::string& key, RecordState& state)>;
     void for_each_row(const TableInfo& table, const Visitor& visit) const;
     void for_each_deletion(const TableInfo& table, const Visitor& visit) const;
+    // How many rows and deletions of `tables` it holds (what a whole merge
+    // reads): for progress reports.
+    std::int64_t record_count(const std::vector<TableInfo>& tables) const;
     // Rows left out by for_each_row because their key is not text (NULL, an
     // integer, a blob: a peer whose table has another key), per table.
     const std::map<std::string, std::int64_t>& skipped_keys() const { return skipped_keys_; }

@@ -14,7 +14,7 @@ public:
     explicit SnapshotExchange(SyncContext context)
         : ctx_(std::move(context)),
           round_(ctx_),
-          merge_(ctx_.db, ctx_.resolvers, ctx_.on_conflict),
+          merge_(ctx_.db, ctx_.resolvers, ctx_.on_conflict, ctx_.on_progress),
           layout_(ctx_, round_, merge_) {}
 
     SyncResult sync() override;

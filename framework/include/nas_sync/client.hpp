@@ -58,6 +58,8 @@ public:
     void on_complete(std::function<void(const SyncResult&)> callback);
     void on_error(std::function<void(const std::string&)> callback);
     void on_conflict(std::function<void(const ConflictEvent&)> callback);
+    // After each write transaction of a peer's merge (SyncProgress).
+    void on_progress(std::function<void(const SyncProgress&)> callback);
 
 private:
     struct Impl;

@@ -38,6 +38,14 @@ struct ConflictEvent {
     std::string resolver;    // the plugin that decided, or "version" when all passed
 };
 
+// How far a sync has gone in merging one peer's states, reported as it goes
+// (after each write transaction): for progress bars and logs.
+struct SyncProgress {
+    std::string peer;
+    std::int64_t done = 0;    // records of this peer's merge decided and written so far
+    std::int64_t total = -1;  // records it has in all, when known (-1: not known)
+};
+
 struct PeerStatus {
     std::string client;
     std::chrono::system_clock::time_point last_publish;
