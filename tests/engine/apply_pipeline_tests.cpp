@@ -620,7 +620,9 @@ TEST_CASE("records still to come are left to the last write transaction when the
     // A transaction carries 10 new rows and the last one twice as many: 15
     // records fit in it, 25 do not, but once 10 went, the other 15 do.
     const ApplyBatch::Timing timing{1h, 0ms, 1000, 1h, 2h};
-    for (const auto& [to_come, expected] : {std::pair{15, std::vector<int>{15}}, std::pair{25, std::vector<int>{10, 15}}}) {
+    for (const auto& scenario : {std::pair{15, std::vector<int>{15}}, std::pair{25, std::vector<int>{10, 15}}}) {
+        const int to_come = scenario.first;  // not a structured binding: doctest's macros capture it
+        const std::vector<int>& expected = scenario.second;
         CAPTURE(to_come);
         Local local;
         local.db->connection().apply_pace().new_row.hold_ms = 360000;

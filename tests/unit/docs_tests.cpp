@@ -66,15 +66,19 @@ std::map<std::string, DocRow> table_after(const std::string& doc, const std::str
 void check_rows(const std::map<std::string, DocRow>& documented, const std::map<std::string, DocRow>& declared,
                 const std::string& where) {
     CAPTURE(where);
-    for (const auto& [name, row] : declared) {
+    for (const auto& entry : declared) {  // not a structured binding: doctest's macros capture it
+        const std::string& name = entry.first;
+        const DocRow& row = entry.second;
         CAPTURE(name);
         const auto found = documented.find(name);
         REQUIRE_MESSAGE(found != documented.end(), "'" << name << "' is not documented under " << where);
         CHECK(found->second.type == row.type);
         CHECK(found->second.default_value == row.default_value);
     }
-    for (const auto& [name, row] : documented)
+    for (const auto& entry : documented) {
+        const std::string& name = entry.first;
         CHECK_MESSAGE(declared.count(name), "'" << name << "' is documented under " << where << " but does not exist");
+    }
 }
 
 std::map<std::string, DocRow> declared_options(std::span<const OptionSpec> options) {

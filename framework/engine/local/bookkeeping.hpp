@@ -45,7 +45,7 @@ std::string_view key_name(StateKey key);
 
 class Bookkeeping {
 public:
-    explicit Bookkeeping(sqlite3* db) : db_(db), cache_(db) {}
+    explicit Bookkeeping(sqlite3* db) : cache_(db) {}
 
     std::int64_t get(StateKey key) const;  // 0 when unset
     void set(StateKey key, std::int64_t value);
@@ -83,7 +83,6 @@ private:
     void set_value(const std::string& key, std::int64_t value);
     void clear_value(const std::string& key);
 
-    sqlite3* db_;
     mutable StatementCache cache_;
 };
 

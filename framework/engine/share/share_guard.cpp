@@ -181,7 +181,9 @@ void ShareGuard::check_owners(const std::vector<ObjectInfo>& client_objects, con
         const auto owner = parse_owner_object_name(object.name);
         if (!owner) continue;
         const auto& [id, token] = *owner;
-        const bool leftover = std::any_of(leftovers.begin(), leftovers.end(), [&](StateKey k) { return token == token_of(k); });
+        const std::uint64_t claimed = token;  // not a structured binding: clang 14 does not let a lambda capture one
+        const bool leftover =
+            std::any_of(leftovers.begin(), leftovers.end(), [&](StateKey k) { return claimed == token_of(k); });
         if (token == current && id == client_id_) {
             share_offset_ms_ = to_ms(object.modified) - state.get(StateKey::owner_put_ms);
         } else if (token == current || leftover) {
