@@ -16,8 +16,11 @@ int main(int argc, char** argv) {
     const int rounds = argc == 3 ? std::stoi(argv[2]) : 1;
     try {
         nas_sync::SyncClient client(nas_sync::load_pipeline_file(argv[1]));
-        for (const auto& table : client.synced_tables())
-            std::cout << "syncing table " << table.name << " (key " << table.primary_key << ")\n";
+        for (const auto& table : client.synced_tables()) {
+            std::cout << "syncing table " << table.name << " (key";
+            for (const auto& column : table.key_columns) std::cout << " " << column;
+            std::cout << ")\n";
+        }
         client.on_conflict([](const nas_sync::ConflictEvent& e) {
             std::cout << "conflict " << e.table << "/" << e.key << " with " << e.peer << ": " << e.resolution
                       << " (" << e.resolver << ")\n";

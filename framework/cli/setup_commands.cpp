@@ -38,7 +38,7 @@ json plan_json(const LoadedPipeline& pipeline, const std::vector<TableInfo>& tab
     for (const auto& t : tables) {
         json columns = json::array();
         for (const auto& c : t.columns) columns.push_back(c.name);
-        out["tables"].push_back({{"name", t.name}, {"primary_key", t.primary_key},
+        out["tables"].push_back({{"name", t.name}, {"key_columns", t.key_columns},
                                  {"timestamp_column", t.timestamp_column}, {"columns", columns}});
     }
     out["resolvers"] = json::array();
@@ -61,7 +61,10 @@ void print_plan(const json& plan) {
     std::cout << "tables\n";
     for (const auto& t : plan["tables"])
         std::cout << fmt::format("  {:<24} key {:<12} timestamp {}\n", t["name"].get<std::string>(),
-                                 t["primary_key"].get<std::string>(), t["timestamp_column"].get<std::string>());
+                                 fmt::format("{}", fmt::join(t["key_columns"].get<std::vector<std::string>>(), ",")),
+                                 t["timestamp_column"].get<std::string>().empty()
+                                     ? std::string("none (versions are capture times)")
+                                     : t["timestamp_column"].get<std::string>());
     std::cout << "resolvers\n";
     for (const auto& r : plan["resolvers"]) {
         const auto tables = r["tables"].get<std::vector<std::string>>();

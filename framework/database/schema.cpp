@@ -27,6 +27,28 @@ std::string quote_literal(const std::string& text) {
     return out + '\'';
 }
 
+namespace {
+
+// The table's UNIQUE indexes over plain columns: a partial index or one over
+// an expression does not identify every row by its columns.
+void read_unique_indexes(SQLite::Database& db, TableSchema& table) {
+    SQLite::Statement indexes(db, "SELECT name, origin FROM pragma_index_list(?) WHERE \"unique\" = 1 AND partial = 0");
+    indexes.bind(1, table.name);
+    while (indexes.executeStep()) {
+        UniqueIndexSchema index{indexes.getColumn(0).getString(), {}, indexes.getColumn(1).getString() == "pk"};
+        SQLite::Statement columns(db, "SELECT cid, name FROM pragma_index_info(?) ORDER BY seqno");
+        columns.bind(1, index.name);
+        bool plain = true;
+        while (columns.executeStep()) {
+            if (columns.getColumn(0).getInt() < 0) plain = false;  // an expression, or the rowid
+            else index.columns.push_back(columns.getColumn(1).getString());
+        }
+        if (plain && !index.columns.empty()) table.unique_indexes.push_back(std::move(index));
+    }
+}
+
+}  // namespace
+
 DatabaseSchema read_schema(SQLite::Database& db) {
     DatabaseSchema schema;
     SQLite::Statement tables(db,
@@ -42,6 +64,7 @@ DatabaseSchema read_schema(SQLite::Database& db) {
             table.columns.push_back({columns.getColumn(0).getString(), columns.getColumn(1).getString(),
                                      columns.getColumn(2).getInt() != 0, columns.getColumn(3).getInt()});
         }
+        read_unique_indexes(db, table);
         schema.tables.push_back(std::move(table));
     }
     return schema;

@@ -63,16 +63,18 @@ std::vector<TableInfo> LoadedPipeline::discover_tables(std::vector<std::string>&
     std::vector<TableInfo> tables;
     for (const auto& chosen : result.tables) {
         const auto* table = schema.find(chosen.name);
-        const auto* key = table ? table->find(chosen.primary_key) : nullptr;
-        const auto* timestamp = table ? table->find(chosen.timestamp_column) : nullptr;
-        if (!key || !timestamp)
+        const std::string problem = table ? table->key_problem(chosen.key_columns) : "does not exist";
+        const auto* timestamp = table && !chosen.timestamp_column.empty() ? table->find(chosen.timestamp_column) : nullptr;
+        if (!problem.empty() || (table && !chosen.timestamp_column.empty() && !timestamp))
             throw Error(ErrorCode::internal,
-                        fmt::format("discovery '{}' chose table '{}' with columns '{}' and '{}', which the "
-                                    "database does not have",
-                                    config_.discovery.plugin, chosen.name, chosen.primary_key,
-                                    chosen.timestamp_column));
+                        fmt::format("discovery '{}' chose table '{}' keyed by ({}) with timestamp column '{}', "
+                                    "which the database cannot sync: {}",
+                                    config_.discovery.plugin, chosen.name, TableSchema::joined(chosen.key_columns),
+                                    chosen.timestamp_column, problem.empty() ? "no such timestamp column" : problem));
         // The schema's spelling: SQL matches names case aside, row images do not.
-        tables.push_back({table->name, key->name, timestamp->name, table->columns});
+        TableInfo info{table->name, {}, timestamp ? timestamp->name : "", table->columns};
+        for (const auto& key : chosen.key_columns) info.key_columns.push_back(table->find(key)->name);
+        tables.push_back(std::move(info));
     }
     std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     for (const auto& section : config_.resolvers)

@@ -158,7 +158,7 @@ std::string SyncClient::adopt_share() {
 
 std::vector<SyncedTable> SyncClient::synced_tables() const {
     std::vector<SyncedTable> out;
-    for (const auto& t : impl_->tables) out.push_back({t.name, t.primary_key, t.timestamp_column});
+    for (const auto& t : impl_->tables) out.push_back({t.name, t.key_columns, t.timestamp_column});
     return out;
 }
 

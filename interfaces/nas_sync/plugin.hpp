@@ -45,7 +45,7 @@
 namespace nas_sync {
 
 // Bumped whenever anything in interfaces/ changes in a way that breaks plugins.
-inline constexpr std::uint32_t plugin_api_version = 2;
+inline constexpr std::uint32_t plugin_api_version = 3;
 
 enum class PluginKind { transport, resolver, discovery };
 

@@ -14,6 +14,9 @@ struct Rules {
     std::string timestamp_column = "updatedAt";
     std::map<std::string, std::string> timestamp_columns;  // per-table override
     std::set<std::string> exclude;
+    // Also tables keyed by a composite primary key or a UNIQUE index, and
+    // tables without the timestamp column (versioned by capture time).
+    bool all_keyed_tables = false;
 };
 
 class AutoDiscovery final : public TableDiscovery {

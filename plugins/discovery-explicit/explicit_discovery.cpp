@@ -14,18 +14,17 @@ DiscoveryResult ExplicitDiscovery::discover(const DatabaseSchema& schema) {
         const auto* table = schema.find(wanted.name);
         if (table == nullptr)
             throw Error(ErrorCode::config, "listed table '" + wanted.name + "' does not exist in the database");
-        const auto* key = table->find(wanted.primary_key);
-        if (key == nullptr)
-            throw Error(ErrorCode::config,
-                        "listed table '" + wanted.name + "' has no primary-key column '" + wanted.primary_key + "'");
-        if (!table->is_sole_primary_key(wanted.primary_key))
-            throw Error(ErrorCode::config, "listed table '" + wanted.name + "': column '" + wanted.primary_key +
-                                               "' is not the table's (single-column) primary key");
-        const auto* timestamp = table->find(wanted.timestamp_column);
-        if (timestamp == nullptr)
+        const std::string problem = table->key_problem(wanted.key_columns);
+        if (!problem.empty())
+            throw Error(ErrorCode::config, "listed table '" + wanted.name + "' cannot be keyed by (" +
+                                               TableSchema::joined(wanted.key_columns) + "): " + problem);
+        const auto* timestamp = wanted.timestamp_column.empty() ? nullptr : table->find(wanted.timestamp_column);
+        if (!wanted.timestamp_column.empty() && timestamp == nullptr)
             throw Error(ErrorCode::config, "listed table '" + wanted.name + "' has no timestamp column '" +
-                                               wanted.timestamp_column + "'");
-        result.tables.push_back({table->name, key->name, timestamp->name});
+                                               wanted.timestamp_column + "' (say 'none' for a table without one)");
+        SyncedTable chosen{table->name, {}, timestamp ? timestamp->name : ""};
+        for (const auto& key : wanted.key_columns) chosen.key_columns.push_back(table->find(key)->name);
+        result.tables.push_back(std::move(chosen));
     }
     std::sort(result.tables.begin(), result.tables.end(),
               [](const SyncedTable& a, const SyncedTable& b) { return a.name < b.name; });

@@ -9,10 +9,13 @@ namespace {
 
 const nas_sync::OptionSpec options[] = {
     {"tables", nas_sync::OptionType::string_list, true, "", "The tables to sync"},
-    {"primary_key", nas_sync::OptionType::string, false, "id", "Default primary-key column"},
-    {"timestamp_column", nas_sync::OptionType::string, false, "updatedAt", "Default last-modified column"},
-    {"primary_keys", nas_sync::OptionType::string_map, false, "", "Per-table primary-key column: {table: column}"},
-    {"timestamp_columns", nas_sync::OptionType::string_map, false, "", "Per-table last-modified column: {table: column}"},
+    {"primary_key", nas_sync::OptionType::string, false, "id", "Default key column (several: comma-separated)"},
+    {"timestamp_column", nas_sync::OptionType::string, false, "updatedAt",
+     "Default last-modified column ('none': versions are capture times)"},
+    {"primary_keys", nas_sync::OptionType::string_map, false, "",
+     "Per-table key columns: {table: column} or {table: \"a,b\"}"},
+    {"timestamp_columns", nas_sync::OptionType::string_map, false, "",
+     "Per-table last-modified column: {table: column}, or {table: none}"},
 };
 
 std::unique_ptr<nas_sync::TableDiscovery> make(const nas_sync::PluginOptions& o) {
@@ -34,10 +37,28 @@ std::unique_ptr<nas_sync::TableDiscovery> make(const nas_sync::PluginOptions& o)
             if (nas_sync::same_sql_name(table, name)) return column;
         return o.string(fallback);
     };
+    // "a,b" names a composite key; "none" a table without a timestamp.
+    auto key_columns = [](const std::string& text, const std::string& name) {
+        std::vector<std::string> columns;
+        std::size_t start = 0;
+        for (;;) {
+            const auto comma = text.find(',', start);
+            auto column = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            column.erase(0, column.find_first_not_of(' '));
+            column.erase(column.find_last_not_of(' ') + 1);
+            if (column.empty())
+                throw nas_sync::OptionError("primary_keys", "table '" + name + "': key '" + text + "' names an empty column");
+            columns.push_back(column);
+            if (comma == std::string::npos) return columns;
+            start = comma + 1;
+        }
+    };
     std::vector<nas_sync::SyncedTable> tables;
-    for (const auto& name : names)
-        tables.push_back({name, for_table("primary_keys", "primary_key", name),
-                          for_table("timestamp_columns", "timestamp_column", name)});
+    for (const auto& name : names) {
+        const auto timestamp = for_table("timestamp_columns", "timestamp_column", name);
+        tables.push_back({name, key_columns(for_table("primary_keys", "primary_key", name), name),
+                          timestamp == "none" ? std::string() : timestamp});
+    }
     return std::make_unique<nas_sync::explicit_discovery::ExplicitDiscovery>(std::move(tables));
 }
 

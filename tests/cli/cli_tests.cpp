@@ -66,7 +66,7 @@ TEST_CASE("plugins --json lists every plugin with exactly kind, name, version, d
             CHECK(p["options"] == json::parse(R"j([{"name": "path", "type": "path", "required": true, "default": "required",
                 "description": "Folder of the share (a mounted NAS or any local folder); relative to the pipeline file"}])j"));
         if (p["name"] == "auto") {
-            REQUIRE(p["options"].size() == 4);
+            REQUIRE(p["options"].size() == 5);
             CHECK(p["options"][0] == json::parse(R"j({"name": "primary_key", "type": "string", "required": false,
                 "default": "id", "description": "Primary-key column every synced table has (TEXT)"})j"));
         }
@@ -98,7 +98,7 @@ TEST_CASE("check prints the plan, changes nothing, and exits 0") {
     CHECK(plan["client_id"] == "pc1");
     REQUIRE(plan["tables"].size() == 1);
     CHECK(plan["tables"][0]["name"] == "users");
-    CHECK(plan["tables"][0]["primary_key"] == "id");
+    CHECK(plan["tables"][0]["key_columns"] == json::array({"id"}));
     CHECK(plan["tables"][0]["timestamp_column"] == "updatedAt");
     CHECK(plan["resolvers"][0]["plugin"] == "lww");
     CHECK(plan["warnings"].size() == 1);

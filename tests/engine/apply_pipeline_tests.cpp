@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const TableInfo users{"users", "id", "updatedAt", {{"id", "TEXT", false, 1}, {"name", "TEXT", false, 0},
+const TableInfo users{"users", {"id"}, "updatedAt", {{"id", "TEXT", false, 1}, {"name", "TEXT", false, 0},
                                                    {"updatedAt", "TEXT", false, 0}}};
 
 RecordState row_state(const std::string& id, const std::string& name, const std::string& updated_at) {
@@ -280,9 +280,9 @@ TEST_CASE("rows of a table with a column named rowid, and of a WITHOUT ROWID tab
                           "CREATE TABLE plain(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT) WITHOUT ROWID;"
                           "INSERT INTO shadow VALUES('k1', 'data, not a rowid', '2026-01-01T00:00:00Z');"
                           "INSERT INTO plain VALUES('k1', 'first', '2026-01-01T00:00:00Z');");
-    const TableInfo shadow{"shadow", "id", "updatedAt",
+    const TableInfo shadow{"shadow", {"id"}, "updatedAt",
                            {{"id", "TEXT", false, 1}, {"rowid", "TEXT", false, 0}, {"updatedAt", "TEXT", false, 0}}};
-    const TableInfo plain{"plain", "id", "updatedAt", {{"id", "TEXT", false, 1}, {"name", "TEXT", false, 0},
+    const TableInfo plain{"plain", {"id"}, "updatedAt", {{"id", "TEXT", false, 1}, {"name", "TEXT", false, 0},
                                                        {"updatedAt", "TEXT", false, 0}}};
     LocalDatabase db(file, {shadow, plain});
     db.install();
@@ -468,7 +468,7 @@ TEST_CASE("a peer's rows read into the memory of records given back are read exa
                           "('b', NULL, NULL, NULL, NULL, '2026-01-02T00:00:00Z'),"
                           "('c', 'a label longer than a small string holds without memory of its own', 3, 0.25, x'', "
                           "'2026-01-03T00:00:00Z'), ('d', '', 4, -2.0, x'ff', NULL);");
-    const TableInfo things{"things", "id", "updatedAt",
+    const TableInfo things{"things", {"id"}, "updatedAt",
                            {{"id", "TEXT", false, 1}, {"label", "TEXT", false, 0}, {"n", "INTEGER", false, 0},
                             {"x", "REAL", false, 0}, {"data", "BLOB", false, 0}, {"updatedAt", "TEXT", false, 0}}};
     const PeerDatabase snapshot(file);

@@ -30,7 +30,7 @@ TEST_CASE("the built-in plugins load, each with its kind, name, version and opti
     for (const auto& p : r.plugins())
         found.push_back(std::string(to_string(p.descriptor->kind)) + ":" + std::string(p.descriptor->name));
     std::sort(found.begin(), found.end());
-    CHECK(found == std::vector<std::string>{"discovery:auto", "discovery:explicit", "resolver:delete-protected",
+    CHECK(found == std::vector<std::string>{"discovery:auto", "discovery:explicit", "discovery:prisma", "resolver:delete-protected",
                                             "resolver:lww", "transport:fs", "transport:nats", "transport:smb"});
 }
 

@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
+
 #include "nats_server.hpp"
 
 namespace nas_sync::test {
@@ -20,6 +22,7 @@ PipelineConfig Fleet::config(const std::string& id) const {
     c.database = database(id);
     c.base_dir = dir_.path();
     c.transport = options_.transport ? *options_.transport : share_transport(share(), share_.access());
+    if (options_.discovery) c.discovery = *options_.discovery;
     c.resolvers = options_.resolvers;
     c.schema_version = options_.schema_version;
     c.changelog_retention = options_.retention;
@@ -63,23 +66,31 @@ void Fleet::sync_all(int rounds) {
         for (const auto& id : ids_) sync(id);
 }
 
-nlohmann::json Fleet::dump(const std::string& id) { return dump_database(database(id)); }
+nlohmann::json Fleet::dump(const std::string& id, const std::vector<std::string>& also) {
+    return dump_database(database(id), also);
+}
 
-nlohmann::json dump_database(const fs::path& file) {
+nlohmann::json dump_database(const fs::path& file, const std::vector<std::string>& also) {
     SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
     nlohmann::json out = nlohmann::json::object();
-    SQLite::Statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' "
-                                 "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
+    SQLite::Statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+                                 "ESCAPE '\\' ORDER BY name");
     while (tables.executeStep()) {
         const std::string table = tables.getColumn(0).getString();
+        if (table.starts_with("_") && std::find(also.begin(), also.end(), table) == also.end()) continue;
         std::string quoted = "\"";
         for (char c : table) quoted += (c == '"') ? std::string("\"\"") : std::string(1, c);
         quoted += "\"";
+        // By id, else by every column: rowids differ between clients.
         bool has_id = false;
+        std::string every_column;
         SQLite::Statement columns(db, "SELECT name FROM pragma_table_info(?)");
         columns.bind(1, table);
-        while (columns.executeStep()) has_id = has_id || columns.getColumn(0).getString() == "id";
-        SQLite::Statement rows(db, "SELECT * FROM " + quoted + (has_id ? " ORDER BY id" : " ORDER BY rowid"));
+        for (int i = 1; columns.executeStep(); ++i) {
+            has_id = has_id || columns.getColumn(0).getString() == "id";
+            every_column += (i > 1 ? ", " : "") + std::to_string(i);
+        }
+        SQLite::Statement rows(db, "SELECT * FROM " + quoted + " ORDER BY " + (has_id ? "id" : every_column));
         nlohmann::json list = nlohmann::json::array();
         while (rows.executeStep()) {
             nlohmann::json row = nlohmann::json::object();

@@ -31,6 +31,7 @@ struct ClientOptions {
     // with NAS_SYNC_TEST_SHARE=nats a fresh bucket on this process's
     // nats-server (tests that reach into Fleet::share() do not apply then).
     std::optional<PluginSection> transport;
+    std::optional<PluginSection> discovery;  // unset: auto
 };
 
 class Fleet {
@@ -55,8 +56,9 @@ public:
     // Every client syncs, `rounds` times, in the order given.
     void sync_all(int rounds = 2);
 
-    // {table: [rows sorted by primary key]} of the application's tables.
-    nlohmann::json dump(const std::string& id);
+    // {table: [rows sorted by id, else by every column]} of the application's
+    // tables, and of the tables `also` names though they start with '_'.
+    nlohmann::json dump(const std::string& id, const std::vector<std::string>& also = {});
     const std::vector<std::string>& ids() const { return ids_; }
 
 private:
@@ -69,7 +71,8 @@ private:
 };
 
 // The canonical dump of a database file: every table not starting with '_'
-// or 'sqlite_', rows sorted by `id` (or rowid), as JSON.
-nlohmann::json dump_database(const std::filesystem::path& file);
+// or 'sqlite_' (and those `also` names), rows sorted by `id` (else by every
+// column), as JSON.
+nlohmann::json dump_database(const std::filesystem::path& file, const std::vector<std::string>& also = {});
 
 }  // namespace nas_sync::test

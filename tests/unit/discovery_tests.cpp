@@ -69,7 +69,7 @@ TEST_CASE("auto: the original's rules") {
         CHECK(any_warning_mentions(r, "table 'counters' skipped: its key column 'id' is declared 'INTEGER', not TEXT"));
         CHECK_FALSE(any_warning_mentions(r, "_private"));
         CHECK_FALSE(any_warning_mentions(r, "logs"));  // no key column: not meant for sync
-        CHECK(r.tables[1].primary_key == "id");
+        CHECK(r.tables[1].key_columns == std::vector<std::string>{"id"});
         CHECK(r.tables[1].timestamp_column == "updatedAt");
     }
     SUBCASE("per-table timestamp column, and exclude silences warnings") {
@@ -85,7 +85,7 @@ TEST_CASE("auto: the original's rules") {
                         "CREATE TABLE a(uid TEXT PRIMARY KEY, updatedAt TEXT); CREATE TABLE b(id TEXT PRIMARY KEY, updatedAt TEXT);");
         const auto r = discover(dir / "other.sqlite", section("auto", {{"primary_key", std::string("uid")}}));
         CHECK(names(r) == std::vector<std::string>{"a"});
-        CHECK(r.tables[0].primary_key == "uid");
+        CHECK(r.tables[0].key_columns == std::vector<std::string>{"uid"});
     }
     SUBCASE("zero tables is an error") {
         create_database(dir / "empty.sqlite", "CREATE TABLE logs(line TEXT);");
@@ -116,7 +116,7 @@ TEST_CASE("explicit: exactly the listed tables, each checked") {
     CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"audit"}}})),
                          doctest::Contains("listed table 'audit' has no timestamp column 'updatedAt'"), Error);
     CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"logs"}}})),
-                         doctest::Contains("listed table 'logs' has no primary-key column 'id'"), Error);
+                         doctest::Contains("listed table 'logs' cannot be keyed by (id): has no column 'id'"), Error);
     CHECK_THROWS_WITH_AS(
         registry().make_discovery(section("explicit", {{"tables", std::vector<std::string>{"users"}},
                                                        {"primary_keys", std::map<std::string, std::string>{{"usres", "id"}}}}),
@@ -138,7 +138,7 @@ CREATE TABLE Audit(ID TEXT PRIMARY KEY, what TEXT, ModifiedAt TEXT);
                                              {"timestamp_columns", std::map<std::string, std::string>{{"audit", "modifiedat"}}}}));
     CHECK(names(r) == std::vector<std::string>{"Audit", "users"});  // `Private` excluded by `private`
     // The schema's spelling is what the engine gets.
-    CHECK(r.tables[0].primary_key == "ID");
+    CHECK(r.tables[0].key_columns == std::vector<std::string>{"ID"});
     CHECK(r.tables[0].timestamp_column == "ModifiedAt");
     CHECK(any_warning_mentions(r, "exclude names table 'no_such_table', which does not exist"));
     CHECK_FALSE(any_warning_mentions(r, "'private'"));
@@ -153,7 +153,7 @@ TEST_CASE("explicit: listed names match tables and columns case aside, and come 
                                                  {"timestamp_columns", std::map<std::string, std::string>{{"USERS", "updatedat"}}}}));
     REQUIRE(r.tables.size() == 1);
     CHECK(r.tables[0].name == "Users");
-    CHECK(r.tables[0].primary_key == "Id");
+    CHECK(r.tables[0].key_columns == std::vector<std::string>{"Id"});
     CHECK(r.tables[0].timestamp_column == "UpdatedAt");
     CHECK_THROWS_WITH_AS(registry().make_discovery(section("explicit", {{"tables", std::vector<std::string>{"users", "USERS"}}}), "."),
                          doctest::Contains("table 'users' is listed twice"), Error);

@@ -108,10 +108,21 @@ bool SyncRound::usable(const std::string& peer, const PeerDatabase& database, Sy
         result.skipped_remotes.push_back({peer, theirs, ctx_.schema_version});
         return false;
     }
-    for (const auto& table : ctx_.db.tables())
-        if (table.name != heartbeat_table_name && !database.has_table(table))
-            throw Error(ErrorCode::corrupt,
-                        fmt::format("its copy has no plain table '{}' with key column '{}'", table.name, table.primary_key));
+    for (const auto& table : ctx_.db.tables()) {
+        if (table.name == heartbeat_table_name || database.has_table(table)) continue;
+        // Tables the original cannot sync are not in the schema version: a
+        // peer may not have them (an original client, or one that syncs
+        // fewer); its other tables are merged, and this one has no records.
+        if (!table.original_kind()) {
+            result.warnings.push_back(fmt::format(
+                "peer '{}' has no table '{}' keyed by ({}) in its copy (its client does not sync it): its other "
+                "tables are merged",
+                peer, table.name, fmt::join(table.key_columns, ", ")));
+            continue;
+        }
+        throw Error(ErrorCode::corrupt, fmt::format("its copy has no plain table '{}' with key columns ({})", table.name,
+                                                    fmt::join(table.key_columns, ", ")));
+    }
     return true;
 }
 

@@ -136,11 +136,12 @@ std::int64_t ChangeCapture::count_after(std::int64_t id) {
 
 void ChangeCapture::begin_apply() { apply_base_id_ = max_changelog_id(); }
 
-void ChangeCapture::end_apply(const std::vector<std::pair<std::string, std::string>>& local_deletions) {
+void ChangeCapture::end_apply(const std::vector<LocalChange>& local_changes) {
     cache_.use("DELETE FROM _changelog WHERE id > ?")->bind(1, apply_base_id_).run();
     {
-        auto log = cache_.use("INSERT INTO _changelog (tableName, recordId, operation) VALUES (?, ?, 'DELETE')");
-        for (const auto& [table, key] : local_deletions) log->bind(1, table).bind(2, key).run();
+        auto log = cache_.use("INSERT INTO _changelog (tableName, recordId, operation) VALUES (?, ?, ?)");
+        for (const auto& change : local_changes)
+            log->bind(1, change.table).bind(2, change.key).bind(3, std::string(change.operation)).run();
     }
     // Our own rows logged above need no capture (their versions are stored);
     // skipped only when nothing before them waits to be captured.

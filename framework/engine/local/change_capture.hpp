@@ -45,10 +45,10 @@ public:
     std::int64_t count_after(std::int64_t id);
 
     // Around applying a peer's states: end_apply() removes what got logged
-    // meanwhile (a peer's change is not ours: no echo), logs the deletions we
+    // meanwhile (a peer's change is not ours: no echo), logs the changes we
     // made ourselves (they spread), and moves the capture point past them.
     void begin_apply();
-    void end_apply(const std::vector<std::pair<std::string, std::string>>& local_deletions);
+    void end_apply(const std::vector<LocalChange>& local_changes);
 
     // The newest of the local changes captured since the last call (the
     // heartbeat's aside), for clock_check; time_ms unknown_time when none.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "database/schema.hpp"
+#include "engine/tables/record_key.hpp"
 
 namespace nas_sync {
 
@@ -26,14 +27,31 @@ std::string trigger_name(const std::string& operation, const std::string& table)
 std::string trigger_sql(const std::string& operation, const TableInfo& table) {
     const std::string upper = operation == "insert" ? "INSERT" : operation == "update" ? "UPDATE" : "DELETE";
     const std::string row = operation == "delete" ? "OLD" : "NEW";
-    const std::string key = row + "." + quote_identifier(table.primary_key);
-    std::string body = fmt::format("INSERT INTO _changelog (tableName, recordId, operation) VALUES ({}, {}, '{}');",
-                                   quote_literal(table.name), key, upper);
-    if (operation == "delete")
-        body += fmt::format(
-            " INSERT OR REPLACE INTO _tombstone (tableName, recordId, deletedAt) VALUES ({}, {}, "
-            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));",
-            quote_literal(table.name), key);
+    const std::string name = quote_literal(table.name);
+    const std::string key = key_expression(table, row);
+    const auto log = [&](const std::string& logged_key, const std::string& logged_operation, const std::string& when) {
+        return fmt::format("INSERT INTO _changelog (tableName, recordId, operation) SELECT {}, {}, '{}'{};", name,
+                           logged_key, logged_operation, when);
+    };
+    const auto tombstone = [&](const std::string& removed_key, const std::string& when) {
+        return fmt::format(" INSERT OR REPLACE INTO _tombstone (tableName, recordId, deletedAt) SELECT {}, {}, "
+                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'){};",
+                           name, removed_key, when);
+    };
+    std::string body;
+    if (table.composite_key())  // json_array() cannot hold a BLOB, and a REAL is not an exact key
+        body += fmt::format("SELECT RAISE(ABORT, {}) WHERE {} IS NULL; ",
+                            quote_literal("nas-sync: the key columns (" + key_column_list(table) + ") of table '" +
+                                          table.name + "' must hold TEXT or INTEGER values"),
+                            key);
+    if (operation == "update") {
+        // A changed key removes the record of the old one: peers delete it too.
+        const std::string old_key = key_expression(table, "OLD");
+        const std::string changed = fmt::format(" WHERE {} IS NOT {}", old_key, key);
+        body += log(old_key, "DELETE", changed) + tombstone(old_key, changed) + " ";
+    }
+    body += log(key, upper, "");
+    if (operation == "delete") body += tombstone(key, "");
     return fmt::format("CREATE TRIGGER {} AFTER {} ON {} FOR EACH ROW BEGIN {} END",
                        quote_identifier(trigger_name(operation, table.name)), upper, quote_identifier(table.name), body);
 }

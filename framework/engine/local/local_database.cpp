@@ -20,7 +20,10 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
       bookkeeping_(connection_.handle()),
       peers_(connection_.handle()),
       records_(connection_, tables_),
-      changes_(connection_, bookkeeping_, peers_, records_, tables_) {}
+      changes_(connection_, bookkeeping_, peers_, records_, tables_),
+      foreign_keys_(connection_, tables_) {
+    records_.watch(foreign_keys_.parent_tables(), foreign_keys_.synced_child_tables());
+}
 
 void LocalDatabase::install() {
     WriteTransaction tx(connection_);
@@ -53,7 +56,8 @@ void LocalDatabase::begin_apply() {
 
 void LocalDatabase::end_apply() {
     records_.end_apply();
-    changes_.end_apply(records_.take_local_deletions());
+    foreign_keys_.repair(records_);
+    changes_.end_apply(records_.take_local_changes());
     bookkeeping_.increment(StateKey::apply_generation);
     connection_.applying() = false;
 }
@@ -61,9 +65,12 @@ void LocalDatabase::end_apply() {
 void LocalDatabase::abort_apply() {
     connection_.applying() = false;
     records_.abort_apply();
+    foreign_keys_.take_notes();  // rolled back with the rest
 }
 
-void LocalDatabase::write_copy(const std::filesystem::path& copy) { write_database_copy(connection_, copy); }
+void LocalDatabase::write_copy(const std::filesystem::path& copy) {
+    write_database_copy(connection_, tables_, copy);
+}
 
 void LocalDatabase::write_segment(std::int64_t from, std::int64_t to, const std::string& schema_version,
                                   const std::filesystem::path& file) {

@@ -5,6 +5,7 @@
 //   ChangeCapture   the change log: capturing local changes' versions, pruning, the heartbeat
 //   Bookkeeping     what the engine remembers between syncs (_nas_sync_state, one list of keys)
 //   PeerProgress    how far we have read each peer
+//   ForeignKeyRepair the schema's ON DELETE actions for what peers deleted
 // plus the copies we publish (published_copies.hpp). install() adds the
 // internal tables and triggers (internal_tables.hpp).
 #pragma once
@@ -17,6 +18,7 @@
 #include "engine/local/bookkeeping.hpp"
 #include "engine/local/change_capture.hpp"
 #include "engine/local/connection.hpp"
+#include "engine/local/foreign_key_repair.hpp"
 #include "engine/local/peer_progress.hpp"
 #include "engine/local/record_store.hpp"
 #include "engine/tables/synced_table.hpp"
@@ -54,6 +56,9 @@ public:
     void begin_apply();
     void end_apply();
     void abort_apply();
+    // Rows end_apply() changed to keep foreign keys whole, since the last
+    // take (foreign_key_repair.hpp), for the sync result's warnings.
+    std::vector<std::string> take_repair_notes() { return foreign_keys_.take_notes(); }
 
     // What we publish (published_copies.hpp).
     void write_copy(const std::filesystem::path& copy);
@@ -67,6 +72,7 @@ private:
     PeerProgress peers_;
     RecordStore records_;
     ChangeCapture changes_;
+    ForeignKeyRepair foreign_keys_;
 };
 
 }  // namespace nas_sync

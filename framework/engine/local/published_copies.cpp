@@ -2,14 +2,67 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "database/schema.hpp"
 #include "database/statement.hpp"
+#include "engine/tables/record_key.hpp"
 #include "nas_sync/error.hpp"
 
 namespace nas_sync {
 namespace fs = std::filesystem;
 
-void write_database_copy(Connection& connection, const fs::path& copy) {
+namespace {
+
+// The internal tables (internal_tables.hpp): every copy keeps them.
+const char* const internal_tables[] = {"_changelog", "_sync_state",     "_tombstone",      "_heartbeat",       "_sync_meta",
+                                       "_nas_sync_versions", "_nas_sync_state", "_nas_sync_peers", "_nas_sync_journal"};
+
+// Empties, in the copy `dest`, what is not for peers: the rows of every table
+// that is neither synced nor internal (the table itself stays, empty, so the
+// original's clients find the schema they expect), virtual tables (dropped:
+// emptying one needs its module's own way), and the change-log rows,
+// tombstones, versions, sequences and statistics of those tables. Freed
+// pages are zeroed (secure_delete) and, when they are a quarter of the file
+// or more, dropped by a VACUUM.
+void keep_only_synced(sqlite3* dest, const std::vector<TableInfo>& tables) {
+    int ignored = 0;
+    sqlite3_db_config(dest, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &ignored);  // the application's triggers stay out
+    exec(dest, "PRAGMA secure_delete = ON; BEGIN; CREATE TEMP TABLE kept_tables (name TEXT PRIMARY KEY)");
+    {
+        Statement add(dest, "INSERT OR IGNORE INTO temp.kept_tables VALUES (?)");
+        for (const auto& table : tables) add.bind(1, table.name).run();
+        for (const char* internal : internal_tables) add.bind(1, std::string(internal)).run();
+    }
+    const std::string not_kept = "NOT IN (SELECT name FROM temp.kept_tables)";
+    std::vector<std::pair<std::string, std::string>> others;  // (name, type)
+    {
+        Statement list(dest, "SELECT name, type FROM pragma_table_list WHERE schema = 'main' AND type IN "
+                             "('table', 'virtual') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name " + not_kept);
+        while (list.step()) others.emplace_back(list.text(0), list.text(1));
+    }
+    for (const auto& [name, type] : others) {
+        const std::string table = quote_identifier(name);
+        if (type == "virtual")
+            exec(dest, "DROP TABLE " + table);
+        else if (query_integer(dest, "SELECT EXISTS (SELECT 1 FROM " + table + ")"))
+            exec(dest, "DELETE FROM " + table);
+    }
+    exec(dest, fmt::format("DELETE FROM _changelog WHERE tableName {0}; DELETE FROM _tombstone WHERE tableName {0}; "
+                           "DELETE FROM _nas_sync_versions WHERE tableName {0};",
+                           not_kept));
+    for (const auto& [statistics, column] : {std::pair{"sqlite_sequence", "name"}, std::pair{"sqlite_stat1", "tbl"},
+                                             std::pair{"sqlite_stat4", "tbl"}})
+        if (query_integer(dest, fmt::format("SELECT count(*) FROM sqlite_master WHERE name = '{}'", statistics)))
+            exec(dest, fmt::format("DELETE FROM {} WHERE {} {}", statistics, column, not_kept));
+    exec(dest, "COMMIT; DROP TABLE temp.kept_tables");
+    const std::int64_t pages = query_integer(dest, "PRAGMA page_count");
+    if (pages > 0 && query_integer(dest, "PRAGMA freelist_count") * 4 >= pages) exec(dest, "VACUUM");
+}
+
+}  // namespace
+
+void write_database_copy(Connection& connection, const std::vector<TableInfo>& tables, const fs::path& copy) {
     sqlite3* dest = nullptr;
     if (sqlite3_open_v2(copy.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
         const std::string message = dest ? sqlite3_errmsg(dest) : "out of memory";
@@ -28,8 +81,17 @@ void write_database_copy(Connection& connection, const fs::path& copy) {
         throw Error(ErrorCode::io, "cannot copy the database for publishing: " + message);
     }
     rc = sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(dest);
+        throw Error(ErrorCode::io, "cannot finish the snapshot copy");
+    }
+    try {
+        keep_only_synced(dest, tables);
+    } catch (const Error& e) {
+        sqlite3_close(dest);
+        throw Error(ErrorCode::io, std::string("cannot leave the tables that are not synced out of the copy: ") + e.what());
+    }
     sqlite3_close(dest);
-    if (rc != SQLITE_OK) throw Error(ErrorCode::io, "cannot finish the snapshot copy");
 }
 
 void write_segment(Connection& connection, const std::vector<TableInfo>& tables, std::int64_t from, std::int64_t to,
@@ -48,9 +110,15 @@ void write_segment(Connection& connection, const std::vector<TableInfo>& tables,
         exec(h, "BEGIN");
         exec(h, "CREATE TEMP TABLE IF NOT EXISTS _nas_sync_segment_keys (tableName TEXT, recordId TEXT, "
                 "PRIMARY KEY (tableName, recordId)); DELETE FROM temp._nas_sync_segment_keys;");
+        // Only the synced tables' records: a table synced before may have left rows in the log.
         Statement keys(h, "INSERT OR IGNORE INTO temp._nas_sync_segment_keys "
                           "SELECT tableName, recordId FROM main._changelog WHERE id > ? AND id <= ?");
         keys.bind(1, from).bind(2, to).run();
+        {
+            std::string synced;
+            for (const auto& table : tables) synced += (synced.empty() ? "" : ", ") + quote_literal(table.name);
+            exec(h, "DELETE FROM temp._nas_sync_segment_keys WHERE tableName NOT IN (" + synced + ")");
+        }
         exec(h, "CREATE TABLE segment._sync_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
                 "CREATE TABLE segment._tombstone (tableName TEXT NOT NULL, recordId TEXT NOT NULL, deletedAt TEXT NOT NULL, "
                 "PRIMARY KEY (tableName, recordId));"
@@ -67,13 +135,13 @@ void write_segment(Connection& connection, const std::vector<TableInfo>& tables,
         Statement meta(h, "INSERT INTO segment._sync_meta VALUES ('schemaVersion', ?)");
         meta.bind(1, schema_version).run();
         for (const auto& table : tables) {
-            const std::string t = quote_identifier(table.name), pk = quote_identifier(table.primary_key);
+            const std::string t = quote_identifier(table.name);
             exec(h, fmt::format("CREATE TABLE segment.{0} AS SELECT * FROM main.{0} WHERE 0;"
                                 "CREATE INDEX segment.{1} ON {0} ({2});",
-                                t, quote_identifier("_nas_sync_key_" + table.name), pk));
+                                t, quote_identifier("_nas_sync_key_" + table.name), key_column_list(table)));
             Statement rows(h, fmt::format("INSERT INTO segment.{0} SELECT t.* FROM temp._nas_sync_segment_keys AS k "
-                                          "CROSS JOIN main.{0} AS t ON k.tableName = ? AND t.{1} = k.recordId",
-                                          t, pk));
+                                          "CROSS JOIN main.{0} AS t ON k.tableName = ? AND {1}",
+                                          t, key_match(table, "t", "k.recordId")));
             rows.bind(1, table.name).run();
         }
         exec(h, "COMMIT");

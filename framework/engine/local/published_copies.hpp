@@ -14,9 +14,12 @@
 
 namespace nas_sync {
 
-// A consistent copy of the whole database (SQLite's online backup), in
-// rollback-journal mode so it opens without -wal/-shm files.
-void write_database_copy(Connection& connection, const std::filesystem::path& copy);
+// A consistent copy of the database (SQLite's online backup), in
+// rollback-journal mode so it opens without -wal/-shm files, that holds the
+// rows of `tables` (the synced ones) and of the sync's own tables only:
+// every other table is there, empty.
+void write_database_copy(Connection& connection, const std::vector<TableInfo>& tables,
+                         const std::filesystem::path& copy);
 
 // Change-log rows from which a segment is written with 4 KiB pages instead
 // of 1 KiB (measured at 500k rows: 300 changes moved 168 KiB per sync with

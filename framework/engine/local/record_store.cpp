@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "database/schema.hpp"
+#include "engine/tables/record_key.hpp"
 #include "nas_sync/error.hpp"
 
 namespace nas_sync {
@@ -65,12 +66,14 @@ std::string rowid_name(sqlite3* db, const TableInfo& table) {
 // is no row, see derive_state), whether it has a row, and the row's rowid.
 // Read by read_state_columns.
 std::string state_query(const TableInfo& table, const std::string& row_columns, const std::string& rowid) {
-    return fmt::format("SELECT {0}v.time, v.deleted, v.hash, CASE WHEN t.{1} IS NULL THEN "
+    // A key column is never NULL in a row found by its key: whether there is one.
+    const std::string found = "t." + quote_identifier(table.key_columns.front());
+    return fmt::format("SELECT {0}v.time, v.deleted, v.hash, CASE WHEN {1} IS NULL THEN "
                        "(SELECT deletedAt FROM _tombstone WHERE tableName = ?1 AND recordId = ?2) END, "
-                       "t.{1} IS NOT NULL, {2} FROM (SELECT 1) LEFT JOIN {3} AS t ON t.{1} = ?2 "
+                       "{1} IS NOT NULL, {2} FROM (SELECT 1) LEFT JOIN {3} AS t ON {4} "
                        "LEFT JOIN _nas_sync_versions AS v ON v.tableName = ?1 AND v.recordId = ?2",
-                       row_columns, quote_identifier(table.primary_key), rowid.empty() ? "NULL" : "t." + rowid,
-                       quote_identifier(table.name));
+                       row_columns, found, rowid.empty() ? "NULL" : "t." + rowid, quote_identifier(table.name),
+                       key_match(table, "t", "?2"));
 }
 
 // What a state_query returns after the row's `width` columns.
@@ -125,11 +128,11 @@ RecordStore::TableStatements& RecordStore::statements(const TableInfo& table) {
     auto& slot = statements_[table.name];
     if (slot) return *slot;
     const std::string t = quote_identifier(table.name);
-    const std::string pk = quote_identifier(table.primary_key);
+    const std::string key_columns = key_column_list(table);
     std::string placeholders, updates;
     for (std::size_t i = 0; i < table.columns.size(); ++i) {
         placeholders += i ? ", ?" : "?";
-        if (table.columns[i].name == table.primary_key) continue;
+        if (table.is_key_column(table.columns[i].name)) continue;
         if (!updates.empty()) updates += ", ";
         const auto c = quote_identifier(table.columns[i].name);
         updates += c + " = excluded." + c;
@@ -140,25 +143,25 @@ RecordStore::TableStatements& RecordStore::statements(const TableInfo& table) {
     slot.reset(new TableStatements{
         Statement(db_, state_query(table, column_list(table, "t.") + ", ", rowid)),
         Statement(db_, fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT({}) {}", t, column_list(table),
-                                   placeholders, pk, conflict)),
-        Statement(db_, fmt::format("DELETE FROM {} WHERE {} = ?", t, pk)),
+                                   placeholders, key_columns, conflict)),
+        Statement(db_, fmt::format("DELETE FROM {} WHERE {}", t, key_match(table, "", "?1"))),
         {},
         {}});
     slot->rowid = rowid;
     if (!rowid.empty()) {
         // Parameters as the upsert's (one per column, in order), then the rowid.
-        std::string set, key_parameter;
+        std::string set, same_key;
         for (std::size_t i = 0; i < table.columns.size(); ++i) {
+            const auto column = quote_identifier(table.columns[i].name);
             const auto parameter = fmt::format("?{}", i + 1);
-            if (table.columns[i].name == table.primary_key) {
-                key_parameter = parameter;
-                continue;
-            }
-            set += fmt::format("{}{} = {}", set.empty() ? "" : ", ", quote_identifier(table.columns[i].name), parameter);
+            if (table.is_key_column(table.columns[i].name))
+                same_key += fmt::format(" AND {} = {}", column, parameter);
+            else
+                set += fmt::format("{}{} = {}", set.empty() ? "" : ", ", column, parameter);
         }
         if (!set.empty())
-            slot->update_by_rowid.emplace(db_, fmt::format("UPDATE {} SET {} WHERE {} = ?{} AND {} = {}", t, set, rowid,
-                                                           table.columns.size() + 1, pk, key_parameter));
+            slot->update_by_rowid.emplace(db_, fmt::format("UPDATE {} SET {} WHERE {} = ?{}{}", t, set, rowid,
+                                                           table.columns.size() + 1, same_key));
     }
     // Secondary UNIQUE indexes (not the key, not partial, on plain columns).
     Statement indexes(db_, "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND origin != 'pk' AND partial = 0");
@@ -174,11 +177,15 @@ RecordStore::TableStatements& RecordStore::statements(const TableInfo& table) {
             if (info.is_null(0)) plain = false;
             columns.push_back(info.text(0));
         }
-        if (!plain || columns.empty() || (columns.size() == 1 && columns[0] == table.primary_key)) continue;
+        std::vector<std::string> sorted = columns, key = table.key_columns;
+        std::sort(sorted.begin(), sorted.end());
+        std::sort(key.begin(), key.end());
+        if (!plain || columns.empty() || sorted == key) continue;  // the key's own index
         std::string where;
         for (const auto& c : columns) where += quote_identifier(c) + " = ? AND ";
+        const std::string row_key = key_expression(table, "");
         slot->unique_indexes.push_back(
-            {columns, Statement(db_, fmt::format("SELECT {} FROM {} WHERE {}{} IS NOT ?", pk, t, where, pk))});
+            {columns, Statement(db_, fmt::format("SELECT {0} FROM {1} WHERE {2}{0} IS NOT ?", row_key, t, where))});
     }
     if (slot->unique_indexes.empty()) {
         const std::size_t width = table.columns.size();
@@ -186,7 +193,7 @@ RecordStore::TableStatements& RecordStore::statements(const TableInfo& table) {
         slot->group_rows = std::clamp<std::size_t>(max_variables / width, 1, rows_per_group);
         slot->upsert_group.emplace(db_, fmt::format("INSERT INTO {} ({}) VALUES {} ON CONFLICT({}) {}", t,
                                                     column_list(table), values_list(placeholders, slot->group_rows),
-                                                    pk, conflict));
+                                                    key_columns, conflict));
     }
     return *slot;
 }
@@ -209,7 +216,8 @@ RecordState RecordStore::state(const TableInfo& table, const std::string& key, s
     }
     if (rowid) *rowid = found.rowid;
     s.reset();
-    return derive_state(std::move(row), table.timestamp_column, found.tombstone, found.stored);
+    // Without a timestamp column, a row changed since its recorded version is as new as now.
+    return derive_state(std::move(row), table.timestamp_column, found.tombstone, found.stored, now_ms());
 }
 
 std::optional<RecordState> RecordStore::recorded_state(const TableInfo& table, const std::string& key,
@@ -240,6 +248,10 @@ bool RecordStore::holds_nothing_of(const TableInfo& table) {
 
 std::size_t RecordStore::unique_indexes(const TableInfo& table) { return statements(table).unique_indexes.size(); }
 
+const std::vector<std::string>& RecordStore::unique_index_columns(const TableInfo& table, std::size_t index) {
+    return statements(table).unique_indexes.at(index).columns;
+}
+
 std::vector<std::string> RecordStore::unique_holders(const TableInfo& table, std::size_t index_number,
                                                      const std::string& key, const RowImage& row) {
     auto& index = statements(table).unique_indexes.at(index_number);
@@ -253,7 +265,8 @@ std::vector<std::string> RecordStore::unique_holders(const TableInfo& table, std
         index.find_other.bind(static_cast<int>(i + 1), *v);
     }
     index.find_other.bind(static_cast<int>(index.columns.size() + 1), key);
-    while (index.find_other.step()) others.push_back(index.find_other.text(0));
+    while (index.find_other.step())
+        if (!index.find_other.is_null(0)) others.push_back(index.find_other.text(0));
     index.find_other.reset();
     return others;
 }
@@ -299,6 +312,16 @@ void RecordStore::apply_row(const TableInfo& table, const std::string& key, cons
         store_version(table.name, key, remote.version);
     }
     if (had_tombstone) remove_tombstone(table.name, key);
+    if (watched(watched_children_, table)) events_.applied.emplace_back(&table, key);
+}
+
+bool RecordStore::watched(const std::vector<std::string>& tables, const TableInfo& table) {
+    return std::find(tables.begin(), tables.end(), table.name) != tables.end();
+}
+
+void RecordStore::watch(std::vector<std::string> watched_parents, std::vector<std::string> watched_children) {
+    watched_parents_ = std::move(watched_parents);
+    watched_children_ = std::move(watched_children);
 }
 
 // Written with the next whole group of versions; the rest by
@@ -342,12 +365,20 @@ void RecordStore::apply_deletion(const TableInfo& table, const std::string& key,
 void RecordStore::record_deletion_time(const TableInfo& table, const std::string& key, const Version& version) {
     set_tombstone(table.name, key, version.time_ms);
     store_version(table.name, key, version);
+    if (watched(watched_parents_, table)) events_.deleted.emplace_back(&table, key);
 }
 
 void RecordStore::delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed) {
     const Version deletion{std::max(now_ms(), later_than(removed.time_ms)), true, 0};
     apply_deletion(table, key, deletion);
-    local_deletions_.emplace_back(table.name, key);
+    local_changes_.push_back({table.name, key, "DELETE"});
+}
+
+void RecordStore::record_update_as_local_change(const TableInfo& table, const std::string& key, const Version& replaced) {
+    const RecordState now = state(table, key);
+    if (now.kind != RecordState::Kind::row) return;
+    store_version(table.name, key, {std::max(now_ms(), later_than(replaced.time_ms)), false, content_hash(*now.row)});
+    local_changes_.push_back({table.name, key, "UPDATE"});
 }
 
 void RecordStore::record_baseline(const TableInfo& table, Bookkeeping& bookkeeping) {
@@ -355,9 +386,10 @@ void RecordStore::record_baseline(const TableInfo& table, Bookkeeping& bookkeepi
     std::vector<std::string> keys;
     {
         Statement all(db_, fmt::format("SELECT {} FROM {} UNION SELECT recordId FROM _tombstone WHERE tableName = ?",
-                                       quote_identifier(table.primary_key), quote_identifier(table.name)));
+                                       key_expression(table, ""), quote_identifier(table.name)));
         all.bind(1, table.name);
-        while (all.step()) keys.push_back(all.text(0));
+        while (all.step())
+            if (!all.is_null(0)) keys.push_back(all.text(0));
     }
     for (const auto& key : keys) {
         if (read_stored_version(cache_, table.name, key)) continue;
@@ -381,7 +413,10 @@ void RecordStore::write_row_by_row(Statement& single, StagedValues& values, std:
     values.clear();
 }
 
-void RecordStore::begin_apply() { local_deletions_.clear(); }
+void RecordStore::begin_apply() {
+    local_changes_.clear();
+    events_ = {};
+}
 
 // What is staged and not yet a whole group.
 void RecordStore::end_apply() {
@@ -396,7 +431,8 @@ void RecordStore::end_apply() {
 void RecordStore::abort_apply() {
     for (auto& [name, st] : statements_) st->staged.clear();
     staged_versions_.clear();
-    local_deletions_.clear();
+    local_changes_.clear();
+    events_ = {};
 }
 
 }  // namespace nas_sync

@@ -27,6 +27,12 @@
 
 namespace nas_sync {
 
+// A change this client made while applying, logged as its own.
+struct LocalChange {
+    std::string table, key;
+    const char* operation;  // "DELETE" or "UPDATE", as the change log writes it
+};
+
 class RecordStore {
 public:
     RecordStore(Connection& connection, const std::vector<TableInfo>& tables);
@@ -51,6 +57,7 @@ public:
     // the index-th of them: applying `row` for `key` would collide with
     // those. None when a value in the index is NULL.
     std::size_t unique_indexes(const TableInfo& table);
+    const std::vector<std::string>& unique_index_columns(const TableInfo& table, std::size_t index);
     std::vector<std::string> unique_holders(const TableInfo& table, std::size_t index, const std::string& key,
                                             const RowImage& row);
 
@@ -62,9 +69,13 @@ public:
     void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
     // A deletion we only learn of (nothing to remove here): its version, so an older row loses to it.
     void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
-    // A deletion made here (a resolver's delete, a UNIQUE collision): newer than
-    // the state it removes, and published as our change (see take_local_deletions).
+    // A deletion made here (a resolver's delete, a UNIQUE collision, a
+    // foreign-key repair): newer than the state it removes, and published as
+    // our change (see take_local_changes).
     void delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed);
+    // The key's row, changed here by SQL while applying (a foreign-key
+    // repair), made our change: its version is newer than `replaced`.
+    void record_update_as_local_change(const TableInfo& table, const std::string& key, const Version& replaced);
 
     // Records the versions of the rows and tombstones the table had before we
     // synced it (no change-log entry has them), once per table.
@@ -81,8 +92,18 @@ public:
     void begin_apply();
     void end_apply();
     void abort_apply();
-    // The deletions made here while applying, for the change log.
-    std::vector<std::pair<std::string, std::string>> take_local_deletions() { return std::move(local_deletions_); }
+    // The changes made here while applying, for the change log.
+    std::vector<LocalChange> take_local_changes() { return std::move(local_changes_); }
+
+    // Keys deleted (or learned deleted) in the `watched_parents` and rows
+    // applied in the `watched_children` since the last take: what foreign-key
+    // repair looks at (foreign_key_repair.hpp).
+    void watch(std::vector<std::string> watched_parents, std::vector<std::string> watched_children);
+    struct ApplyEvents {
+        std::vector<std::pair<const TableInfo*, std::string>> deleted, applied;
+        bool empty() const { return deleted.empty() && applied.empty(); }
+    };
+    ApplyEvents take_events() { return std::exchange(events_, {}); }
 
 private:
     struct TableStatements;
@@ -91,6 +112,7 @@ private:
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);
     bool update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row, std::int64_t rowid);
+    static bool watched(const std::vector<std::string>& tables, const TableInfo& table);
     static void write_rows(Statement& statement, StagedValues& values);
     static void write_row_by_row(Statement& single, StagedValues& values, std::size_t width);
 
@@ -102,7 +124,9 @@ private:
     // Versions of rows applied or captured, written in groups like the rows (see stage_version).
     std::optional<Statement> versions_group_;
     StagedValues staged_versions_;
-    std::vector<std::pair<std::string, std::string>> local_deletions_;  // made while applying
+    std::vector<LocalChange> local_changes_;  // made while applying
+    std::vector<std::string> watched_parents_, watched_children_;
+    ApplyEvents events_;
 };
 
 }  // namespace nas_sync

@@ -1,5 +1,7 @@
 #include "engine/merge/peer_merge.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -59,6 +61,8 @@ void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& record
         result.deleted += std::exchange(uncommitted.deleted, 0);
         result.skipped += std::exchange(uncommitted.skipped, 0);
         result.conflicts_resolved += std::exchange(uncommitted.conflicts_resolved, 0);
+        for (auto& warning : std::exchange(uncommitted.warnings, {})) result.warnings.push_back(std::move(warning));
+        for (auto& note : db_.take_repair_notes()) result.warnings.push_back(std::move(note));
         committed = decided;
         if (on_progress_) on_progress_({peer, committed, total});
     });
@@ -109,7 +113,7 @@ void PeerMerge::merge_record(const PendingRecord& record, const std::string& pee
         case Resolution::pass: ++counts.skipped; break;
         case Resolution::take_remote:
             if (remote.kind == Kind::row) {
-                if (apply_row(record))
+                if (apply_row(record, peer, counts))
                     ++(local.kind == Kind::row ? counts.updated : counts.inserted);
                 else
                     ++(local.kind == Kind::row ? counts.deleted : counts.skipped);
@@ -129,7 +133,7 @@ void PeerMerge::merge_record(const PendingRecord& record, const std::string& pee
     }
 }
 
-bool PeerMerge::apply_row(const PendingRecord& record) {
+bool PeerMerge::apply_row(const PendingRecord& record, const std::string& peer, SyncResult& result) {
     const TableInfo& table = *record.table;
     const RecordState& remote = record.remote;
     auto& records = db_.records();
@@ -137,7 +141,11 @@ bool PeerMerge::apply_row(const PendingRecord& record) {
     for (std::size_t index = 0, indexes = records.unique_indexes(table); index < indexes; ++index)
         for (const auto& other_key : records.unique_holders(table, index, record.key, *remote.row)) {
             const RecordState other = records.state(table, other_key);
-            if (other.version > remote.version) {
+            const bool incoming_loses = other.version > remote.version;
+            report_unique_loser(table, index, incoming_loses ? record.key : other_key,
+                                incoming_loses ? remote.version : other.version, incoming_loses ? other_key : record.key,
+                                incoming_loses ? other.version : remote.version, peer, result);
+            if (incoming_loses) {
                 // The incoming row loses the collision: it is deleted here, as
                 // every client that meets both rows will do, and that spreads.
                 records.delete_as_local_change(table, record.key,
@@ -148,6 +156,18 @@ bool PeerMerge::apply_row(const PendingRecord& record) {
         }
     records.apply_row(table, record.key, remote, record.local.kind == RecordState::Kind::deletion, record.local_rowid);
     return true;
+}
+
+// The loser of a UNIQUE collision is deleted on every client, the one that
+// made it too: said in a conflict event and a warning, with both versions.
+void PeerMerge::report_unique_loser(const TableInfo& table, std::size_t index, const std::string& loser,
+                                    const Version& loser_version, const std::string& winner,
+                                    const Version& winner_version, const std::string& peer, SyncResult& result) {
+    if (on_conflict_) on_conflict_({table.name, loser, peer, to_string(Resolution::delete_record), "unique"});
+    result.warnings.push_back(fmt::format(
+        "UNIQUE ({}) of table '{}': record '{}' (version {}) lost to record '{}' (version {}) and was deleted",
+        fmt::join(db_.records().unique_index_columns(table, index), ", "), table.name, loser,
+        format_timestamp_ms(loser_version.time_ms), winner, format_timestamp_ms(winner_version.time_ms)));
 }
 
 }  // namespace nas_sync

@@ -58,7 +58,10 @@ private:
     // Applies a remote row, keeping the newer of it and any row that holds
     // its values in a secondary UNIQUE index; false when the remote row lost
     // (then it is recorded as deleted here).
-    bool apply_row(const PendingRecord& record);
+    bool apply_row(const PendingRecord& record, const std::string& peer, SyncResult& result);
+    void report_unique_loser(const TableInfo& table, std::size_t index, const std::string& loser,
+                             const Version& loser_version, const std::string& winner, const Version& winner_version,
+                             const std::string& peer, SyncResult& result);
 
     LocalDatabase& db_;
     const ResolverChain& resolvers_;

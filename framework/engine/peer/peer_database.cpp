@@ -10,6 +10,7 @@
 
 #include "database/schema.hpp"
 #include "database/statement.hpp"
+#include "engine/tables/record_key.hpp"
 #include "nas_sync/error.hpp"
 
 namespace nas_sync {
@@ -64,9 +65,11 @@ int read_only_authorizer(void*, int action, const char*, const char* b, const ch
         case SQLITE_READ: return SQLITE_OK;
         case SQLITE_FUNCTION: {
             const std::string function = b ? b : "";
-            return (function == "max" || function == "min" || function == "count")
-                       ? SQLITE_OK
-                       : SQLITE_DENY;
+            // json_*: composite keys (engine/tables/record_key.hpp); typeof with them.
+            static const std::set<std::string> allowed = {"max", "min", "count", "typeof", "json_array",
+                                                          "json_extract", "json_valid", "json_type",
+                                                          "json_array_length"};
+            return allowed.count(function) ? SQLITE_OK : SQLITE_DENY;
         }
         default: return SQLITE_DENY;
     }
@@ -115,6 +118,7 @@ PeerDatabase::PeerDatabase(const fs::path& file, int cache_kib) {
         exec(db_, fmt::format("PRAGMA cache_size = -{}", cache_kib));
         Statement tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table'");
         while (tables.step()) tables_.insert(tables.text(0));
+        keeps_versions_ = tables_.count("_nas_sync_versions") != 0;
         // Column lists are read now, before the authorizer allows only plain reads.
         Statement columns(db_, "SELECT name FROM pragma_table_info(?)");
         for (const auto& table : tables_) {
@@ -183,7 +187,9 @@ const std::vector<std::string>& PeerDatabase::shared_columns(const TableInfo& ta
 bool PeerDatabase::has_table(const TableInfo& table) const {
     if (!tables_.count(table.name)) return false;
     const auto& columns = shared_columns(table);
-    return std::find(columns.begin(), columns.end(), table.primary_key) != columns.end();
+    return std::all_of(table.key_columns.begin(), table.key_columns.end(), [&](const std::string& key) {
+        return std::find(columns.begin(), columns.end(), key) != columns.end();
+    });
 }
 
 std::string PeerDatabase::select_columns(const TableInfo& table) const {
@@ -205,12 +211,13 @@ std::optional<std::string> PeerDatabase::tombstone(const std::string& table, con
 // The table's rows in the shared columns, each with its recorded version when
 // the copy keeps versions (a join, not a lookup per row; ?1 is the table's
 // name). See row_state.
-std::string PeerDatabase::rows_sql(const TableInfo& table) const {
+std::string PeerDatabase::rows_sql(const TableInfo& table, const std::string& and_select) const {
+    const std::string extra = and_select.empty() ? "" : ", " + and_select;
     if (!tables_.count("_nas_sync_versions"))
-        return fmt::format("SELECT {} FROM {} AS t", select_columns(table), quote_identifier(table.name));
-    return fmt::format("SELECT {}, v.time, v.deleted, v.hash FROM {} AS t LEFT JOIN _nas_sync_versions AS v "
-                       "ON v.tableName = ?1 AND v.recordId = t.{}",
-                       select_columns(table), quote_identifier(table.name), quote_identifier(table.primary_key));
+        return fmt::format("SELECT {}{} FROM {} AS t", select_columns(table), extra, quote_identifier(table.name));
+    return fmt::format("SELECT {}, v.time, v.deleted, v.hash{} FROM {} AS t LEFT JOIN _nas_sync_versions AS v "
+                       "ON v.tableName = ?1 AND v.recordId = {}",
+                       select_columns(table), extra, quote_identifier(table.name), key_expression(table, "t"));
 }
 
 // The state of the row a statement of rows_sql stands on, read into `into`
@@ -223,17 +230,21 @@ void PeerDatabase::read_row_state(const Statement& s, const TableInfo& table, Re
     row.values.resize(columns.size());
     for (int i = 0; i < width; ++i) s.read_value(i, row.values[static_cast<std::size_t>(i)]);
     std::optional<StoredVersion> stored;
-    if (s.column_count() > width && !s.is_null(width))
+    if (keeps_versions_ && !s.is_null(width))
         stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
     into = derive_state(std::move(into.row), table.timestamp_column, std::nullopt, stored);
 }
 
 RecordState PeerDatabase::state(const TableInfo& table, const std::string& key) const {
     if (!has_table(table)) return {};
+    if (!canonical_key(table, key)) {  // named by its change log or a tombstone, not a key we could make
+        ++skipped_keys_[table.name];
+        return {};
+    }
     // One statement for a row and its version (the journal's first contact
     // looks up every key its segments changed); its text is made once.
     auto& sql = state_sql_[table.name];
-    if (sql.empty()) sql = rows_sql(table) + " WHERE t." + quote_identifier(table.primary_key) + " = ?2";
+    if (sql.empty()) sql = rows_sql(table) + " WHERE " + key_match(table, "t", "?2");
     {
         auto s = cache_.use(sql);
         s->bind(1, table.name).bind(2, key);
@@ -246,13 +257,20 @@ RecordState PeerDatabase::state(const TableInfo& table, const std::string& key) 
     return derive_state(std::nullopt, table.timestamp_column, tombstone(table.name, key), stored_version(table.name, key));
 }
 
+bool PeerDatabase::canonical_key(const TableInfo& table, const std::string& key) const {
+    if (!table.composite_key()) return true;
+    auto s = cache_.use("SELECT " + canonical_key_sql(table, "?1"));
+    s->bind(1, key);
+    return s->step() && s->integer(0) != 0;
+}
+
 void PeerDatabase::for_each_row(const TableInfo& table, const Visitor& visit) const {
     if (!has_table(table)) return;
-    const auto& columns = shared_columns(table);
-    const auto key_index = static_cast<int>(std::find(columns.begin(), columns.end(), table.primary_key) - columns.begin());
+    // The key after the row's columns and their version (see read_row_state).
+    const int key_index = static_cast<int>(shared_columns(table).size()) + (keeps_versions_ ? 3 : 0);
     // In key order, so that our own tables are written in order too (far fewer
     // page splits than random UUID order).
-    Statement s(db_, rows_sql(table) + " ORDER BY t." + quote_identifier(table.primary_key));
+    Statement s(db_, rows_sql(table, key_expression(table, "t")) + " ORDER BY " + key_column_list(table, "t"));
     if (tables_.count("_nas_sync_versions")) s.bind(1, table.name);
     std::string key;
     RecordState state;
@@ -269,7 +287,7 @@ void PeerDatabase::for_each_row(const TableInfo& table, const Visitor& visit) co
 
 void PeerDatabase::for_each_deletion(const TableInfo& table, const Visitor& visit) const {
     if (!tables_.count("_tombstone") || !has_table(table)) return;
-    Statement s(db_, "SELECT recordId FROM _tombstone WHERE tableName = ?");
+    Statement s(db_, "SELECT recordId FROM _tombstone WHERE tableName = ? AND " + canonical_key_sql(table, "recordId"));
     s.bind(1, table.name);
     std::vector<std::string> keys;
     while (s.step()) keys.push_back(s.text(0));
@@ -295,9 +313,10 @@ std::int64_t PeerDatabase::record_count(const std::vector<TableInfo>& tables) co
 
 void PeerDatabase::for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const {
     if (!has_table(table)) return;
-    std::string sql = fmt::format("SELECT {} FROM {}", quote_identifier(table.primary_key), quote_identifier(table.name));
+    std::string sql = fmt::format("SELECT {} FROM {}", key_expression(table, ""), quote_identifier(table.name));
     const bool has_tombstones = tables_.count("_tombstone") != 0;
-    if (has_tombstones) sql += " UNION SELECT recordId FROM _tombstone WHERE tableName = ?";
+    if (has_tombstones)
+        sql += " UNION SELECT recordId FROM _tombstone WHERE tableName = ? AND " + canonical_key_sql(table, "recordId");
     Statement s(db_, sql);
     if (has_tombstones) s.bind(1, table.name);
     while (s.step())

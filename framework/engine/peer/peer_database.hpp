@@ -72,16 +72,20 @@ public:
     // reads): for progress reports.
     std::int64_t record_count(const std::vector<TableInfo>& tables) const;
     // Rows left out by for_each_row because their key is not text (NULL, an
-    // integer, a blob: a peer whose table has another key), per table.
+    // integer, a blob: a peer whose table has another key), and keys its
+    // change log or tombstones name that are not keys we make
+    // (record_key.hpp), per table.
     const std::map<std::string, std::int64_t>& skipped_keys() const { return skipped_keys_; }
     // The key of every row and every tombstone of a table, without their states.
     void for_each_key(const TableInfo& table, const std::function<void(std::string)>& visit) const;
 
 private:
+    bool canonical_key(const TableInfo& table, const std::string& key) const;
     std::optional<StoredVersion> stored_version(const std::string& table, const std::string& key) const;
     std::optional<std::string> tombstone(const std::string& table, const std::string& key) const;
     std::string select_columns(const TableInfo& table) const;  // t."a", t."b", ... of shared_columns()
-    std::string rows_sql(const TableInfo& table) const;
+    // `and_select`: one more expression after the row's columns and version.
+    std::string rows_sql(const TableInfo& table, const std::string& and_select = "") const;
     void read_row_state(const Statement& s, const TableInfo& table, RecordState& into) const;
     // Our columns of `table` that the peer's copy has too, in our order.
     const std::vector<std::string>& shared_columns(const TableInfo& table) const;
@@ -89,6 +93,7 @@ private:
     sqlite3* db_ = nullptr;
     mutable StatementCache cache_{nullptr};  // per-record lookups
     std::set<std::string> tables_;  // ordinary tables in the file
+    bool keeps_versions_ = false;   // it has _nas_sync_versions (the original's clients keep none)
     std::map<std::string, std::vector<std::string>> columns_;  // every table's columns
     mutable std::map<std::string, std::vector<std::string>> shared_columns_;
     mutable std::map<std::string, std::string> state_sql_;  // per table, see state()

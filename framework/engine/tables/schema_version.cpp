@@ -41,7 +41,8 @@ bool locale_less(const std::string& a, const std::string& b) {
 
 std::string auto_schema_version(const std::vector<TableInfo>& tables) {
     std::vector<const TableInfo*> ordered;
-    for (const auto& t : tables) ordered.push_back(&t);
+    for (const auto& t : tables)
+        if (t.original_kind()) ordered.push_back(&t);
     std::stable_sort(ordered.begin(), ordered.end(),
                      [](const TableInfo* x, const TableInfo* y) { return locale_less(x->name, y->name); });
     std::string text;

@@ -13,9 +13,17 @@ namespace nas_sync {
 
 struct TableInfo {
     std::string name;
-    std::string primary_key;
+    // One TEXT column (the original's kind), or several (record_key.hpp).
+    std::vector<std::string> key_columns;
+    // "" when the table has none: versions are the time of capture.
     std::string timestamp_column;
     std::vector<ColumnSchema> columns;
+
+    bool composite_key() const { return key_columns.size() > 1; }
+    // A table the original's clients can sync too: one key column and a
+    // timestamp. Only these make `schema_version: auto` (schema_version.hpp).
+    bool original_kind() const { return key_columns.size() == 1 && !timestamp_column.empty(); }
+    bool is_key_column(const std::string& column) const;
 };
 
 // The original's heartbeat table, synced like an application table (its

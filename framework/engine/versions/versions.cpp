@@ -225,7 +225,8 @@ RecordState recorded_row_state(const StoredVersion& stored) {
 }
 
 RecordState derive_state(std::optional<RowImage> row, const std::string& timestamp_column,
-                         const std::optional<std::string>& tombstone, const std::optional<StoredVersion>& stored) {
+                         const std::optional<std::string>& tombstone, const std::optional<StoredVersion>& stored,
+                         std::int64_t unstamped_time) {
     RecordState state;
     if (row) {
         const std::uint64_t hash = content_hash(*row);
@@ -234,8 +235,10 @@ RecordState derive_state(std::optional<RowImage> row, const std::string& timesta
             state.row = std::move(row);
             return state;
         }
-        const Value* ts = row->find(timestamp_column);
-        std::int64_t time = ts ? clamp_version_time(timestamp_ms(*ts)) : unknown_time;
+        const Value* ts = timestamp_column.empty() ? nullptr : row->find(timestamp_column);
+        std::int64_t time = ts                         ? clamp_version_time(timestamp_ms(*ts))
+                            : timestamp_column.empty() ? clamp_version_time(unstamped_time)
+                                                       : unknown_time;
         if (stored && stored->time_ms != unknown_time)
             time = std::max(time, later_than(stored->time_ms));  // changed since: newer than what it replaced
         state.kind = RecordState::Kind::row;

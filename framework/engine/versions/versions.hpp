@@ -82,8 +82,12 @@ RecordState recorded_row_state(const StoredVersion& stored);
 std::size_t heap_bytes(const RecordState& state);
 
 // The state of a record from what a database holds: the row (if any), its
-// tombstone's deletedAt (if any) and the stored version (if any).
+// tombstone's deletedAt (if any) and the stored version (if any). A table
+// without a timestamp column ("") dates a row that is not the recorded
+// state `unstamped_time` (our own database: now, the time of capture; a
+// peer's: unknown, as it captured and recorded every change it published).
 RecordState derive_state(std::optional<RowImage> row, const std::string& timestamp_column,
-                         const std::optional<std::string>& tombstone, const std::optional<StoredVersion>& stored);
+                         const std::optional<std::string>& tombstone, const std::optional<StoredVersion>& stored,
+                         std::int64_t unstamped_time = unknown_time);
 
 }  // namespace nas_sync

@@ -1,0 +1,64 @@
+// Foreign keys after applying peers' states. Rows are applied with
+// enforcement off (parents and children arrive in any order), so the
+// schema's ON DELETE actions are applied here, at the end of each write
+// transaction, by one rule every client follows (docs/guarantees.md,
+// "Foreign keys"):
+//   - a synced parent's key deleted (or learned deleted) while applying:
+//     its children in every table get the ON DELETE action (CASCADE,
+//     RESTRICT, NO ACTION and SET DEFAULT delete them, SET NULL empties
+//     their foreign-key columns, or deletes them where a column is NOT NULL
+//     or part of their key);
+//   - a synced child row applied whose parent is absent and deleted (a
+//     tombstone): the same action;
+//   - a parent absent and unknown (not arrived yet) leaves the child alone.
+// Synced children changed so are our changes (new versions, logged: they
+// spread, and repeat the rule on recursion); rows of tables not synced are
+// changed by SQL, one level.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/local/connection.hpp"
+#include "engine/local/record_store.hpp"
+#include "engine/tables/synced_table.hpp"
+
+namespace nas_sync {
+
+class ForeignKeyRepair {
+public:
+    // Reads every foreign key of the database that references a synced
+    // table's key columns.
+    ForeignKeyRepair(Connection& connection, const std::vector<TableInfo>& tables);
+
+    // The tables RecordStore::watch() needs to report on.
+    std::vector<std::string> parent_tables() const;
+    std::vector<std::string> synced_child_tables() const;
+
+    // Applies the rule to what the transaction deleted and applied (taken
+    // from `records` until repairs make no more), inside it.
+    void repair(RecordStore& records);
+    // What was repaired since the last take, one line per foreign key and action.
+    std::vector<std::string> take_notes();
+
+private:
+    struct ForeignKey {
+        std::string child;                  // the referencing table, synced or not
+        const TableInfo* synced_child;      // nullptr when it is not synced
+        const TableInfo* parent;
+        TableInfo reference;                // parent's name, the child's columns in the parent's key order
+        std::string on_delete;              // as PRAGMA foreign_key_list says it
+        bool set_null;                      // SET NULL, and every column may be NULL
+    };
+    void repair_children_of(const ForeignKey& fk, const std::string& parent_key, RecordStore& records);
+    void repair_child(const ForeignKey& fk, const std::string& child_key, RecordStore& records);
+    void act_on_synced_child(const ForeignKey& fk, const std::string& child_key, RecordStore& records);
+    bool parent_exists(const ForeignKey& fk, const std::string& parent_key);
+
+    Connection& connection_;
+    std::vector<ForeignKey> keys_;
+    std::map<std::string, std::int64_t> repaired_;  // what was done -> how many rows
+};
+
+}  // namespace nas_sync
