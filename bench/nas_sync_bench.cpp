@@ -1,7 +1,8 @@
 // nas-sync-bench: what a sync costs as the database grows and as changes grow.
 //
-// For each database size N (rows, UUID keys, ~250-byte rows in two tables),
-// fleet size M and change count K, it builds M clients that are in sync, then
+// For each schema (--schema: two-table, ~250-byte rows with UUID keys in two
+// tables; prisma, the tables of a Prisma schema, bench/workloads/), database
+// size N (records), fleet size M and change count K, it builds M clients that are in sync, then
 // runs rounds in which client 0 changes K rows and every client syncs once.
 // It prints the median sync time, the bytes moved per sync, and for each N the
 // rows/s and peak memory of a first-contact full merge (in a child process;
@@ -13,7 +14,7 @@
 // the original npm package installed in DIR (bench/original/).
 //
 //   nas-sync-bench --rows 10000,100000 --clients 5 --changes 0,100,10000 \
-//                  --exchange snapshot,journal [--rounds 5] [--save out.json] [--baseline old.json]
+//                  --exchange snapshot,journal [--schema two-table,prisma] [--rounds 5] [--save out.json] [--baseline old.json]
 //                  [--first-contacts 3] [--keep]
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Database.h>
@@ -40,6 +41,7 @@
 
 #include "nas_sync/client.hpp"
 #include "original/original_client.hpp"
+#include "workloads/workload.hpp"
 
 extern char** environ;
 
@@ -48,12 +50,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-const char* schema = R"(
-CREATE TABLE customers(id TEXT PRIMARY KEY, name TEXT, email TEXT, notes TEXT, updatedAt TEXT);
-CREATE TABLE orders(id TEXT PRIMARY KEY, customer TEXT, item TEXT, notes TEXT, updatedAt TEXT);
-CREATE TABLE _bench_writes(n INTEGER PRIMARY KEY, at TEXT);
-)";
 
 // The application writing to client 1's database while the fleet syncs: the
 // longest any single write waited for the write lock (BEGIN IMMEDIATE), and
@@ -93,66 +89,19 @@ private:
     std::thread thread_;
 };
 
-std::string uuid(std::mt19937_64& rng) {
-    const auto a = rng(), b = rng();
-    return fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff, b >> 52,
-                       b & 0xffffffffffff);
-}
-
-std::string text(std::mt19937_64& rng, std::size_t n) {
-    static const char letters[] = "abcdefghijklmnopqrstuvwxyz      ";
-    std::string s(n, ' ');
-    for (auto& c : s) c = letters[rng() % 32];
-    return s;
-}
-
-std::string now_iso() {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count();
-    const std::time_t secs = ms / 1000;
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                       tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
-}
-
-// The application database every client starts from: N rows, half per table.
-void make_template(const fs::path& file, int rows, std::vector<std::string>& keys) {
+// The template every client of a fleet starts from.
+void make_template(const fs::path& file, bench::Workload& workload, int rows) {
     SQLite::Database db(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("PRAGMA journal_mode = WAL");
-    db.exec(schema);
-    std::mt19937_64 rng(42);
-    SQLite::Transaction tx(db);
-    SQLite::Statement c(db, "INSERT INTO customers VALUES(?, ?, ?, ?, '2026-01-01T00:00:00.000Z')");
-    SQLite::Statement o(db, "INSERT INTO orders VALUES(?, ?, ?, ?, '2026-01-01T00:00:00.000Z')");
-    for (int i = 0; i < rows; ++i) {
-        auto& s = i % 2 ? o : c;
-        const std::string key = uuid(rng);
-        keys.push_back(key);
-        s.bind(1, key);
-        s.bind(2, text(rng, 40));
-        s.bind(3, text(rng, 30));
-        s.bind(4, text(rng, 120));
-        s.exec();
-        s.reset();
-    }
-    tx.commit();
+    db.exec(workload.schema_sql());
+    workload.fill(db, rows);
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
-// The keys make_template made, in its order (even: customers, odd: orders).
-void read_keys(const fs::path& file, std::vector<std::string>& keys) {
-    SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
-    SQLite::Statement c(db, "SELECT id FROM customers ORDER BY rowid");
-    SQLite::Statement o(db, "SELECT id FROM orders ORDER BY rowid");
-    while (c.executeStep()) {
-        keys.push_back(c.getColumn(0).getString());
-        if (o.executeStep()) keys.push_back(o.getColumn(0).getString());
-    }
-}
-
-nas_sync::PipelineConfig pipeline(const fs::path& dir, const std::string& id, const std::string& exchange) {
+nas_sync::PipelineConfig pipeline(const fs::path& dir, const std::string& id, const std::string& exchange,
+                                  const bench::Workload& workload) {
     nas_sync::PipelineConfig c;
+    c.discovery = workload.discovery();
     c.client_id = id;
     c.database = dir / (id + ".sqlite");
     c.base_dir = dir;
@@ -171,8 +120,9 @@ struct Measured {
 };
 using FleetClient = std::function<Measured()>;
 
-FleetClient engine_client(const fs::path& dir, const std::string& id, const std::string& exchange) {
-    auto client = std::make_shared<nas_sync::SyncClient>(pipeline(dir, id, exchange));
+FleetClient engine_client(const fs::path& dir, const std::string& id, const std::string& exchange,
+                          const bench::Workload& workload) {
+    auto client = std::make_shared<nas_sync::SyncClient>(pipeline(dir, id, exchange, workload));
     return [client] {
         const auto start = Clock::now();
         const auto r = client->sync_now();
@@ -210,8 +160,8 @@ struct FullMerge {
 // In a fresh process (this program run again), so that the peak memory
 // measured is the merge's own: a new client's first sync, printing
 // "<seconds> <rows applied>".
-int full_merge_child(const fs::path& site, const std::string& exchange) {
-    nas_sync::SyncClient client(pipeline(site, "fresh", exchange));
+int full_merge_child(const fs::path& site, const std::string& exchange, const std::string& schema) {
+    nas_sync::SyncClient client(pipeline(site, "fresh", exchange, *bench::make_workload(schema)));
     const auto start = Clock::now();
     const auto r = client.sync_now();
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -227,7 +177,8 @@ int full_merge_child(const fs::path& site, const std::string& exchange) {
 // A new client's first sync against one peer holding N rows (its snapshot, or
 // its journal with its base).
 // For the original (`original_package` set), its client in its Node process.
-FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange, const fs::path& original_package) {
+FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange, const fs::path& original_package,
+                             const std::string& schema) {
     const fs::path site = dir / "full-merge";
     fs::remove_all(site);
     fs::create_directories(site / "nas" / "journal");
@@ -237,7 +188,7 @@ FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange, c
         fs::copy_file(dir / "nas" / "client-c0.sqlite", site / "nas" / "client-c0.sqlite");
     {
         SQLite::Database db((site / "fresh.sqlite").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        db.exec(schema);
+        db.exec(bench::make_workload(schema)->schema_sql());
     }
     ::sync();  // the copies above are on disk: the merge pays for its own writes only
     if (!original_package.empty()) {
@@ -250,7 +201,7 @@ FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange, c
     }
     const fs::path out = site / "child.out";
     const std::string self = fs::read_symlink("/proc/self/exe").string();
-    std::vector<std::string> args{self, "--full-merge-child", site.string(), exchange};
+    std::vector<std::string> args{self, "--full-merge-child", site.string(), exchange, schema};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -269,6 +220,13 @@ FullMerge measure_full_merge(const fs::path& dir, const std::string& exchange, c
     return result;
 }
 
+std::vector<std::string> parse_names(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+    return out;
+}
+
 std::vector<int> parse_list(const std::string& s) {
     std::vector<int> out;
     std::stringstream in(s);
@@ -279,9 +237,9 @@ std::vector<int> parse_list(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 4 && std::string(argv[1]) == "--full-merge-child") return full_merge_child(argv[2], argv[3]);
+    if (argc == 5 && std::string(argv[1]) == "--full-merge-child") return full_merge_child(argv[2], argv[3], argv[4]);
     CLI::App app{"nas-sync-bench: sync cost against database size and change count"};
-    std::string rows_arg = "10000", changes_arg = "0,100,10000", exchanges_arg = "snapshot";
+    std::string rows_arg = "10000", changes_arg = "0,100,10000", exchanges_arg = "snapshot", schemas_arg = "two-table";
     std::string save, baseline, work = fs::temp_directory_path() / "nas-sync-bench";
     int clients = 5, rounds = 5, first_contacts = 3;
     bool keep = false;
@@ -294,6 +252,9 @@ int main(int argc, char** argv) {
     app.add_option("--original", original_arg,
                    "A folder where 'npm install sqlite-nas-sync better-sqlite3' was run: the original's clients "
                    "for --exchange original");
+    app.add_option("--schema", schemas_arg,
+                   "two-table (customers and orders), prisma (models, a composite-id model without a timestamp, a "
+                   "many-to-many table), comma-separated");
     app.add_option("--rounds", rounds, "Rounds per cell (the median is taken)");
     app.add_option("--first-contacts", first_contacts, "First contacts per N and exchange (the median is taken)")
         ->check(CLI::PositiveNumber);
@@ -313,6 +274,12 @@ int main(int argc, char** argv) {
             exchanges.push_back(e);
         }
     }
+    const auto schemas = parse_names(schemas_arg);
+    for (const auto& name : schemas)
+        if (!bench::make_workload(name)) {
+            std::cerr << fmt::format("nas-sync-bench: --schema '{}': not two-table or prisma\n", name);
+            return 2;
+        }
     fs::path original_package;
     const bool with_original = std::find(exchanges.begin(), exchanges.end(), "original") != exchanges.end();
     if (with_original != !original_arg.empty()) {
@@ -331,37 +298,42 @@ int main(int argc, char** argv) {
         json results = json::array();
         json base = json::array();
         if (!baseline.empty()) base = json::parse(std::ifstream(baseline));
-        auto baseline_ms = [&](const std::string& exchange, int n, int k) -> std::string {
+        auto baseline_ms = [&](const std::string& schema, const std::string& exchange, int n, int k) -> std::string {
             for (const auto& r : base)
-                if (r["exchange"] == exchange && r["rows"] == n && r["changes"] == k)
+                if (r.value("schema", "two-table") == schema && r["exchange"] == exchange && r["rows"] == n &&
+                    r["changes"] == k)
                     return fmt::format("{:.1f}", r["median_ms"].get<double>());
             return "-";
         };
 
-        std::cout << fmt::format("| exchange | rows N | clients M | changed K | median sync | moved per sync | "
+        std::cout << fmt::format("| schema | exchange | rows N | clients M | changed K | median sync | moved per sync | "
                                  "longest app write wait | longest app commit | {}\n",
                                  baseline.empty() ? "" : "baseline median |");
-        std::cout << fmt::format("|---|---|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
+        std::cout << fmt::format("|---|---|---|---|---|---|---|---|---|{}\n", baseline.empty() ? "" : "---|");
         std::vector<std::string> merges;
+        for (const auto& schema : schemas)
         for (const auto& exchange : exchanges) {
+            if (exchange == "original" && schema != "two-table") continue;  // the original syncs none of prisma's extra tables
+            const auto workload = bench::make_workload(schema);
             const fs::path package = exchange == "original" ? original_package : fs::path();
             for (const int n : parse_list(rows_arg)) {
-                const fs::path dir = fs::path(work) / fmt::format("{}-{}-{}", exchange, n, clients);
+                const fs::path dir = fs::path(work) / fmt::format("{}-{}-{}-{}", schema, exchange, n, clients);
                 // A fleet kept by an earlier --keep run is used again as it is (in sync).
                 const bool reuse = keep && fs::exists(dir / "in-sync");
-                std::vector<std::string> keys;
                 if (reuse) {
-                    read_keys(dir / "template.sqlite", keys);
+                    SQLite::Database db((dir / "template.sqlite").string(), SQLite::OPEN_READONLY);
+                    workload->load(db);
                 } else {
                     fs::remove_all(dir);
                     fs::create_directories(dir / "nas");
-                    make_template(dir / "template.sqlite", n, keys);
+                    make_template(dir / "template.sqlite", *workload, n);
                 }
                 std::vector<FleetClient> fleet;
                 for (int c = 0; c < clients; ++c) {
                     const std::string id = fmt::format("c{}", c);
                     if (!reuse) fs::copy_file(dir / "template.sqlite", dir / (id + ".sqlite"));
-                    fleet.push_back(package.empty() ? engine_client(dir, id, exchange) : original_client(package, dir, id));
+                    fleet.push_back(package.empty() ? engine_client(dir, id, exchange, *workload)
+                                                    : original_client(package, dir, id));
                 }
                 if (!reuse) {
                     for (int round = 0; round < 2; ++round)  // everyone has read everyone: steady state
@@ -380,15 +352,7 @@ int main(int argc, char** argv) {
                         if (k > 0) {
                             SQLite::Database db((dir / "c0.sqlite").string(), SQLite::OPEN_READWRITE);
                             db.setBusyTimeout(10000);
-                            SQLite::Transaction tx(db);
-                            const std::string now = now_iso();
-                            for (int i = 0; i < k; ++i) {
-                                const std::string& key = keys[rng() % keys.size()];
-                                db.exec(fmt::format("UPDATE {} SET notes = '{}', updatedAt = '{}' WHERE id = '{}'",
-                                                    (&key - keys.data()) % 2 ? "orders" : "customers", text(rng, 120), now,
-                                                    key));
-                            }
-                            tx.commit();
+                            workload->change(db, k, rng);
                         }
                         for (auto& sync : fleet) {
                             const auto m = sync();
@@ -400,18 +364,18 @@ int main(int argc, char** argv) {
                     const double med = median(times);
                     const double per_sync = static_cast<double>(moved) / syncs;
                     const double wait = writer.max_wait_ms(), commit = writer.max_commit_ms();
-                    results.push_back({{"exchange", exchange}, {"rows", n}, {"clients", clients}, {"changes", k},
+                    results.push_back({{"schema", schema}, {"exchange", exchange}, {"rows", n}, {"clients", clients}, {"changes", k},
                                        {"median_ms", med}, {"bytes_per_sync", per_sync}, {"max_write_wait_ms", wait},
                                        {"max_app_commit_ms", commit}});
-                    std::cout << fmt::format("| {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {:.0f} ms | {:.0f} ms | {}\n",
-                                             exchange, n, clients, k, med, per_sync / 1024, wait, commit,
-                                             baseline.empty() ? "" : baseline_ms(exchange, n, k) + " ms |")
+                    std::cout << fmt::format("| {} | {} | {} | {} | {} | {:.1f} ms | {:.1f} KiB | {:.0f} ms | {:.0f} ms | {}\n",
+                                             schema, exchange, n, clients, k, med, per_sync / 1024, wait, commit,
+                                             baseline.empty() ? "" : baseline_ms(schema, exchange, n, k) + " ms |")
                               << std::flush;
                 }
                 fleet.clear();
                 // The median time; the highest peak memory of them all.
                 std::vector<FullMerge> runs;
-                for (int i = 0; i < first_contacts; ++i) runs.push_back(measure_full_merge(dir, exchange, package));
+                for (int i = 0; i < first_contacts; ++i) runs.push_back(measure_full_merge(dir, exchange, package, schema));
                 std::sort(runs.begin(), runs.end(), [](const FullMerge& a, const FullMerge& b) { return a.seconds < b.seconds; });
                 const FullMerge& merge = runs[runs.size() / 2];
                 long peak_kb = 0;
@@ -422,17 +386,17 @@ int main(int argc, char** argv) {
                     each += fmt::format("{}{:.2f}", each.empty() ? "" : ", ", r.seconds);
                     seconds.push_back(r.seconds);
                 }
-                merges.push_back(fmt::format("| {} | {} | {} | {:.2f} s | {:.0f} rows/s | {} s | {:.0f} MB |", exchange, n,
+                merges.push_back(fmt::format("| {} | {} | {} | {} | {:.2f} s | {:.0f} rows/s | {} s | {:.0f} MB |", schema, exchange, n,
                                              merge.rows, merge.seconds, merge.rows / merge.seconds, each,
                                              peak_kb / 1024.0));
-                results.push_back({{"exchange", exchange}, {"rows", n}, {"full_merge_rows", merge.rows},
+                results.push_back({{"schema", schema}, {"exchange", exchange}, {"rows", n}, {"full_merge_rows", merge.rows},
                                    {"full_merge_s", merge.seconds}, {"full_merge_rows_per_s", merge.rows / merge.seconds},
                                    {"full_merge_each_s", seconds}, {"peak_rss_mb", peak_kb / 1024.0}});
                 if (!keep) fs::remove_all(dir);
             }
         }
-        std::cout << "\n| exchange | rows N | rows applied | first-contact sync (median) | rate | each | peak memory |\n"
-                     "|---|---|---|---|---|---|---|\n";
+        std::cout << "\n| schema | exchange | rows N | rows applied | first-contact sync (median) | rate | each | peak memory |\n"
+                     "|---|---|---|---|---|---|---|---|\n";
         for (const auto& m : merges) std::cout << m << "\n";
         if (!save.empty()) std::ofstream(save) << results.dump(2) << "\n";
     } catch (const std::exception& e) {

@@ -158,3 +158,110 @@ TEST_CASE("explicit: listed names match tables and columns case aside, and come 
     CHECK_THROWS_WITH_AS(registry().make_discovery(section("explicit", {{"tables", std::vector<std::string>{"users", "USERS"}}}), "."),
                          doctest::Contains("table 'users' is listed twice"), Error);
 }
+
+namespace {
+
+std::map<std::string, std::pair<std::vector<std::string>, std::string>> keys_of(const DiscoveryResult& r) {
+    std::map<std::string, std::pair<std::vector<std::string>, std::string>> out;
+    for (const auto& t : r.tables) out[t.name] = {t.key_columns, t.timestamp_column};
+    return out;
+}
+
+using Keys = std::map<std::string, std::pair<std::vector<std::string>, std::string>>;
+
+const char* keyed_schema = R"(
+CREATE TABLE users(id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, updatedAt TEXT);
+CREATE TABLE likes(userId TEXT NOT NULL, postId TEXT NOT NULL, PRIMARY KEY (userId, postId));
+CREATE TABLE codes(code TEXT NOT NULL, label TEXT);
+CREATE UNIQUE INDEX codes_code ON codes(code);
+CREATE TABLE notes(id TEXT PRIMARY KEY, body TEXT);
+CREATE TABLE counters(id INTEGER PRIMARY KEY, n INTEGER);
+CREATE TABLE loose(a TEXT, b TEXT, UNIQUE (a, b));
+CREATE TABLE "_PostToTag"(A TEXT NOT NULL, B TEXT NOT NULL);
+CREATE UNIQUE INDEX "_PostToTag_AB_unique" ON "_PostToTag"(A, B);
+)";
+
+}  // namespace
+
+TEST_CASE("auto: composite-key and join-shaped tables are named in warnings; all_keyed_tables syncs them") {
+    TempDir dir;
+    create_database(dir / "app.sqlite", keyed_schema);
+    const auto plain = discover(dir / "app.sqlite", section("auto"));
+    CHECK(names(plain) == std::vector<std::string>{"users"});
+    CHECK(any_warning_mentions(plain, "table 'likes' skipped: its primary key is composite (userId, postId); all_keyed_tables: true"));
+    CHECK(any_warning_mentions(plain, "table '_PostToTag' skipped: it looks like a Prisma many-to-many table"));
+    CHECK(any_warning_mentions(plain, "table 'notes' skipped: it has the key column 'id' but no timestamp column"));
+
+    const auto wide = discover(dir / "app.sqlite", section("auto", {{"all_keyed_tables", std::string("true")}}));
+    CHECK(keys_of(wide) == Keys{{"codes", {{"code"}, ""}},
+                                {"likes", {{"userId", "postId"}, ""}},
+                                {"notes", {{"id"}, ""}},
+                                {"users", {{"id"}, "updatedAt"}}});
+    CHECK(any_warning_mentions(wide, "table 'counters' skipped: no TEXT primary key"));
+    CHECK(any_warning_mentions(wide, "table 'loose' skipped"));  // its UNIQUE columns may be NULL
+}
+
+TEST_CASE("explicit: composite keys written comma-separated, UNIQUE-index keys, and timestamp none") {
+    TempDir dir;
+    create_database(dir / "app.sqlite", keyed_schema);
+    const auto db = dir / "app.sqlite";
+    const auto r = discover(db, section("explicit", {{"tables", std::vector<std::string>{"likes", "codes", "_PostToTag"}},
+                                                     {"timestamp_column", std::string("none")},
+                                                     {"primary_keys", std::map<std::string, std::string>{
+                                                                          {"likes", "postId, userId"},
+                                                                          {"codes", "code"},
+                                                                          {"_PostToTag", "A,B"}}}}));
+    CHECK(keys_of(r) == Keys{{"_PostToTag", {{"A", "B"}, ""}}, {"codes", {{"code"}, ""}}, {"likes", {{"postId", "userId"}, ""}}});
+    CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"likes"}},
+                                                           {"timestamp_column", std::string("none")},
+                                                           {"primary_keys", std::map<std::string, std::string>{{"likes", "userId"}}}})),
+                         doctest::Contains("listed table 'likes' cannot be keyed by (userId): its primary key is not (userId) "
+                                           "and no UNIQUE index is over them"),
+                         Error);
+    CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"loose"}},
+                                                           {"timestamp_column", std::string("none")},
+                                                           {"primary_keys", std::map<std::string, std::string>{{"loose", "a,b"}}}})),
+                         doctest::Contains("key column 'a' is not NOT NULL"), Error);
+    CHECK_THROWS_WITH_AS(registry().make_discovery(section("explicit", {{"tables", std::vector<std::string>{"likes"}},
+                                                                        {"primary_keys", std::map<std::string, std::string>{{"likes", "userId,"}}}}),
+                                                   "."),
+                         doctest::Contains("table 'likes': key 'userId,' names an empty column"), Error);
+}
+
+TEST_CASE("prisma: models by their @id, many-to-many tables by (A, B), updatedAt; never _prisma_migrations") {
+    TempDir dir;
+    create_database(dir / "dev.db", read_file(test_fixtures_dir() / "prisma" / "schema.sql"));
+    const auto r = discover(dir / "dev.db", section("prisma"));
+    CHECK(keys_of(r) == Keys{{"Like", {{"userId", "postId"}, ""}},
+                             {"Post", {{"id"}, "updatedAt"}},
+                             {"Tag", {{"id"}, "updatedAt"}},
+                             {"User", {{"id"}, "updatedAt"}},
+                             {"_PostToTag", {{"A", "B"}, ""}}});
+    CHECK(r.warnings.empty());
+
+    const auto some = discover(dir / "dev.db", section("prisma", {{"exclude", std::vector<std::string>{"tag", "Nope"}},
+                                                                  {"timestamp_columns", std::map<std::string, std::string>{{"post", "none"}}}}));
+    CHECK(keys_of(some) == Keys{{"Like", {{"userId", "postId"}, ""}},
+                                {"Post", {{"id"}, ""}},
+                                {"User", {{"id"}, "updatedAt"}},
+                                {"_PostToTag", {{"A", "B"}, ""}}});
+    CHECK(any_warning_mentions(some, "exclude names table 'Nope', which does not exist"));
+}
+
+TEST_CASE("prisma: an autoincrement id is refused with why and how to exclude it; a model with no key is a warning") {
+    TempDir dir;
+    create_database(dir / "dev.db", R"(
+CREATE TABLE "Counter" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "n" INTEGER NOT NULL);
+CREATE TABLE "Setting" ("key" TEXT NOT NULL, "value" TEXT);
+CREATE TABLE "User" ("id" TEXT NOT NULL PRIMARY KEY, "updatedAt" DATETIME NOT NULL);
+)");
+    CHECK_THROWS_WITH_AS(discover(dir / "dev.db", section("prisma")),
+                         doctest::Contains("table 'Counter' is keyed by the integer 'id' (Int @id "
+                                           "@default(autoincrement())): every computer numbers its own rows"),
+                         Error);
+    CHECK_THROWS_WITH_AS(discover(dir / "dev.db", section("prisma")),
+                         doctest::Contains("or add 'Counter' to the discovery's exclude list"), Error);
+    const auto r = discover(dir / "dev.db", section("prisma", {{"exclude", std::vector<std::string>{"Counter"}}}));
+    CHECK(names(r) == std::vector<std::string>{"User"});
+    CHECK(any_warning_mentions(r, "table 'Setting' skipped: no @id, @@id or @unique over required fields"));
+}
