@@ -19,6 +19,7 @@ struct InitOptions {
     std::filesystem::path database;
     std::string share;
     std::string client_id;
+    std::string smb_user;  // --user, with an smb:// share
 };
 
 int plugins_command(const GlobalOptions& global);

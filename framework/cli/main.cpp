@@ -98,7 +98,11 @@ int main(int argc, char** argv) {
     InitOptions init_options;
     auto* init = app.add_subcommand("init", "Write a starter pipeline for a database and a share");
     init->add_option("--db", init_options.database, "The application's SQLite database")->required();
-    init->add_option("--share", init_options.share, "The share folder (a mounted NAS or any folder)")->required();
+    init->add_option("--share", init_options.share,
+                     "The share: a folder (a mounted NAS or any folder), or smb://host[:port]/share/folder")
+        ->required();
+    init->add_option("--user", init_options.smb_user,
+                     "With an smb:// share: the SMB user (its password is read from NAS_SYNC_SMB_PASSWORD)");
     init->add_option("--client", init_options.client_id, "This client's id: letters, digits, '.', '_', '-'")->required();
 
     SyncOptions sync_options;

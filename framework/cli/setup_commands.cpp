@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -140,6 +141,37 @@ int check_command(const GlobalOptions& global) {
     return 0;
 }
 
+namespace {
+
+constexpr const char* smb_password_variable = "NAS_SYNC_SMB_PASSWORD";
+
+// The transport section init writes: `fs` for a folder, `smb` for an
+// smb:// URL, whose password the pipeline reads from the environment (a
+// password never sits in the file, nor in the URL).
+std::string transport_section(const InitOptions& init, const fs::path& dir) {
+    if (!init.share.starts_with("smb://")) {
+        if (!init.smb_user.empty()) throw ConfigError({}, "--user", "--user goes with an smb:// share only");
+        return fmt::format("  plugin: fs\n  path: {}\n", yaml_quote(path_for_pipeline(init.share, dir)));
+    }
+    const auto authority_end = init.share.find('/', 6);
+    const auto at = init.share.find('@', 6);
+    if (at != std::string::npos && at < authority_end && init.share.substr(6, at - 6).find(':') != std::string::npos)
+        throw ConfigError({}, "--share",
+                          fmt::format("--share: an smb:// URL must not hold the password; give the user with --user "
+                                      "and the password in the environment variable {}",
+                                      smb_password_variable));
+    if (!std::getenv(smb_password_variable))
+        throw ConfigError({}, "--share",
+                          fmt::format("--share '{}': set the share's password in the environment variable {} (the "
+                                      "pipeline reads it from there at every start; it is never written)",
+                                      init.share, smb_password_variable));
+    std::string section = fmt::format("  plugin: smb\n  url: {}\n", yaml_quote(init.share));
+    if (!init.smb_user.empty()) section += fmt::format("  username: {}\n", yaml_quote(init.smb_user));
+    return section + fmt::format("  password: ${{{}}}\n", smb_password_variable);
+}
+
+}  // namespace
+
 int init_command(const GlobalOptions& global, const InitOptions& init) {
     const fs::path file = fs::absolute(global.config).lexically_normal();
     std::error_code ec;
@@ -158,16 +190,14 @@ int init_command(const GlobalOptions& global, const InitOptions& init) {
         "client_id: {}\n"
         "database: {}\n"
         "transport:\n"
-        "  plugin: fs\n"
-        "  path: {}\n"
+        "{}"
         "exchange: snapshot\n"
         "discovery:\n"
         "  plugin: auto\n"
         "resolvers:\n"
         "  - plugin: lww\n"
         "interval: 30s\n",
-        init.client_id, yaml_quote(path_for_pipeline(init.database, dir)),
-        yaml_quote(path_for_pipeline(init.share, dir)));
+        init.client_id, yaml_quote(path_for_pipeline(init.database, dir)), transport_section(init, dir));
 
     // Load what we are about to write, so a pipeline that would not work is
     // never written. Its problems are told as the arguments that caused them.

@@ -198,6 +198,7 @@ int status_command(const GlobalOptions& global) {
                              {"schema_version", p.schema_version},
                              {"retired", p.retired}});
         std::cout << json{{"client_id", s.client_id},
+                          {"share", s.share},
                           {"schema_version", s.schema_version},
                           {"unpublished_changes", s.unpublished_changes},
                           {"peers", peers},
@@ -206,8 +207,8 @@ int status_command(const GlobalOptions& global) {
                   << "\n";
         return 0;
     }
-    std::cout << fmt::format("client {} (schema version {}), {} change(s) not yet published\n", s.client_id,
-                             s.schema_version, s.unpublished_changes);
+    std::cout << fmt::format("client {} (schema version {}), {} change(s) not yet published\nshare  {}\n", s.client_id,
+                             s.schema_version, s.unpublished_changes, s.share);
     for (const auto& p : s.peers)
         std::cout << fmt::format("  {:<24} published {:%Y-%m-%d %H:%M:%S} UTC  {:>10} bytes  {}{}\n", p.client,
                                  fmt::gmtime(std::chrono::system_clock::to_time_t(p.last_publish)), p.object_size,

@@ -145,6 +145,7 @@ void SyncClient::stop() {
 Status SyncClient::status() {
     std::lock_guard lock(impl_->sync_mutex);
     Status s = impl_->exchange->status();
+    s.share = impl_->pipeline.transport().describe();
     s.warnings.insert(s.warnings.begin(), impl_->discovery_warnings.begin(), impl_->discovery_warnings.end());
     return s;
 }

@@ -232,3 +232,42 @@ TEST_CASE("smb: a malformed URL or an unset password variable exits 2, naming th
     CHECK(r.status == 2);
     CHECK_MESSAGE(r.err.find(password_variable) != std::string::npos, r.err);
 }
+
+TEST_CASE("smb: init --share smb://... writes an smb section whose password is read from the environment") {
+    SambaServer server;
+    Office office(server);
+    const std::string url = server.url(office.share);
+    const std::vector<std::string> init{"--config", "C.yaml", "init", "--db", "A.sqlite", "--share", url, "--user",
+                                        server.username(), "--client", "C"};
+    // Without the variable nothing is written, and the message names it.
+    auto r = run_nas_sync(init, office.dir.path());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("NAS_SYNC_SMB_PASSWORD") != std::string::npos);
+    CHECK_FALSE(fs::exists(office.dir / "C.yaml"));
+    // A password in the URL is refused.
+    auto with_password = init;
+    with_password[6] = "smb://" + server.username() + ":" + server.password() + "@" + url.substr(6);
+    r = run_nas_sync(with_password, office.dir.path(), office.env());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("must not hold the password") != std::string::npos);
+    CHECK(r.err.find(server.password()) == std::string::npos);
+
+    r = run_nas_sync(init, office.dir.path(), office.env());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const std::string written = read_file(office.dir / "C.yaml");
+    CHECK(written.find("plugin: smb") != std::string::npos);
+    CHECK(written.find("password: ${NAS_SYNC_SMB_PASSWORD}") != std::string::npos);
+    CHECK(written.find(server.password()) == std::string::npos);
+    CHECK(r.out.find(server.password()) == std::string::npos);
+    for (const std::string command : {"check", "status"}) {
+        const auto shown = run_nas_sync({"--config", "C.yaml", command}, office.dir.path(), office.env());
+        CAPTURE(command);
+        REQUIRE_MESSAGE(shown.status == 0, shown.err);
+        CHECK(shown.out.find(office.display()) != std::string::npos);
+        CHECK(shown.out.find(server.password()) == std::string::npos);
+    }
+    office.write("A", "INSERT INTO notes VALUES('c1', 'from C', '2026-01-01T00:00:00Z')");
+    REQUIRE(run_nas_sync({"--config", "C.yaml", "sync"}, office.dir.path(), office.env()).status == 0);
+    REQUIRE(office.sync("B").status == 0);
+    CHECK(office.count("B", "c1") == 1);
+}

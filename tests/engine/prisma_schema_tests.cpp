@@ -295,3 +295,32 @@ TEST_CASE("mixed fleets: a client that syncs fewer tables still exchanges the on
     CHECK(a.skipped_remotes.empty());
     CHECK(got.skipped_remotes.empty());
 }
+
+TEST_CASE("a Prisma fleet in sync moves nothing more: capture-time versions are made once") {
+    for (const auto exchange : {ExchangeLayout::snapshot, ExchangeLayout::journal}) {
+        CAPTURE(exchange == ExchangeLayout::journal);
+        Fleet fleet({"A", "B", "C"}, prisma_schema(), prisma_options(exchange));
+        fleet.write("A", seed_rows);
+        converge(fleet);
+        for (const auto& id : fleet.ids()) {
+            CAPTURE(id);
+            const SyncResult quiet = fleet.sync(id);
+            CHECK(quiet.bytes_published == 0);
+            CHECK(quiet.bytes_fetched == 0);
+        }
+    }
+}
+
+TEST_CASE("clients set up on copies of one database agree on the versions of rows without a timestamp") {
+    Fleet fleet({"A", "B"}, prisma_schema(), prisma_options(ExchangeLayout::snapshot));
+    for (const auto& id : fleet.ids()) fleet.write(id, seed_rows);  // the same rows before sync was set up
+    fleet.sync_all(1);
+    // Nothing differs: no client takes the other's rows as newer.
+    for (const auto& id : fleet.ids()) {
+        CAPTURE(id);
+        const SyncResult again = fleet.sync(id);
+        CHECK(again.updated == 0);
+        CHECK(again.bytes_published == 0);
+    }
+    CHECK(fleet.dump("A", join_tables) == fleet.dump("B", join_tables));
+}

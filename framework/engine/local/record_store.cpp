@@ -198,7 +198,8 @@ RecordStore::TableStatements& RecordStore::statements(const TableInfo& table) {
     return *slot;
 }
 
-RecordState RecordStore::state(const TableInfo& table, const std::string& key, std::int64_t* rowid) {
+RecordState RecordStore::state(const TableInfo& table, const std::string& key, std::int64_t* rowid,
+                               std::int64_t unstamped_time) {
     auto& s = statements(table).select_state;
     s.bind(1, table.name).bind(2, key);
     s.step();  // always exactly one row
@@ -216,8 +217,7 @@ RecordState RecordStore::state(const TableInfo& table, const std::string& key, s
     }
     if (rowid) *rowid = found.rowid;
     s.reset();
-    // Without a timestamp column, a row changed since its recorded version is as new as now.
-    return derive_state(std::move(row), table.timestamp_column, found.tombstone, found.stored, now_ms());
+    return derive_state(std::move(row), table.timestamp_column, found.tombstone, found.stored, unstamped_time);
 }
 
 std::optional<RecordState> RecordStore::recorded_state(const TableInfo& table, const std::string& key,
@@ -393,7 +393,10 @@ void RecordStore::record_baseline(const TableInfo& table, Bookkeeping& bookkeepi
     }
     for (const auto& key : keys) {
         if (read_stored_version(cache_, table.name, key)) continue;
-        const RecordState s = state(table, key);
+        // A row of a table without a timestamp that was there before has no
+        // known time: every client that holds the same row then holds the
+        // same version, and nothing moves for it.
+        const RecordState s = state(table, key, nullptr, unknown_time);
         if (s.kind != RecordState::Kind::absent) store_version(table.name, key, s.version);
     }
     bookkeeping.set_baseline_recorded(table.name);

@@ -42,7 +42,11 @@ public:
 
     // `rowid`, when given, receives the row's rowid (0: no row, or a WITHOUT
     // ROWID table), which apply_row can use to update it in place.
-    RecordState state(const TableInfo& table, const std::string& key, std::int64_t* rowid = nullptr);
+    // `unstamped_time`: the version time of a row of a table without a
+    // timestamp column that changed since its recorded version (now: the
+    // change is being captured).
+    RecordState state(const TableInfo& table, const std::string& key, std::int64_t* rowid = nullptr,
+                      std::int64_t unstamped_time = now_ms());
     // The state from the key's recorded version, without reading its row
     // (its state carries no row image), which is cheaper: right only while
     // the application has not changed the row since it was last captured

@@ -59,6 +59,7 @@ struct PeerStatus {
 
 struct Status {
     std::string client_id;
+    std::string share;  // where the transport reaches, as it describes it (never a password)
     std::string schema_version;
     std::int64_t unpublished_changes = 0;  // our change-log rows not yet in our published copy
     std::vector<PeerStatus> peers;
