@@ -155,10 +155,10 @@ std::string transport_section(const InitOptions& init, const fs::path& dir) {
     }
     const auto authority_end = init.share.find('/', 6);
     const auto at = init.share.find('@', 6);
-    if (at != std::string::npos && at < authority_end && init.share.substr(6, at - 6).find(':') != std::string::npos)
+    if (at != std::string::npos && at < authority_end)  // not repeated: it may hold the password
         throw ConfigError({}, "--share",
-                          fmt::format("--share: an smb:// URL must not hold the password; give the user with --user "
-                                      "and the password in the environment variable {}",
+                          fmt::format("--share: an smb:// URL must not hold a user name or password; give the user "
+                                      "with --user and the password in the environment variable {}",
                                       smb_password_variable));
     if (!std::getenv(smb_password_variable))
         throw ConfigError({}, "--share",

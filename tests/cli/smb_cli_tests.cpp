@@ -249,7 +249,7 @@ TEST_CASE("smb: init --share smb://... writes an smb section whose password is r
     with_password[6] = "smb://" + server.username() + ":" + server.password() + "@" + url.substr(6);
     r = run_nas_sync(with_password, office.dir.path(), office.env());
     CHECK(r.status == 2);
-    CHECK(r.err.find("must not hold the password") != std::string::npos);
+    CHECK(r.err.find("must not hold a user name or password") != std::string::npos);
     CHECK(r.err.find(server.password()) == std::string::npos);
 
     r = run_nas_sync(init, office.dir.path(), office.env());

@@ -60,7 +60,8 @@ bool column_may_be_null(sqlite3* db, const std::string& table, const std::string
 
 }  // namespace
 
-ForeignKeyRepair::ForeignKeyRepair(Connection& connection, const std::vector<TableInfo>& tables) : connection_(connection) {
+ForeignKeyRepair::ForeignKeyRepair(Connection& connection, const std::vector<TableInfo>& tables)
+    : connection_(connection), cache_(connection.handle()) {
     sqlite3* db = connection.handle();
     for (auto& listed : list_foreign_keys(db)) {
         const TableInfo* parent = find_table(tables, listed.parent);
@@ -81,9 +82,35 @@ ForeignKeyRepair::ForeignKeyRepair(Connection& connection, const std::vector<Tab
         for (const auto& column : reference.key_columns)
             set_null = set_null && column_may_be_null(db, listed.child, column) &&
                        !(synced_child && synced_child->is_key_column(column));
-        keys_.push_back({listed.child, synced_child, parent, std::move(reference), listed.on_delete, set_null});
+        keys_.push_back({listed.child, synced_child, parent, std::move(reference), listed.on_delete, set_null, {}, {}, {}, {}, {}});
+        prepare_sql(keys_.back());
     }
 }
+
+void ForeignKeyRepair::prepare_sql(ForeignKey& fk) const {
+    const std::string parent = quote_identifier(fk.parent->name), child = quote_identifier(fk.child);
+    const std::string referencing = key_match(fk.reference, "c", "?1");
+    fk.parent_exists_sql =
+        fmt::format("SELECT EXISTS (SELECT 1 FROM {} AS p WHERE {})", parent, key_match(*fk.parent, "p", "?1"));
+    std::string set_null;
+    for (const auto& column : fk.reference.key_columns)
+        set_null += (set_null.empty() ? "" : ", ") + quote_identifier(column) + " = NULL";
+    if (!fk.synced_child) {
+        fk.unsynced_sql = fk.set_null ? fmt::format("UPDATE {} AS c SET {} WHERE {}", child, set_null, referencing)
+                                      : fmt::format("DELETE FROM {} AS c WHERE {}", child, referencing);
+        return;
+    }
+    fk.children_sql =
+        fmt::format("SELECT {} FROM {} AS c WHERE {}", key_expression(*fk.synced_child, "c"), child, referencing);
+    // One lookup per applied child row: its reference, the parent's row and tombstone.
+    const std::string reference = key_expression(fk.reference, "c");
+    fk.orphaned_sql = fmt::format(
+        "SELECT EXISTS (SELECT 1 FROM {0} AS c WHERE {1} AND {2} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {3} AS p "
+        "WHERE {4}) AND EXISTS (SELECT 1 FROM _tombstone WHERE tableName = ?2 AND recordId = {2}))",
+        child, key_match(*fk.synced_child, "c", "?1"), reference, parent, key_match(*fk.parent, "p", reference));
+    fk.set_null_sql = fmt::format("UPDATE {} AS c SET {} WHERE {}", child, set_null, key_match(*fk.synced_child, "c", "?1"));
+}
+
 
 std::vector<std::string> ForeignKeyRepair::parent_tables() const {
     std::vector<std::string> out;
@@ -112,54 +139,36 @@ void ForeignKeyRepair::repair(RecordStore& records) {
     }
 }
 
-bool ForeignKeyRepair::parent_exists(const ForeignKey& fk, const std::string& parent_key) {
-    Statement s(connection_.handle(), fmt::format("SELECT EXISTS (SELECT 1 FROM {} AS p WHERE {})",
-                                                  quote_identifier(fk.parent->name), key_match(*fk.parent, "p", "?1")));
-    s.bind(1, parent_key);
-    return s.step() && s.integer(0) != 0;
-}
-
 void ForeignKeyRepair::repair_children_of(const ForeignKey& fk, const std::string& parent_key, RecordStore& records) {
-    if (parent_exists(fk, parent_key)) return;
-    const std::string child = quote_identifier(fk.child);
-    const std::string referencing = key_match(fk.reference, "c", "?1");
+    {
+        auto exists = cache_.use(fk.parent_exists_sql);
+        exists->bind(1, parent_key);
+        if (exists->step() && exists->integer(0) != 0) return;
+    }
     if (fk.synced_child) {
         std::vector<std::string> children;
         {
-            Statement s(connection_.handle(), fmt::format("SELECT {} FROM {} AS c WHERE {}",
-                                                          key_expression(*fk.synced_child, "c"), child, referencing));
-            s.bind(1, parent_key);
-            while (s.step())
-                if (!s.is_null(0)) children.push_back(s.text(0));
+            auto s = cache_.use(fk.children_sql);
+            s->bind(1, parent_key);
+            while (s->step())
+                if (!s->is_null(0)) children.push_back(s->text(0));
         }
         for (const auto& key : children) act_on_synced_child(fk, key, records);
         return;
     }
-    std::string set_null;
-    for (const auto& column : fk.reference.key_columns)
-        set_null += (set_null.empty() ? "" : ", ") + quote_identifier(column) + " = NULL";
-    Statement s(connection_.handle(), fk.set_null ? fmt::format("UPDATE {} AS c SET {} WHERE {}", child, set_null, referencing)
-                                                  : fmt::format("DELETE FROM {} AS c WHERE {}", child, referencing));
-    s.bind(1, parent_key).run();
+    cache_.use(fk.unsynced_sql)->bind(1, parent_key).run();
     if (const auto changed = sqlite3_changes(connection_.handle()))
-        repaired_[fmt::format("row(s) of '{}' (not synced) {}: their '{}' was deleted by a peer (ON DELETE {})", fk.child, fk.set_null ? "had their reference set to NULL" : "deleted", fk.parent->name,
+        repaired_[fmt::format("row(s) of '{}' (not synced) {}: their '{}' was deleted by a peer (ON DELETE {})", fk.child,
+                              fk.set_null ? "had their reference set to NULL" : "deleted", fk.parent->name,
                               fk.on_delete)] += changed;
 }
 
 void ForeignKeyRepair::repair_child(const ForeignKey& fk, const std::string& child_key, RecordStore& records) {
-    std::string parent_key;
     {
-        Statement s(connection_.handle(),
-                    fmt::format("SELECT {} FROM {} AS c WHERE {}", key_expression(fk.reference, "c"),
-                                quote_identifier(fk.child), key_match(*fk.synced_child, "c", "?1")));
-        s.bind(1, child_key);
-        if (!s.step() || s.is_null(0)) return;  // no row, or no reference
-        parent_key = s.text(0);
+        auto orphaned = cache_.use(fk.orphaned_sql);
+        orphaned->bind(1, child_key).bind(2, fk.parent->name);
+        if (!orphaned->step() || orphaned->integer(0) == 0) return;  // its parent is here, or may yet arrive
     }
-    if (parent_exists(fk, parent_key)) return;
-    Statement deleted(connection_.handle(), "SELECT EXISTS (SELECT 1 FROM _tombstone WHERE tableName = ? AND recordId = ?)");
-    deleted.bind(1, fk.parent->name).bind(2, parent_key);
-    if (!deleted.step() || deleted.integer(0) == 0) return;  // the parent may yet arrive
     act_on_synced_child(fk, child_key, records);
 }
 
@@ -168,12 +177,7 @@ void ForeignKeyRepair::act_on_synced_child(const ForeignKey& fk, const std::stri
     const RecordState before = records.state(table, child_key);
     if (before.kind != RecordState::Kind::row) return;
     if (fk.set_null) {
-        std::string assignments;
-        for (const auto& column : fk.reference.key_columns)
-            assignments += (assignments.empty() ? "" : ", ") + quote_identifier(column) + " = NULL";
-        Statement s(connection_.handle(), fmt::format("UPDATE {} AS c SET {} WHERE {}", quote_identifier(table.name),
-                                                      assignments, key_match(table, "c", "?1")));
-        s.bind(1, child_key).run();
+        cache_.use(fk.set_null_sql)->bind(1, child_key).run();
         records.record_update_as_local_change(table, child_key, before.version);
     } else {
         records.delete_as_local_change(table, child_key, before.version);

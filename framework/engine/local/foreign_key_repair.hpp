@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "database/statement.hpp"
 #include "engine/local/connection.hpp"
 #include "engine/local/record_store.hpp"
 #include "engine/tables/synced_table.hpp"
@@ -50,13 +51,20 @@ private:
         TableInfo reference;                // parent's name, the child's columns in the parent's key order
         std::string on_delete;              // as PRAGMA foreign_key_list says it
         bool set_null;                      // SET NULL, and every column may be NULL
+        // Made once (a repair runs for every child row applied):
+        std::string parent_exists_sql;      // ?1 a parent key
+        std::string children_sql;           // the synced child's keys referencing ?1
+        std::string orphaned_sql;           // whether child ?1 references a parent absent and deleted
+        std::string unsynced_sql;           // DELETE or UPDATE of the unsynced child's rows referencing ?1
+        std::string set_null_sql;           // the synced child ?1's reference set to NULL
     };
+    void prepare_sql(ForeignKey& fk) const;
     void repair_children_of(const ForeignKey& fk, const std::string& parent_key, RecordStore& records);
     void repair_child(const ForeignKey& fk, const std::string& child_key, RecordStore& records);
     void act_on_synced_child(const ForeignKey& fk, const std::string& child_key, RecordStore& records);
-    bool parent_exists(const ForeignKey& fk, const std::string& parent_key);
 
     Connection& connection_;
+    StatementCache cache_;
     std::vector<ForeignKey> keys_;
     std::map<std::string, std::int64_t> repaired_;  // what was done -> how many rows
 };
