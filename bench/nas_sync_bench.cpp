@@ -242,6 +242,7 @@ int main(int argc, char** argv) {
     std::string rows_arg = "10000", changes_arg = "0,100,10000", exchanges_arg = "snapshot", schemas_arg = "two-table";
     std::string save, baseline, work = fs::temp_directory_path() / "nas-sync-bench";
     int clients = 5, rounds = 5, first_contacts = 3;
+    std::size_t row_bytes = 120;
     bool keep = false;
     std::string original_arg;
     app.add_option("--rows", rows_arg, "Database sizes N, comma-separated");
@@ -255,6 +256,10 @@ int main(int argc, char** argv) {
     app.add_option("--schema", schemas_arg,
                    "two-table (customers and orders), prisma (models, a composite-id model without a timestamp, a "
                    "many-to-many table), comma-separated");
+    app.add_option("--row-bytes", row_bytes,
+                   "two-table: bytes of each row's notes value (120; 100000000 measures the memory a merge of rows "
+                   "of 100 MB takes)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{900} << 20));
     app.add_option("--rounds", rounds, "Rounds per cell (the median is taken)");
     app.add_option("--first-contacts", first_contacts, "First contacts per N and exchange (the median is taken)")
         ->check(CLI::PositiveNumber);
@@ -314,7 +319,7 @@ int main(int argc, char** argv) {
         for (const auto& schema : schemas)
         for (const auto& exchange : exchanges) {
             if (exchange == "original" && schema != "two-table") continue;  // the original syncs none of prisma's extra tables
-            const auto workload = bench::make_workload(schema);
+            const auto workload = bench::make_workload(schema, row_bytes);
             const fs::path package = exchange == "original" ? original_package : fs::path();
             for (const int n : parse_list(rows_arg)) {
                 const fs::path dir = fs::path(work) / fmt::format("{}-{}-{}-{}", schema, exchange, n, clients);

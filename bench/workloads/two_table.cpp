@@ -38,6 +38,8 @@ namespace {
 // N rows, half per table; K updates of random rows' notes.
 class TwoTable final : public Workload {
 public:
+    explicit TwoTable(std::size_t notes_bytes) : notes_bytes_(notes_bytes) {}
+
     const char* schema_sql() const override {
         return R"(
 CREATE TABLE customers(id TEXT PRIMARY KEY, name TEXT, email TEXT, notes TEXT, updatedAt TEXT);
@@ -58,7 +60,7 @@ CREATE TABLE _bench_writes(n INTEGER PRIMARY KEY, at TEXT);
             s.bind(1, key);
             s.bind(2, text(rng, 40));
             s.bind(3, text(rng, 30));
-            s.bind(4, text(rng, 120));
+            s.bind(4, text(rng, notes_bytes_));
             s.exec();
             s.reset();
         }
@@ -78,15 +80,22 @@ CREATE TABLE _bench_writes(n INTEGER PRIMARY KEY, at TEXT);
     void change(SQLite::Database& db, int k, std::mt19937_64& rng) override {
         SQLite::Transaction tx(db);
         const std::string now = now_iso();
+        SQLite::Statement customers(db, "UPDATE customers SET notes = ?, updatedAt = ? WHERE id = ?");
+        SQLite::Statement orders(db, "UPDATE orders SET notes = ?, updatedAt = ? WHERE id = ?");
         for (int i = 0; i < k; ++i) {
             const std::size_t at = rng() % keys_.size();
-            db.exec(fmt::format("UPDATE {} SET notes = '{}', updatedAt = '{}' WHERE id = '{}'",
-                                at % 2 ? "orders" : "customers", text(rng, 120), now, keys_[at]));
+            auto& update = at % 2 ? orders : customers;
+            update.bind(1, text(rng, notes_bytes_));
+            update.bind(2, now);
+            update.bind(3, keys_[at]);
+            update.exec();
+            update.reset();
         }
         tx.commit();
     }
 
 private:
+    std::size_t notes_bytes_;
     std::vector<std::string> keys_;
 };
 
@@ -94,8 +103,8 @@ private:
 
 std::unique_ptr<Workload> make_prisma_workload();
 
-std::unique_ptr<Workload> make_workload(const std::string& name) {
-    if (name == "two-table") return std::make_unique<TwoTable>();
+std::unique_ptr<Workload> make_workload(const std::string& name, std::size_t notes_bytes) {
+    if (name == "two-table") return std::make_unique<TwoTable>(notes_bytes);
     if (name == "prisma") return make_prisma_workload();
     return nullptr;
 }

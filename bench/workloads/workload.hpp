@@ -26,10 +26,11 @@ public:
     virtual nas_sync::PluginSection discovery() const { return {.plugin = "auto", .key = "discovery"}; }
 };
 
-// "two-table" (customers and orders, ~250-byte rows, UUID keys) or "prisma"
-// (the tables of a Prisma schema: models, a composite-id model without a
-// timestamp, a many-to-many table); nullptr for another name.
-std::unique_ptr<Workload> make_workload(const std::string& name);
+// "two-table" (customers and orders, UUID keys, rows of ~130 bytes plus a
+// `notes` value of `notes_bytes`) or "prisma" (the tables of a Prisma schema:
+// models, a composite-id model without a timestamp, a many-to-many table);
+// nullptr for another name.
+std::unique_ptr<Workload> make_workload(const std::string& name, std::size_t notes_bytes = 120);
 
 // Helpers the workloads share.
 std::string uuid(std::mt19937_64& rng);
