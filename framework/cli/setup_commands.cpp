@@ -160,14 +160,17 @@ std::string transport_section(const InitOptions& init, const fs::path& dir) {
                           fmt::format("--share: an smb:// URL must not hold a user name or password; give the user "
                                       "with --user and the password in the environment variable {}",
                                       smb_password_variable));
+    if (init.smb_user.empty())  // a guest share: write the section by hand (docs/smb.md)
+        throw ConfigError({}, "--user",
+                          fmt::format("--share '{}': give the SMB user with --user (its password is read from {})",
+                                      init.share, smb_password_variable));
     if (!std::getenv(smb_password_variable))
         throw ConfigError({}, "--share",
                           fmt::format("--share '{}': set the share's password in the environment variable {} (the "
                                       "pipeline reads it from there at every start; it is never written)",
                                       init.share, smb_password_variable));
-    std::string section = fmt::format("  plugin: smb\n  url: {}\n", yaml_quote(init.share));
-    if (!init.smb_user.empty()) section += fmt::format("  username: {}\n", yaml_quote(init.smb_user));
-    return section + fmt::format("  password: ${{{}}}\n", smb_password_variable);
+    return fmt::format("  plugin: smb\n  url: {}\n  username: {}\n  password: ${{{}}}\n", yaml_quote(init.share),
+                       yaml_quote(init.smb_user), smb_password_variable);
 }
 
 }  // namespace

@@ -29,18 +29,21 @@ std::string quote_literal(const std::string& text) {
 
 namespace {
 
-// The table's UNIQUE indexes over plain columns: a partial index or one over
-// an expression does not identify every row by its columns.
+// The table's UNIQUE indexes over plain columns in the default collation: a
+// partial index or one over an expression does not identify every row by its
+// columns, and one with another collation (COLLATE NOCASE) is no upsert
+// target for them.
 void read_unique_indexes(SQLite::Database& db, TableSchema& table) {
     SQLite::Statement indexes(db, "SELECT name, origin FROM pragma_index_list(?) WHERE \"unique\" = 1 AND partial = 0");
     indexes.bind(1, table.name);
     while (indexes.executeStep()) {
         UniqueIndexSchema index{indexes.getColumn(0).getString(), {}, indexes.getColumn(1).getString() == "pk"};
-        SQLite::Statement columns(db, "SELECT cid, name FROM pragma_index_info(?) ORDER BY seqno");
+        SQLite::Statement columns(db, "SELECT cid, name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno");
         columns.bind(1, index.name);
         bool plain = true;
         while (columns.executeStep()) {
-            if (columns.getColumn(0).getInt() < 0) plain = false;  // an expression, or the rowid
+            if (columns.getColumn(0).getInt() < 0 || columns.getColumn(2).getString() != "BINARY")
+                plain = false;  // an expression, the rowid, or another collation
             else index.columns.push_back(columns.getColumn(1).getString());
         }
         if (plain && !index.columns.empty()) table.unique_indexes.push_back(std::move(index));

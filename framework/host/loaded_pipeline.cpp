@@ -73,7 +73,7 @@ std::vector<TableInfo> LoadedPipeline::discover_tables(std::vector<std::string>&
                                     chosen.timestamp_column, problem.empty() ? "no such timestamp column" : problem));
         // The schema's spelling: SQL matches names case aside, row images do not.
         TableInfo info{table->name, {}, timestamp ? timestamp->name : "", table->columns};
-        for (const auto& key : chosen.key_columns) info.key_columns.push_back(table->find(key)->name);
+        info.key_columns = table->declared_order(chosen.key_columns);
         tables.push_back(std::move(info));
     }
     std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a.name < b.name; });

@@ -83,6 +83,11 @@ struct TableSchema {
         const bool unique = std::any_of(unique_indexes.begin(), unique_indexes.end(),
                                         [&](const UniqueIndexSchema& index) { return same_columns(index.columns, key); });
         if (!primary && !unique) return "its primary key is not (" + joined(key) + ") and no UNIQUE index is over them";
+        // Its primary key's values would be applied from peers too, and
+        // collide where each computer numbered its own.
+        if (!primary && !primary_key().empty())
+            return "it has a primary key (" + joined(primary_key()) +
+                   "), so that is its record key; a UNIQUE index keys only a table without one";
         for (const auto& key_column : key) {
             const auto* column = find(key_column);
             if ((key.size() > 1 || !primary) && !column->not_null)
@@ -92,6 +97,20 @@ struct TableSchema {
                        "': a composite key's columns hold TEXT or INTEGER values";
         }
         return "";
+    }
+
+    // `key` (for which key_problem() is "") in the order the primary key or
+    // its UNIQUE index declares: every client then makes the same recordId,
+    // whatever order its configuration listed the columns in.
+    std::vector<std::string> declared_order(const std::vector<std::string>& key) const {
+        if (same_columns(primary_key(), key)) return primary_key();
+        for (const auto& index : unique_indexes)
+            if (same_columns(index.columns, key)) {
+                std::vector<std::string> out;
+                for (const auto& column : index.columns) out.push_back(find(column)->name);
+                return out;
+            }
+        return key;
     }
 
     static std::string joined(const std::vector<std::string>& names) {

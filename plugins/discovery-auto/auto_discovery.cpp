@@ -69,6 +69,11 @@ DiscoveryResult AutoDiscovery::discover(const DatabaseSchema& schema) {
             result.tables.push_back({name, {key->name}, timestamp_column->name});
             continue;
         }
+        if (rules_.all_keyed_tables && override_it != rules_.timestamp_columns.end() && !timestamp_column) {
+            result.warnings.push_back("table '" + name + "' skipped: timestamp_columns names its column '" + timestamp +
+                                      "', which it does not have");
+            continue;
+        }
         if (rules_.all_keyed_tables) {
             auto columns = original_key ? std::vector<std::string>{key->name} : wider_key(table);
             if (!columns.empty()) {

@@ -46,8 +46,7 @@ DiscoveryResult PrismaDiscovery::discover(const DatabaseSchema& schema) {
     DiscoveryResult result;
     for (const auto& table : schema.tables) {
         const std::string& name = table.name;
-        if (name.starts_with("sqlite_") || same_sql_name(name, "_prisma_migrations") || matches_any(rules_.exclude, name))
-            continue;
+        if (name.starts_with("sqlite_") || matches_any(rules_.exclude, name)) continue;
         std::vector<std::string> key;
         if (is_join_table(table)) {
             key = {table.find("A")->name, table.find("B")->name};
@@ -55,13 +54,17 @@ DiscoveryResult PrismaDiscovery::discover(const DatabaseSchema& schema) {
                 throw Error(ErrorCode::config, "table '" + name + "' looks like a Prisma many-to-many table but " +
                                                    problem + " (exclude it if it is not one)");
         } else if (name.starts_with("_")) {
-            continue;  // not a model: the sync's own tables, and other tools'
+            continue;  // not a model: _prisma_migrations, the sync's own tables, other tools'
         } else {
             key = model_key(table);
             if (key.empty()) {
-                result.warnings.push_back("table '" + name +
-                                          "' skipped: no @id, @@id or @unique over required fields identifies its "
-                                          "records (exclude the table to silence this)");
+                const auto primary = table.primary_key();
+                result.warnings.push_back(
+                    "table '" + name + "' skipped: " +
+                    (primary.empty() ? std::string("no @id, @@id or @unique over required fields identifies its records")
+                                     : "its primary key (" + TableSchema::joined(primary) +
+                                           ") cannot key it: " + table.key_problem(primary)) +
+                    " (exclude the table to silence this)");
                 continue;
             }
             if (integer_id(table, key))

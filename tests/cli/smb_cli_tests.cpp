@@ -244,6 +244,12 @@ TEST_CASE("smb: init --share smb://... writes an smb section whose password is r
     CHECK(r.status == 2);
     CHECK(r.err.find("NAS_SYNC_SMB_PASSWORD") != std::string::npos);
     CHECK_FALSE(fs::exists(office.dir / "C.yaml"));
+    // Without --user: refused, naming it.
+    auto without_user = init;
+    without_user.erase(without_user.begin() + 7, without_user.begin() + 9);
+    r = run_nas_sync(without_user, office.dir.path(), office.env());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--user") != std::string::npos);
     // A password in the URL is refused.
     auto with_password = init;
     with_password[6] = "smb://" + server.username() + ":" + server.password() + "@" + url.substr(6);

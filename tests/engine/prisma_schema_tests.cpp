@@ -6,9 +6,11 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "engine/tables/schema_version.hpp"
 #include "fleet.hpp"
@@ -323,4 +325,46 @@ TEST_CASE("clients set up on copies of one database agree on the versions of row
         CHECK(again.bytes_published == 0);
     }
     CHECK(fleet.dump("A", join_tables) == fleet.dump("B", join_tables));
+}
+
+TEST_CASE("a composite key listed in another order is used in the order the schema declares it") {
+    auto options = prisma_options(ExchangeLayout::snapshot);
+    options.discovery = PluginSection{.plugin = "explicit", .key = "discovery"};
+    options.discovery->options["tables"] = RawOption{std::vector<std::string>{"Like"}, {}};
+    options.discovery->options["timestamp_column"] = RawOption{std::string("none"), {}};
+    options.discovery->options["primary_keys"] = RawOption{std::map<std::string, std::string>{{"Like", "postId,userId"}}, {}};
+    Fleet fleet({"A"}, prisma_schema(), options);
+    const auto tables = fleet.client("A").synced_tables();
+    REQUIRE(tables.size() == 1);
+    CHECK(tables[0].key_columns == std::vector<std::string>{"userId", "postId"});
+}
+
+TEST_CASE("a repair's version follows the states it repairs, not the clock: a child moved to a live parent meanwhile stays") {
+    Fleet fleet({"A", "B", "X"}, prisma_schema(), prisma_options(ExchangeLayout::snapshot));
+    fleet.write("A", seed_rows);
+    converge(fleet);
+    // A deletes Ann; B, not knowing, writes a post by her; A and X meet
+    // both and delete that post (its parent is gone). Then B, whose
+    // application's clock runs a little behind theirs, gives the post to Bob:
+    // that change is newer than the post they deleted, so it wins, as it
+    // would had they not been there (a repair stamped with their clocks
+    // would have deleted it for good).
+    fleet.write("A", "DELETE FROM \"Like\" WHERE \"userId\" = 'u1'; DELETE FROM \"User\" WHERE id = 'u1'");
+    // Past the end of the second Ann's deletion is dated to (tombstones are to the second).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    fleet.write("B", "INSERT INTO \"Post\" VALUES ('p9', 'Late', 'u1', NULL, "
+                     "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+    const std::int64_t written = count(fleet.database("B"), "SELECT \"updatedAt\" FROM \"Post\" WHERE id = 'p9'");
+    fleet.sync("B");
+    fleet.sync("A");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    fleet.sync("X");
+    REQUIRE(count(fleet.database("X"), "SELECT count(*) FROM \"Post\" WHERE id = 'p9'") == 0);
+    fleet.write("B", fmt::format("UPDATE \"Post\" SET \"authorId\" = 'u2', \"updatedAt\" = {} WHERE id = 'p9'", written + 10));
+    converge(fleet);
+    check_same_everywhere(fleet);
+    for (const auto& id : fleet.ids()) {
+        CAPTURE(id);
+        CHECK(count(fleet.database(id), "SELECT count(*) FROM \"Post\" WHERE id = 'p9' AND \"authorId\" = 'u2'") == 1);
+    }
 }

@@ -177,6 +177,9 @@ CREATE UNIQUE INDEX codes_code ON codes(code);
 CREATE TABLE notes(id TEXT PRIMARY KEY, body TEXT);
 CREATE TABLE counters(id INTEGER PRIMARY KEY, n INTEGER);
 CREATE TABLE loose(a TEXT, b TEXT, UNIQUE (a, b));
+CREATE TABLE numbered(id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
+CREATE TABLE emails(email TEXT NOT NULL, note TEXT);
+CREATE UNIQUE INDEX emails_nocase ON emails(email COLLATE NOCASE);
 CREATE TABLE "_PostToTag"(A TEXT NOT NULL, B TEXT NOT NULL);
 CREATE UNIQUE INDEX "_PostToTag_AB_unique" ON "_PostToTag"(A, B);
 )";
@@ -199,6 +202,8 @@ TEST_CASE("auto: composite-key and join-shaped tables are named in warnings; all
                                 {"users", {{"id"}, "updatedAt"}}});
     CHECK(any_warning_mentions(wide, "table 'counters' skipped: no TEXT primary key"));
     CHECK(any_warning_mentions(wide, "table 'loose' skipped"));  // its UNIQUE columns may be NULL
+    // Its INTEGER ids would be applied from peers too: not keyed by its UNIQUE code.
+    CHECK(any_warning_mentions(wide, "table 'numbered' skipped"));
 }
 
 TEST_CASE("explicit: composite keys written comma-separated, UNIQUE-index keys, and timestamp none") {
@@ -222,6 +227,15 @@ TEST_CASE("explicit: composite keys written comma-separated, UNIQUE-index keys, 
                                                            {"timestamp_column", std::string("none")},
                                                            {"primary_keys", std::map<std::string, std::string>{{"loose", "a,b"}}}})),
                          doctest::Contains("key column 'a' is not NOT NULL"), Error);
+    CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"numbered"}},
+                                                           {"timestamp_column", std::string("none")},
+                                                           {"primary_keys", std::map<std::string, std::string>{{"numbered", "code"}}}})),
+                         doctest::Contains("it has a primary key (id), so that is its record key"), Error);
+    // Not an upsert target for its column: an index in another collation keys nothing.
+    CHECK_THROWS_WITH_AS(discover(db, section("explicit", {{"tables", std::vector<std::string>{"emails"}},
+                                                           {"timestamp_column", std::string("none")},
+                                                           {"primary_keys", std::map<std::string, std::string>{{"emails", "email"}}}})),
+                         doctest::Contains("no UNIQUE index is over them"), Error);
     CHECK_THROWS_WITH_AS(registry().make_discovery(section("explicit", {{"tables", std::vector<std::string>{"likes"}},
                                                                         {"primary_keys", std::map<std::string, std::string>{{"likes", "userId,"}}}}),
                                                    "."),

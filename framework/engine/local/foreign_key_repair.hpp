@@ -11,9 +11,10 @@
 //   - a synced child row applied whose parent is absent and deleted (a
 //     tombstone): the same action;
 //   - a parent absent and unknown (not arrived yet) leaves the child alone.
-// Synced children changed so are our changes (new versions, logged: they
-// spread, and repeat the rule on recursion); rows of tables not synced are
-// changed by SQL, one level.
+// Synced children changed so are our changes (logged: they spread, and
+// repeat the rule on recursion), versioned just after the child's state and
+// the parent's deletion so that every client makes the same version; rows of
+// tables not synced are changed by SQL, one level.
 #pragma once
 
 #include <map>
@@ -52,16 +53,17 @@ private:
         std::string on_delete;              // as PRAGMA foreign_key_list says it
         bool set_null;                      // SET NULL, and every column may be NULL
         // Made once (a repair runs for every child row applied):
-        std::string parent_exists_sql;      // ?1 a parent key
-        std::string children_sql;           // the synced child's keys referencing ?1
-        std::string orphaned_sql;           // whether child ?1 references a parent absent and deleted
-        std::string unsynced_sql;           // DELETE or UPDATE of the unsynced child's rows referencing ?1
+        // Of the keys in temp._nas_sync_deleted_parents whose row is gone:
+        std::string children_sql;           // the synced child's keys and references to them
+        std::string orphaned_sql;           // the parent key of child ?1 when that parent is absent and deleted
+        std::string unsynced_sql;           // DELETE or UPDATE of the unsynced child's rows referencing them
         std::string set_null_sql;           // the synced child ?1's reference set to NULL
     };
     void prepare_sql(ForeignKey& fk) const;
-    void repair_children_of(const ForeignKey& fk, const std::string& parent_key, RecordStore& records);
+    void repair_children_of_deleted(const ForeignKey& fk, RecordStore& records);
     void repair_child(const ForeignKey& fk, const std::string& child_key, RecordStore& records);
-    void act_on_synced_child(const ForeignKey& fk, const std::string& child_key, RecordStore& records);
+    void act_on_synced_child(const ForeignKey& fk, const std::string& child_key, const Version& parent_deletion,
+                             RecordStore& records);
 
     Connection& connection_;
     StatementCache cache_;

@@ -368,8 +368,10 @@ void RecordStore::record_deletion_time(const TableInfo& table, const std::string
     if (watched(watched_parents_, table)) events_.deleted.emplace_back(&table, key);
 }
 
-void RecordStore::delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed) {
-    const Version deletion{std::max(now_ms(), later_than(removed.time_ms)), true, 0};
+void RecordStore::delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed,
+                                         Stamp stamp) {
+    const std::int64_t after = later_than(removed.time_ms);
+    const Version deletion{stamp == Stamp::now ? std::max(now_ms(), after) : after, true, 0};
     apply_deletion(table, key, deletion);
     local_changes_.push_back({table.name, key, "DELETE"});
 }
@@ -377,7 +379,7 @@ void RecordStore::delete_as_local_change(const TableInfo& table, const std::stri
 void RecordStore::record_update_as_local_change(const TableInfo& table, const std::string& key, const Version& replaced) {
     const RecordState now = state(table, key);
     if (now.kind != RecordState::Kind::row) return;
-    store_version(table.name, key, {std::max(now_ms(), later_than(replaced.time_ms)), false, content_hash(*now.row)});
+    store_version(table.name, key, {later_than(replaced.time_ms), false, content_hash(*now.row)});
     local_changes_.push_back({table.name, key, "UPDATE"});
 }
 

@@ -76,9 +76,14 @@ public:
     // A deletion made here (a resolver's delete, a UNIQUE collision, a
     // foreign-key repair): newer than the state it removes, and published as
     // our change (see take_local_changes).
-    void delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed);
+    // `stamp`: now (or just after `removed` when that is later), or just
+    // after `removed` whatever the clock says, so that every client making
+    // the same change makes the same version (a foreign-key repair).
+    enum class Stamp { now, after_removed };
+    void delete_as_local_change(const TableInfo& table, const std::string& key, const Version& removed,
+                                Stamp stamp = Stamp::now);
     // The key's row, changed here by SQL while applying (a foreign-key
-    // repair), made our change: its version is newer than `replaced`.
+    // repair), made our change: its version just after `replaced`.
     void record_update_as_local_change(const TableInfo& table, const std::string& key, const Version& replaced);
 
     // Records the versions of the rows and tombstones the table had before we
