@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nas-sync-bench refuses a bad --exchange/--original with a message that says
+# nas-sync-bench refuses a bad --exchange/--original/--transport/--clients with a message that says
 # what is wrong, exit status 2, and nothing written to its scratch folder.
 set -uo pipefail
 bench=$1
@@ -21,4 +21,7 @@ expect_refusal "no sqlite-nas-sync package there ($work/none/node_modules/sqlite
 expect_refusal "--exchange original and --original DIR go together" --exchange original
 expect_refusal "--exchange original and --original DIR go together" --exchange journal --original "$work"
 expect_refusal "--exchange 'jounral': not snapshot, journal or original" --exchange snapshot,jounral
+expect_refusal "--transport 'ftp': not fs, smb or nats" --transport fs,ftp
+expect_refusal "--clients '5,x': fleet sizes of at least 2, comma-separated" --clients 5,x
+expect_refusal "--clients '1': fleet sizes of at least 2, comma-separated" --clients 1
 echo "ok"
