@@ -11,11 +11,17 @@
 //           process's peak memory so far (VmHWM);
 //   "quit": stops the client and exits.
 // Any failure is printed to stderr and ends the process with status 2.
+// Standard output carries these replies only: what the package itself prints
+// there (its setupSync logs "[sqlite-nas-sync] Auto-detected ..." with
+// console.log) goes to stderr.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
+
+const reply = process.stdout.write.bind(process.stdout);
+process.stdout.write = process.stderr.write.bind(process.stderr);
 
 function fail(message) {
     process.stderr.write(`original client: ${message}\n`);
@@ -44,7 +50,7 @@ try {
 } catch (e) {
     fail(`setupSync for '${clientId}' failed: ${e.message}`);
 }
-process.stdout.write('ready\n');
+reply('ready\n');
 
 const commands = readline.createInterface({ input: process.stdin });
 const queue = [];
@@ -64,7 +70,7 @@ async function run(command) {
         fail(`syncNow for '${clientId}' failed: ${e.message}`);
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    process.stdout.write(JSON.stringify({ ms, result, peak_kb: peakKb() }) + '\n');
+    reply(JSON.stringify({ ms, result, peak_kb: peakKb() }) + '\n');
 }
 
 // One command at a time, in the order given.
