@@ -22,7 +22,7 @@ namespace nas_sync {
 namespace {
 
 SyncSettings settings_of(const PipelineConfig& config) {
-    return {config.client_id, config.changelog_retention, config.heartbeat, config.journal};
+    return {config.client_id, config.changelog_retention, config.heartbeat, config.journal, config.merged_publish_every};
 }
 
 }  // namespace

@@ -451,7 +451,9 @@ TEST_CASE("a peer whose log lost only rows we had read is read from its log, not
 // heartbeat written by the first client of the day, the others' logs stay
 // empty, so every client merged every other whole each round.
 TEST_CASE("a peer whose copy changed only by what it merged is not merged whole") {
-    Fleet fleet({"A", "B", "C"}, users_schema);
+    ClientOptions options;
+    options.merged_publish_every = std::chrono::milliseconds(0);  // B puts its copy again at once
+    Fleet fleet({"A", "B", "C"}, users_schema, options);
     fleet.write("A", "INSERT INTO users VALUES('i1','one','1@x','2026-01-01T00:00:01Z')");
     fleet.sync_all(2);
     REQUIRE(count(fleet.database("B"), "SELECT count(*) FROM _changelog") == 0);  // A's heartbeat came first

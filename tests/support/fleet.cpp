@@ -29,6 +29,7 @@ PipelineConfig Fleet::config(const std::string& id) const {
     c.heartbeat = options_.heartbeat;
     c.exchange = options_.exchange;
     c.journal = options_.journal;
+    c.merged_publish_every = options_.merged_publish_every;
     return c;
 }
 

@@ -26,6 +26,7 @@ struct ClientOptions {
     bool inject_faults = false;  // each client's transport wrapped in a FaultInjectingTransport
     ExchangeLayout exchange = ExchangeLayout::snapshot;
     JournalOptions journal;
+    std::chrono::milliseconds merged_publish_every{std::chrono::minutes(10)};
     // The share every client uses; unset: Fleet::share() through the transport
     // NAS_SYNC_TEST_SHARE names (`fs` by default, see share_folder.hpp), or
     // with NAS_SYNC_TEST_SHARE=nats a fresh bucket on this process's

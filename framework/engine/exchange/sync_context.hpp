@@ -22,6 +22,7 @@ struct SyncSettings {
     std::chrono::milliseconds changelog_retention{std::chrono::hours(24 * 7)};
     bool heartbeat = true;  // write the original's daily heartbeat row
     JournalOptions journal;
+    std::chrono::milliseconds merged_publish_every{std::chrono::minutes(10)};
 };
 
 struct SyncContext {

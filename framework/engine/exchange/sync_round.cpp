@@ -16,6 +16,7 @@ void SyncRound::begin() {
         if (db.bookkeeping().schema_version() != ctx_.schema_version) {
             db.bookkeeping().set_schema_version(ctx_.schema_version);
             db.bookkeeping().increment(StateKey::applied_seq);
+            db.bookkeeping().set(StateKey::publish_owed, 1);  // peers must see it at once, not at the merged rate
         }
         tx.commit();
     }

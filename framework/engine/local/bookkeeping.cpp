@@ -12,6 +12,8 @@ std::string_view key_name(StateKey key) {
         case StateKey::published_changelog_id: return "published_changelog_id";
         case StateKey::published_applied_seq: return "published_applied_seq";
         case StateKey::published_size: return "published_size";
+        case StateKey::published_ms: return "published_ms";
+        case StateKey::publish_owed: return "publish_owed";
         case StateKey::journal_segment: return "journal_segment";
         case StateKey::journal_segment_used: return "journal_segment_used";
         case StateKey::journal_read_number: return "journal_read_number";

@@ -21,6 +21,8 @@ enum class StateKey {
     published_changelog_id,  // snapshot: the change log's id our published copy covers
     published_applied_seq,   // snapshot: applied_seq when our copy was published
     published_size,          // snapshot: the size of our copy as we put it (a torn one is put again)
+    published_ms,            // snapshot: our clock when we last put our copy
+    publish_owed,            // snapshot: 1 while our copy must be put at the next sync (our schema version changed)
     journal_segment,         // journal: the number of our last segment
     journal_segment_used,    // journal: the highest segment number ever put, recorded before the put (never used again)
     journal_read_number,     // journal: the number k of our last read-<k>.txt

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <regex>
 
 #include "engine/peer/peer_database.hpp"
+#include "engine/snapshot/sequence_note.hpp"
+#include "engine/versions/versions.hpp"
 #include "nas_sync/error.hpp"
 #include "nas_sync/pipeline.hpp"
 
@@ -29,6 +32,14 @@ void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, con
     const auto read = progress.snapshot_read(peer);
     if (read.merged && read.object_size == size && read.object_modified == modified) {
         ++result.clients_synced;  // unchanged since we last read it
+        return;
+    }
+    if (read.merged && holds_nothing_unread(peer, progress.last_seen_id(peer), result.warnings)) {
+        // Changed only by what the peer merged from others: nothing of its own to read.
+        WriteTransaction tx(ctx_.db.connection());
+        progress.record_snapshot_read(peer, progress.last_seen_id(peer), size, modified);
+        tx.commit();
+        ++result.clients_synced;
         return;
     }
     const fs::path copy = work.file("peer-" + peer + ".sqlite");
@@ -69,25 +80,63 @@ void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, con
     fs::remove(copy, ec);
 }
 
+bool SnapshotLayout::holds_nothing_unread(const std::string& peer, std::int64_t last_seen,
+                                          std::vector<std::string>& warnings) {
+    const std::string name = sequence_note_name(peer);
+    std::string text;
+    try {
+        text = ctx_.transport.read_first_bytes(name, max_sequence_note_bytes + 1);
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::not_found) return false;  // none (an older client, or being replaced): fetch
+        throw;
+    }
+    std::string problem;
+    const auto note = parse_sequence_note(text, problem);
+    if (!note) {
+        warnings.push_back(fmt::format("peer '{}': '{}' is not a sequence note ({}); its copy is fetched", peer, name, problem));
+        return false;
+    }
+    // Equal only: a sequence below what we read is a restored database, which is merged whole.
+    return note->changelog_seq == last_seen && note->schema_version == ctx_.schema_version;
+}
+
 void SnapshotLayout::publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work) {
     auto& db = ctx_.db;
     auto& state = db.bookkeeping();
-    const bool changed = db.changes().max_changelog_id() != state.get(StateKey::published_changelog_id) ||
-                         state.get(StateKey::applied_seq) != state.get(StateKey::published_applied_seq);
+    const bool own_changes = db.changes().max_changelog_id() != state.get(StateKey::published_changelog_id) ||
+                             state.get(StateKey::publish_owed) != 0;
+    const bool merged = state.get(StateKey::applied_seq) != state.get(StateKey::published_applied_seq);
     // Our object must be on the share as we wrote it (not missing, not torn).
     const bool intact = own_size && static_cast<std::int64_t>(*own_size) == state.get(StateKey::published_size);
-    if (intact && !changed) return;  // idle: nothing new to publish
+    if (intact && !own_changes) {
+        if (!merged) return;  // idle: nothing new to publish
+        // Only merged states: readers do not fetch such a copy (its sequence
+        // note says so), so it is put at a bounded rate, for new clients and
+        // for when a peer leaves for good.
+        const auto since = now_ms() - state.get(StateKey::published_ms);
+        if (since >= 0 && since < ctx_.settings.merged_publish_every.count()) return;
+    }
     const auto covered = round_.capture_rest();
     const fs::path copy = work.file("publish.sqlite");
     db.write_copy(copy);
+    // The note first, with the copy's own sequence (the application may have
+    // logged more since the capture): a note is never behind its copy.
+    const fs::path note = work.file("publish.seq");
+    {
+        const std::int64_t seq = PeerDatabase(copy).changelog_range().last_id;
+        std::ofstream(note, std::ios::binary) << format_sequence_note({seq, ctx_.schema_version});
+    }
     ctx_.guard.claim(work);
+    ctx_.transport.put(note, sequence_note_name(ctx_.settings.client_id));
     ctx_.transport.put(copy, snapshot_object_name(ctx_.settings.client_id));
     const auto size = fs::file_size(copy);
-    result.bytes_published += size;
+    result.bytes_published += size + fs::file_size(note);
     WriteTransaction tx(db.connection());
     state.set(StateKey::published_size, static_cast<std::int64_t>(size));
     state.set(StateKey::published_changelog_id, covered.changelog_id);
     state.set(StateKey::published_applied_seq, covered.applied_seq);
+    state.set(StateKey::published_ms, now_ms());
+    state.clear(StateKey::publish_owed);
     tx.commit();
 }
 
@@ -107,6 +156,10 @@ PeerStatus SnapshotLayout::peer_status(const std::string& peer, const ObjectInfo
     p.never_read = !progress.snapshot_read(peer).merged;
     const fs::path copy = work.file("peer-" + peer + ".sqlite");
     try {
+        if (!p.never_read && holds_nothing_unread(peer, progress.last_seen_id(peer), warnings)) {
+            p.schema_version = ctx_.schema_version;  // the note's, equal to ours
+            return p;                                // nothing unread: its copy is not fetched
+        }
         ctx_.transport.get(object.name, copy);
         const PeerDatabase database(copy);
         p.schema_version = database.schema_version();

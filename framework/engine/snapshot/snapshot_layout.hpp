@@ -30,8 +30,10 @@ public:
 
     // Reads one peer's snapshot object (skipped when unchanged since last read).
     void pull(const std::string& peer, const ObjectInfo& object, const WorkFolder& work, SyncResult& result);
-    // Publishes our copy when it changed since the last publish, or when our
-    // object on the share is missing or not the size we wrote.
+    // Publishes our copy (after its sequence note) when it holds changes of
+    // our own it did not, or when our object on the share is missing or not
+    // the size we wrote; when it changed only by merged states, at most every
+    // merged_publish_every.
     void publish(SyncResult& result, std::optional<std::uint64_t> own_size, const WorkFolder& work);
     // Whether our copy is on the share as we put it, from its listed size.
     OwnObjects own_objects(std::optional<std::uint64_t> own_size);
@@ -40,6 +42,11 @@ public:
                            std::vector<std::string>& warnings);
 
 private:
+    // Whether the peer's sequence note says its copy holds nothing of its own
+    // after `last_seen` (and has our schema version); false when it has no
+    // note, or one that is not well formed (a warning).
+    bool holds_nothing_unread(const std::string& peer, std::int64_t last_seen, std::vector<std::string>& warnings);
+
     SyncContext& ctx_;
     SyncRound& round_;
     PeerMerge& merge_;
