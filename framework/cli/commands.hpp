@@ -20,6 +20,7 @@ struct InitOptions {
     std::string share;
     std::string client_id;
     std::string smb_user;  // --user, with an smb:// share
+    std::string exchange;  // --exchange: "" decides from the share (exchange_choice.hpp)
 };
 
 int plugins_command(const GlobalOptions& global);

@@ -104,6 +104,10 @@ int main(int argc, char** argv) {
     init->add_option("--user", init_options.smb_user,
                      "With an smb:// share: the SMB user (its password is read from NAS_SYNC_SMB_PASSWORD)");
     init->add_option("--client", init_options.client_id, "This client's id: letters, digits, '.', '_', '-'")->required();
+    init->add_option("--exchange", init_options.exchange,
+                     "snapshot or journal; without it: journal, or snapshot when the share has only snapshot-layout "
+                     "clients (the original's)")
+        ->check(CLI::IsMember({"snapshot", "journal"}));
 
     SyncOptions sync_options;
     auto* sync = app.add_subcommand("sync", "Run one sync and print its result");

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/exchange_choice.hpp"
 #include "config/option_values.hpp"
 #include "database/schema.hpp"
 #include "host/loaded_pipeline.hpp"
@@ -187,29 +188,40 @@ int init_command(const GlobalOptions& global, const InitOptions& init) {
                                                    "digits, '.', '_' or '-' (not '.' or '..')",
                                                    init.client_id));
     const fs::path dir = file.parent_path();
-    const std::string text = fmt::format(
-        "# nas-sync pipeline, written by `nas-sync init`. Every key: docs/configuration.md\n"
-        "version: 1\n"
-        "client_id: {}\n"
-        "database: {}\n"
-        "transport:\n"
-        "{}"
-        "exchange: snapshot\n"
-        "discovery:\n"
-        "  plugin: auto\n"
-        "resolvers:\n"
-        "  - plugin: lww\n"
-        "interval: 30s\n",
-        init.client_id, yaml_quote(path_for_pipeline(init.database, dir)), transport_section(init, dir));
+    auto pipeline_text = [&](const std::string& exchange_yaml) {
+        return fmt::format(
+            "# nas-sync pipeline, written by `nas-sync init`. Every key: docs/configuration.md\n"
+            "version: 1\n"
+            "client_id: {}\n"
+            "database: {}\n"
+            "transport:\n"
+            "{}"
+            "{}"
+            "discovery:\n"
+            "  plugin: auto\n"
+            "resolvers:\n"
+            "  - plugin: lww\n"
+            "interval: 30s\n",
+            init.client_id, yaml_quote(path_for_pipeline(init.database, dir)), transport_section(init, dir),
+            exchange_yaml);
+    };
 
     // Load what we are about to write, so a pipeline that would not work is
     // never written. Its problems are told as the arguments that caused them.
+    // It is loaded first as a snapshot pipeline, to see who is on the share.
     if (const auto problem = problem_with_database_file(init.database))
         throw ConfigError({}, "--db", fmt::format("--db '{}' {}", init.database.string(), *problem));
     std::optional<LoadedPipeline> pipeline;
     json plan;
+    std::string text;
     try {
-        pipeline.emplace(parse_pipeline(text, file));
+        pipeline.emplace(parse_pipeline(pipeline_text("exchange: snapshot\n"), file));
+        const auto choice = choose_exchange(pipeline->transport(), init.client_id, init.exchange);
+        text = pipeline_text(choice.yaml);
+        if (choice.exchange != "snapshot") {
+            pipeline.reset();
+            pipeline.emplace(parse_pipeline(text, file));
+        }
         plan = make_plan(*pipeline);
     } catch (const ConfigError& e) {
         if (!e.key().starts_with("transport")) throw ConfigError({}, "--db", fmt::format("--db '{}': {}", init.database.string(), e.message()));

@@ -152,6 +152,42 @@ TEST_CASE("init writes a starter pipeline that check accepts, and never overwrit
     CHECK(read_file(dir / "nas-sync.yaml") == written);
 }
 
+TEST_CASE("init chooses the exchange from who is on the share, and --exchange overrides it") {
+    TempDir dir;
+    make_site(dir);  // nas-sync.yaml: pc1, snapshot
+    auto init = [&](const std::string& id, const std::vector<std::string>& more = {}) {
+        std::vector<std::string> args{"--config", id + ".yaml", "init", "--db", "app.sqlite", "--share", "nas",
+                                      "--client", id};
+        args.insert(args.end(), more.begin(), more.end());
+        const auto r = run_nas_sync(args, dir.path());
+        REQUIRE_MESSAGE(r.status == 0, r.err);
+        REQUIRE(run_nas_sync({"--config", id + ".yaml", "check"}, dir.path()).status == 0);
+        return read_file(dir / (id + ".yaml"));
+    };
+    // Nobody yet: the layout that costs what changed.
+    auto written = init("desk");
+    CHECK(written.find("exchange: journal\n# no client on the share yet") != std::string::npos);
+    // Only a snapshot-layout client (as the original's are): keep its layout, and say why.
+    REQUIRE(run_nas_sync({"sync"}, dir.path()).status == 0);
+    written = init("till");
+    CHECK(written.find("exchange: snapshot\n# the share has clients of the snapshot layout only (pc1)") !=
+          std::string::npos);
+    // A journal client beside it: a mixed office, journal with a snapshot for the others.
+    REQUIRE(run_nas_sync({"--config", "desk.yaml", "sync"}, dir.path()).status == 0);
+    written = init("office");
+    CHECK(written.find("exchange: journal\n# a mixed share: journal clients (desk) and snapshot-only clients (pc1),\n"
+                       "journal:\n  snapshot_every: 5m") != std::string::npos);
+    // Chosen by hand.
+    written = init("back", {"--exchange", "snapshot"});
+    CHECK(written.find("exchange: snapshot   # chosen with --exchange") != std::string::npos);
+    const auto r = run_nas_sync({"--config", "x.yaml", "init", "--db", "app.sqlite", "--share", "nas", "--client", "x",
+                                 "--exchange", "jornal"},
+                                dir.path());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--exchange") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "x.yaml"));
+}
+
 TEST_CASE("init refuses a bad client id or a database with nothing to sync, writing nothing") {
     TempDir dir;
     make_site(dir);
