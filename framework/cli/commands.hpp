@@ -3,9 +3,13 @@
 // Errors are thrown as nas_sync::Error and mapped to a status in main.cpp.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <optional>
 #include <string>
+
+#include "nas_sync/sync_result.hpp"
 
 namespace nas_sync::cli {
 
@@ -33,6 +37,13 @@ struct SyncOptions {
 int sync_command(const GlobalOptions& global, const SyncOptions& sync);
 int run_command(const GlobalOptions& global, const SyncOptions& sync);
 int status_command(const GlobalOptions& global);
+struct ConflictsOptions {
+    std::string since = "30d";  // --since: a duration back from now
+    std::string table;          // --table: only this table ("" for all)
+};
+int conflicts_command(const GlobalOptions& global, const ConflictsOptions& options);
+// A decided conflict as `sync --json` and `conflicts --json` show it.
+nlohmann::json conflict_json(const ConflictEvent& event);
 int adopt_share_command(const GlobalOptions& global);
 
 }  // namespace nas_sync::cli

@@ -20,7 +20,7 @@ namespace {
 
 using namespace nas_sync::cli;
 
-const std::vector<std::string> commands = {"init", "check", "plugins", "sync", "run", "status", "adopt-share"};
+const std::vector<std::string> commands = {"init", "check", "plugins", "sync", "run", "status", "conflicts", "adopt-share"};
 
 // Levenshtein distance, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
         command->add_flag("--wait", sync_options.wait,
                           "When another sync of the database is running, wait for it (default: fail at once)");
     auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
+    ConflictsOptions conflicts_options;
+    auto* conflicts = app.add_subcommand("conflicts", "Show the conflicts syncs decided (the local conflict log)");
+    conflicts->add_option("--since", conflicts_options.since, "How far back: 1h, 1d, 30d (default 30d)");
+    conflicts->add_option("--table", conflicts_options.table, "Only this table");
     auto* adopt_share = app.add_subcommand(
         "adopt-share", "Sync with the share the pipeline names from now on, after it was moved or replaced on purpose");
 
@@ -141,6 +145,7 @@ int main(int argc, char** argv) {
         if (*run) return run_command(global, sync_options);
         if (*status_cmd) return status_command(global);
         if (*adopt_share) return adopt_share_command(global);
+        if (*conflicts) return conflicts_command(global, conflicts_options);
     } catch (const nas_sync::ConfigError& e) {
         return report(e.what(), 2, json, &e);
     } catch (const nas_sync::Error& e) {

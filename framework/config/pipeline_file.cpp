@@ -135,6 +135,8 @@ private:
             config.interval = std::get<std::chrono::milliseconds>(value);
         } else if (name == "changelog_retention") {
             config.changelog_retention = std::get<std::chrono::milliseconds>(value);
+        } else if (name == "conflict_log_retention") {
+            config.conflict_log_retention = std::get<std::chrono::milliseconds>(value);
         } else if (name == "merged_publish_every") {
             config.merged_publish_every = std::get<std::chrono::milliseconds>(value);
         } else if (name == "heartbeat") {

@@ -22,7 +22,8 @@ namespace nas_sync {
 namespace {
 
 SyncSettings settings_of(const PipelineConfig& config) {
-    return {config.client_id, config.changelog_retention, config.heartbeat, config.journal, config.merged_publish_every};
+    return {config.client_id, config.changelog_retention, config.heartbeat, config.journal, config.merged_publish_every,
+            config.conflict_log_retention};
 }
 
 }  // namespace
@@ -42,6 +43,7 @@ struct SyncClient::Impl {
     std::function<void(const std::string&)> on_error;
     std::function<void(const ConflictEvent&)> on_conflict;
     std::function<void(const SyncProgress&)> on_progress;
+    std::vector<ConflictEvent> listed_conflicts;  // of the sync in flight (SyncResult::conflicts)
 
     std::mutex sync_mutex;  // one sync at a time in this process (SyncLock: across processes)
     bool wait_for_other_syncs = false;
@@ -68,7 +70,9 @@ struct SyncClient::Impl {
     SyncResult sync() {
         const auto started = std::chrono::steady_clock::now();
         const SyncLock lock(pipeline.config().database, wait_for_other_syncs);
+        listed_conflicts.clear();
         SyncResult result = exchange->sync();
+        result.conflicts = std::move(listed_conflicts);
         db->connection().flush_wal();  // what the sync wrote goes to the database file while the application runs
         result.duration_ms =
             (std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started) +
@@ -90,6 +94,8 @@ SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_trans
     impl.db->install();
     // Conflicts and progress go to whichever callback is set when they happen.
     auto report_conflict = [&impl](const ConflictEvent& e) {
+        if (e.table != heartbeat_table_name && impl.listed_conflicts.size() < SyncResult::max_listed_conflicts)
+            impl.listed_conflicts.push_back(e);
         if (impl.on_conflict) impl.on_conflict(e);
     };
     auto report_progress = [&impl](const SyncProgress& p) {

@@ -118,7 +118,7 @@ TEST_CASE("sync --json prints one object with exactly the documented keys") {
     for (const auto& [k, v] : result.items()) keys.insert(k);
     CHECK(keys == std::set<std::string>{"clients_synced", "inserted", "updated", "deleted", "skipped",
                                         "conflicts_resolved", "warnings", "skipped_remotes", "had_changelog_gap",
-                                        "bytes_published", "bytes_fetched", "duration_ms"});
+                                        "bytes_published", "bytes_fetched", "duration_ms", "conflicts"});
     CHECK(result["inserted"] == 1);
     CHECK(result["clients_synced"] == 1);
     CHECK(result["warnings"].is_array());
@@ -131,6 +131,65 @@ TEST_CASE("sync --json prints one object with exactly the documented keys") {
     CHECK(status["peers"][0]["client"] == "A");
     CHECK(status["peers"][0]["unread_changes"] == 0);
     CHECK(status["peers"][0]["schema_mismatch"] == false);
+}
+
+TEST_CASE("a decided conflict is in sync --json and in the conflict log that conflicts shows") {
+    Site site;
+    auto write = [&](const std::string& id, const std::string& sql) {
+        SQLite::Database((site.dir / (id + ".sqlite")).string(), SQLite::OPEN_READWRITE).exec(sql);
+    };
+    write("A", "INSERT INTO notes VALUES('n1','first','2026-01-01T00:00:00Z')");
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    REQUIRE(site.nas_sync("B", {"sync"}).status == 0);
+    write("A", "UPDATE notes SET body='from A', updatedAt='2026-01-02T00:00:00Z' WHERE id='n1'");
+    write("B", "UPDATE notes SET body='from B', updatedAt='2026-01-03T00:00:00Z' WHERE id='n1'");
+    REQUIRE(site.nas_sync("B", {"sync"}).status == 0);
+    const auto r = site.nas_sync("A", {"sync", "--json"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const auto result = json::parse(r.out);
+    CHECK(result["conflicts_resolved"] == 1);
+    REQUIRE(result["conflicts"].size() == 1);
+    const json expected{{"table", "notes"},
+                        {"key", "n1"},
+                        {"peer", "B"},
+                        {"resolution", "take_remote"},
+                        {"resolver", "lww"},
+                        {"local", {{"time", "2026-01-02T00:00:00.000Z"}, {"deleted", false}}},
+                        {"remote", {{"time", "2026-01-03T00:00:00.000Z"}, {"deleted", false}}}};
+    CHECK(result["conflicts"][0] == expected);
+
+    auto shown = site.nas_sync("A", {"conflicts", "--json"});
+    REQUIRE_MESSAGE(shown.status == 0, shown.err);
+    auto log = json::parse(shown.out);
+    CHECK(log["count"] == 1);
+    REQUIRE(log["conflicts"].size() == 1);
+    auto entry = log["conflicts"][0];
+    CHECK(entry["decided"].get<std::string>().size() == 24);
+    entry.erase("decided");
+    CHECK(entry == expected);
+    CHECK(json::parse(site.nas_sync("A", {"conflicts", "--json", "--table", "NOTES"}).out)["count"] == 1);
+    CHECK(json::parse(site.nas_sync("A", {"conflicts", "--json", "--table", "other"}).out)["count"] == 0);
+    CHECK(json::parse(site.nas_sync("B", {"conflicts", "--json"}).out)["count"] == 0);  // B decided none
+    {
+        // The log stays on this computer: the copy A published has none of it.
+        SQLite::Database copy((site.dir / "nas" / "client-A.sqlite").string(), SQLite::OPEN_READONLY);
+        CHECK(copy.execAndGet("SELECT count(*) FROM _nas_sync_conflicts").getInt64() == 0);
+        SQLite::Database own((site.dir / "A.sqlite").string(), SQLite::OPEN_READONLY);
+        CHECK(own.execAndGet("SELECT count(*) FROM _nas_sync_conflicts").getInt64() == 1);
+    }
+    shown = site.nas_sync("A", {"conflicts"});
+    CHECK(shown.out.find("1 conflict(s) decided in the last 30d\n") == 0);
+    CHECK(shown.out.find("notes 'n1' with peer 'B': take_remote by lww (local 2026-01-02T00:00:00.000Z, remote "
+                         "2026-01-03T00:00:00.000Z)") != std::string::npos);
+    const auto bad = site.nas_sync("A", {"conflicts", "--since", "yesterday"});
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("--since") != std::string::npos);
+
+    // Kept for conflict_log_retention, then removed by a sync.
+    write_file(site.dir / "A.yaml", read_file(site.dir / "A.yaml") + "conflict_log_retention: 1ms\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    CHECK(json::parse(site.nas_sync("A", {"conflicts", "--json"}).out)["count"] == 0);
 }
 
 TEST_CASE("sync exits 2 when the share folder is gone or the pipeline is bad, changing nothing") {

@@ -23,6 +23,7 @@ struct SyncSettings {
     bool heartbeat = true;  // write the original's daily heartbeat row
     JournalOptions journal;
     std::chrono::milliseconds merged_publish_every{std::chrono::minutes(10)};
+    std::chrono::milliseconds conflict_log_retention{std::chrono::hours(24 * 30)};
 };
 
 struct SyncContext {

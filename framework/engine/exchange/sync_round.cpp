@@ -177,6 +177,7 @@ void SyncRound::end(std::int64_t keep_changelog_after, std::vector<std::string>&
     {
         WriteTransaction tx(ctx_.db.connection());
         ctx_.db.changes().prune(ctx_.settings.changelog_retention, keep_changelog_after);
+        ctx_.db.conflicts().prune(ctx_.settings.conflict_log_retention);
         tx.commit();
     }
     for (auto& warning : ctx_.transport.take_warnings()) warnings.push_back(std::move(warning));

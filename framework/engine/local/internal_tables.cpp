@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS _nas_sync_versions (tableName TEXT NOT NULL, recordId
 CREATE TABLE IF NOT EXISTS _nas_sync_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS _nas_sync_peers (clientId TEXT PRIMARY KEY, merged INTEGER NOT NULL DEFAULT 0, objectSize INTEGER, objectModified INTEGER);
 CREATE TABLE IF NOT EXISTS _nas_sync_journal (clientId TEXT PRIMARY KEY, segment INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS _nas_sync_conflicts (id INTEGER PRIMARY KEY, decidedAt INTEGER NOT NULL, tableName TEXT NOT NULL, recordId TEXT NOT NULL, peer TEXT NOT NULL, resolution TEXT NOT NULL, resolver TEXT NOT NULL, localTime INTEGER NOT NULL, localDeleted INTEGER NOT NULL, remoteTime INTEGER NOT NULL, remoteDeleted INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_nas_sync_conflicts_decided ON _nas_sync_conflicts(decidedAt);
 )";
 
 std::string trigger_name(const std::string& operation, const std::string& table) {

@@ -6,6 +6,7 @@
 //   _nas_sync_state(key, value)                                    bookkeeping (engine/local/bookkeeping.hpp)
 //   _nas_sync_peers(clientId, merged, objectSize, objectModified)  what we last read of each peer
 //   _nas_sync_journal(clientId, segment)                          journal segments read from each peer
+//   _nas_sync_conflicts(decidedAt, tableName, recordId, peer, ...) the conflict log (conflict_log.hpp); local only
 #pragma once
 
 #include <string>

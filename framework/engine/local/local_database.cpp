@@ -19,6 +19,7 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
       connection_(file),
       bookkeeping_(connection_.handle()),
       peers_(connection_.handle()),
+      conflicts_(connection_.handle()),
       records_(connection_, tables_),
       changes_(connection_, bookkeeping_, peers_, records_, tables_),
       foreign_keys_(connection_, tables_) {

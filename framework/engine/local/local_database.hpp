@@ -5,6 +5,7 @@
 //   ChangeCapture   the change log: capturing local changes' versions, pruning, the heartbeat
 //   Bookkeeping     what the engine remembers between syncs (_nas_sync_state, one list of keys)
 //   PeerProgress    how far we have read each peer
+//   ConflictLog     the conflicts merges decided
 //   ForeignKeyRepair the schema's ON DELETE actions for what peers deleted
 // plus the copies we publish (published_copies.hpp). install() adds the
 // internal tables and triggers (internal_tables.hpp).
@@ -17,6 +18,7 @@
 
 #include "engine/local/bookkeeping.hpp"
 #include "engine/local/change_capture.hpp"
+#include "engine/local/conflict_log.hpp"
 #include "engine/local/connection.hpp"
 #include "engine/local/foreign_key_repair.hpp"
 #include "engine/local/peer_progress.hpp"
@@ -47,6 +49,7 @@ public:
     ChangeCapture& changes() { return changes_; }
     Bookkeeping& bookkeeping() { return bookkeeping_; }
     PeerProgress& peers() { return peers_; }
+    ConflictLog& conflicts() { return conflicts_; }
 
     // Applying a peer's states, inside a write transaction: between
     // begin_apply() and end_apply() nothing written is logged as our change
@@ -70,6 +73,7 @@ private:
     Connection connection_;
     Bookkeeping bookkeeping_;
     PeerProgress peers_;
+    ConflictLog conflicts_;
     RecordStore records_;
     ChangeCapture changes_;
     ForeignKeyRepair foreign_keys_;

@@ -104,8 +104,9 @@ void PeerMerge::merge_record(const PendingRecord& record, const std::string& pee
     const auto decision = resolvers_.decide({table.name, key, peer, local, remote});
     if (local.kind != Kind::absent) {
         ++counts.conflicts_resolved;
-        if (on_conflict_)
-            on_conflict_({table.name, key, peer, to_string(decision.resolution), std::string(decision.decided_by)});
+        report_conflict({table.name, key, peer, to_string(decision.resolution), std::string(decision.decided_by),
+                         local.version.time_ms, local.kind == Kind::deletion, remote.version.time_ms,
+                         remote.kind == Kind::deletion});
     }
 
     switch (decision.resolution) {
@@ -158,12 +159,18 @@ bool PeerMerge::apply_row(const PendingRecord& record, const std::string& peer, 
     return true;
 }
 
+void PeerMerge::report_conflict(const ConflictEvent& event) {
+    if (event.table != heartbeat_table_name) db_.conflicts().record(event);  // in this apply transaction
+    if (on_conflict_) on_conflict_(event);
+}
+
 // The loser of a UNIQUE collision is deleted on every client, the one that
 // made it too: said in a conflict event and a warning, with both versions.
 void PeerMerge::report_unique_loser(const TableInfo& table, std::size_t index, const std::string& loser,
                                     const Version& loser_version, const std::string& winner,
                                     const Version& winner_version, const std::string& peer, SyncResult& result) {
-    if (on_conflict_) on_conflict_({table.name, loser, peer, to_string(Resolution::delete_record), "unique"});
+    report_conflict({table.name, loser, peer, to_string(Resolution::delete_record), "unique", loser_version.time_ms,
+                     false, winner_version.time_ms, false});
     result.warnings.push_back(fmt::format(
         "UNIQUE ({}) of table '{}': record '{}' (version {}) lost to record '{}' (version {}) and was deleted",
         fmt::join(db_.records().unique_index_columns(table, index), ", "), table.name, loser,

@@ -59,6 +59,8 @@ private:
     // its values in a secondary UNIQUE index; false when the remote row lost
     // (then it is recorded as deleted here).
     bool apply_row(const PendingRecord& record, const std::string& peer, SyncResult& result);
+    // Logs a decided conflict (conflict_log.hpp; not the heartbeat's) and tells on_conflict.
+    void report_conflict(const ConflictEvent& event);
     void report_unique_loser(const TableInfo& table, std::size_t index, const std::string& loser,
                              const Version& loser_version, const std::string& winner, const Version& winner_version,
                              const std::string& peer, SyncResult& result);

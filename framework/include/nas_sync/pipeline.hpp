@@ -85,6 +85,7 @@ struct PipelineConfig {
     std::vector<PluginSection> resolvers{{.plugin = "lww", .key = "resolvers[0]"}};
     std::chrono::milliseconds interval{std::chrono::seconds(30)};
     std::chrono::milliseconds changelog_retention{std::chrono::hours(24 * 7)};
+    std::chrono::milliseconds conflict_log_retention{std::chrono::hours(24 * 30)};
     // A copy changed only by merged states is published at most this often (0: at every sync).
     std::chrono::milliseconds merged_publish_every{std::chrono::minutes(10)};
     bool heartbeat = true;

@@ -15,6 +15,22 @@ struct SkippedRemote {
     std::string local_schema_version;
 };
 
+// A record both sides had, decided by the resolver chain, or the loser of a
+// UNIQUE collision (resolver "unique": local is the deleted record's version,
+// remote the winner's).
+struct ConflictEvent {
+    std::string table;
+    std::string key;
+    std::string peer;
+    std::string resolution;  // keep_local, take_remote, delete_record
+    std::string resolver;    // the plugin that decided, "version" when all passed, "unique" for a UNIQUE collision
+    // Both versions: their time (ms since the epoch) and whether they are a deletion.
+    std::int64_t local_time_ms = 0;
+    bool local_deleted = false;
+    std::int64_t remote_time_ms = 0;
+    bool remote_deleted = false;
+};
+
 struct SyncResult {
     int clients_synced = 0;         // peers read (or found unchanged) this round
     std::int64_t inserted = 0;      // rows created here from peers' states
@@ -24,18 +40,13 @@ struct SyncResult {
     std::int64_t conflicts_resolved = 0;  // records both sides had, decided by the resolver chain
     std::vector<std::string> warnings;
     std::vector<SkippedRemote> skipped_remotes;
+    // The first max_listed_conflicts conflicts this sync decided (conflicts_resolved counts them all).
+    static constexpr std::size_t max_listed_conflicts = 100;
+    std::vector<ConflictEvent> conflicts;
     bool had_changelog_gap = false;
     std::uint64_t bytes_published = 0;
     std::uint64_t bytes_fetched = 0;
     std::int64_t duration_ms = 0;
-};
-
-struct ConflictEvent {
-    std::string table;
-    std::string key;
-    std::string peer;
-    std::string resolution;  // keep_local, take_remote, delete_record
-    std::string resolver;    // the plugin that decided, or "version" when all passed
 };
 
 // How far a sync has gone in merging one peer's states, reported as it goes
