@@ -32,6 +32,7 @@ int check_command(const GlobalOptions& global);
 int init_command(const GlobalOptions& global, const InitOptions& init);
 struct SyncOptions {
     bool wait = false;  // --wait: wait for another sync of the database to end instead of failing
+    std::string progress = "auto";  // --progress: auto, json, off (progress_reporter.hpp)
 };
 
 int sync_command(const GlobalOptions& global, const SyncOptions& sync);

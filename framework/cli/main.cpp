@@ -112,9 +112,13 @@ int main(int argc, char** argv) {
     SyncOptions sync_options;
     auto* sync = app.add_subcommand("sync", "Run one sync and print its result");
     auto* run = app.add_subcommand("run", "Sync every interval until SIGINT/SIGTERM, then finish with one last sync");
-    for (auto* command : {sync, run})
+    for (auto* command : {sync, run}) {
         command->add_flag("--wait", sync_options.wait,
                           "When another sync of the database is running, wait for it (default: fail at once)");
+        command->add_option("--progress", sync_options.progress,
+                            "auto (on a terminal, after 2 s), json (a JSON line per step on stderr), off")
+            ->check(CLI::IsMember({"auto", "json", "off"}));
+    }
     auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
     ConflictsOptions conflicts_options;
     auto* conflicts = app.add_subcommand("conflicts", "Show the conflicts syncs decided (the local conflict log)");

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/progress_reporter.hpp"
 #include "engine/peer/work_folder.hpp"
 #include "nas_sync/client.hpp"
 
@@ -109,7 +111,17 @@ int sync_command(const GlobalOptions& global, const SyncOptions& options) {
     const InterruptCleanup on_interrupt;
     SyncClient client(load_pipeline_file(global.config));
     client.wait_for_other_syncs(options.wait);
-    const SyncResult result = client.sync_now();
+    ProgressReporter progress(parse_progress_mode(options.progress), std::cerr, ::isatty(STDERR_FILENO) != 0);
+    client.on_progress([&](const SyncProgress& p) { progress.report(p); });
+    progress.sync_started();
+    SyncResult result;
+    try {
+        result = client.sync_now();
+    } catch (...) {
+        progress.sync_ended();
+        throw;
+    }
+    progress.sync_ended();
     if (global.json)
         std::cout << result_json(result).dump() << "\n";
     else
@@ -135,10 +147,14 @@ int run_command(const GlobalOptions& global, const SyncOptions& options) {
         std::lock_guard lock(out);
         std::cout << event.dump() << std::endl;
     };
+    ProgressReporter progress(parse_progress_mode(options.progress), std::cerr, ::isatty(STDERR_FILENO) != 0);
+    client.on_progress([&](const SyncProgress& p) { progress.report(p); });
     client.on_start([&] {
+        progress.sync_started();
         if (global.json) emit({{"event", "start"}});
     });
     client.on_complete([&](const SyncResult& result) {
+        progress.sync_ended();
         SyncResult r = result;
         r.warnings = warnings.new_ones(result.warnings);  // each said once, again only after a sync without it
         if (global.json) {
@@ -152,6 +168,7 @@ int run_command(const GlobalOptions& global, const SyncOptions& options) {
         }
     });
     client.on_error([&](const std::string& message) {
+        progress.sync_ended();
         if (global.json)
             emit({{"event", "error"}, {"message", message}});
         else

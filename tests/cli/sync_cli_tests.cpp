@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "host/sync_lock.hpp"
@@ -190,6 +191,40 @@ TEST_CASE("a decided conflict is in sync --json and in the conflict log that con
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
     CHECK(json::parse(site.nas_sync("A", {"conflicts", "--json"}).out)["count"] == 0);
+}
+
+TEST_CASE("--progress json: a long first contact writes a JSON line per step on stderr, up to its total") {
+    Site site;
+    SQLite::Database((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
+        .exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 60000) "
+              "INSERT INTO notes SELECT 'n' || x, hex(randomblob(40)), '2026-01-01T00:00:00Z' FROM c");
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    const auto r = site.nas_sync("B", {"sync", "--json", "--progress", "json"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json::parse(r.out)["inserted"] == 60000);  // stdout keeps its one result
+    std::vector<json> lines;
+    std::istringstream err(r.err);
+    for (std::string line; std::getline(err, line);) lines.push_back(json::parse(line));
+    REQUIRE(lines.size() >= 2);
+    std::int64_t before = 0;
+    for (const auto& line : lines) {
+        std::set<std::string> keys;
+        for (const auto& [k, v] : line.items()) keys.insert(k);
+        CHECK(keys == std::set<std::string>{"peer", "done", "total", "rows_per_s", "seconds_left"});
+        CHECK(line["peer"] == "A");
+        CHECK(line["done"].get<std::int64_t>() > before);
+        before = line["done"].get<std::int64_t>();
+    }
+    CHECK(lines.back()["done"] == lines.back()["total"]);  // the heartbeat row is one of them
+
+    SQLite::Database((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE).exec("UPDATE notes SET body = 'x'");
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    const auto quiet = site.nas_sync("B", {"sync", "--progress", "off"});
+    CHECK(quiet.status == 0);
+    CHECK(quiet.err.empty());
+    const auto bad = site.nas_sync("B", {"sync", "--progress", "loud"});
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("--progress") != std::string::npos);
 }
 
 TEST_CASE("sync exits 2 when the share folder is gone or the pipeline is bad, changing nothing") {
