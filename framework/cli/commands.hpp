@@ -33,6 +33,7 @@ int init_command(const GlobalOptions& global, const InitOptions& init);
 struct SyncOptions {
     bool wait = false;  // --wait: wait for another sync of the database to end instead of failing
     std::string progress = "auto";  // --progress: auto, json, off (progress_reporter.hpp)
+    std::string metrics;            // run --metrics HOST:PORT ("" for none; metrics_server.hpp)
 };
 
 int sync_command(const GlobalOptions& global, const SyncOptions& sync);

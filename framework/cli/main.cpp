@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
                             "auto (on a terminal, after 2 s), json (a JSON line per step on stderr), off")
             ->check(CLI::IsMember({"auto", "json", "off"}));
     }
+    run->add_option("--metrics", sync_options.metrics,
+                    "Serve Prometheus metrics at http://HOST:PORT/metrics (such as 127.0.0.1:9464)");
     auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
     ConflictsOptions conflicts_options;
     auto* conflicts = app.add_subcommand("conflicts", "Show the conflicts syncs decided (the local conflict log)");

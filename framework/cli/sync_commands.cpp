@@ -11,10 +11,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/metrics_server.hpp"
 #include "cli/progress_reporter.hpp"
 #include "engine/peer/work_folder.hpp"
 #include "nas_sync/client.hpp"
@@ -141,6 +143,9 @@ int run_command(const GlobalOptions& global, const SyncOptions& options) {
 
     SyncClient client(load_pipeline_file(global.config));
     client.wait_for_other_syncs(options.wait);
+    SyncMetrics metrics;
+    std::optional<MetricsServer> metrics_server;
+    if (!options.metrics.empty()) metrics_server.emplace(options.metrics, metrics);
     std::mutex out;
     RepeatFilter warnings;
     auto emit = [&](const json& event) {
@@ -155,6 +160,7 @@ int run_command(const GlobalOptions& global, const SyncOptions& options) {
     });
     client.on_complete([&](const SyncResult& result) {
         progress.sync_ended();
+        metrics.sync_succeeded(result);
         SyncResult r = result;
         r.warnings = warnings.new_ones(result.warnings);  // each said once, again only after a sync without it
         if (global.json) {
@@ -169,6 +175,7 @@ int run_command(const GlobalOptions& global, const SyncOptions& options) {
     });
     client.on_error([&](const std::string& message) {
         progress.sync_ended();
+        metrics.sync_failed();
         if (global.json)
             emit({{"event", "error"}, {"message", message}});
         else

@@ -19,6 +19,9 @@
 #include "host/sync_lock.hpp"
 
 #include "fleet.hpp"
+#include "nats_server.hpp"
+
+#include <httplib.h>
 
 using namespace nas_sync::test;
 using nlohmann::json;
@@ -225,6 +228,47 @@ TEST_CASE("--progress json: a long first contact writes a JSON line per step on 
     const auto bad = site.nas_sync("B", {"sync", "--progress", "loud"});
     CHECK(bad.status == 2);
     CHECK(bad.err.find("--progress") != std::string::npos);
+}
+
+TEST_CASE("run --metrics serves Prometheus text at /metrics while it syncs") {
+    Site site;
+    SQLite::Database((site.dir / "B.sqlite").string(), SQLite::OPEN_READWRITE)
+        .exec("INSERT INTO notes VALUES('n1','from B','2026-01-01T00:00:00Z')");
+    REQUIRE(site.nas_sync("B", {"sync"}).status == 0);
+    const int port = free_port();
+    RunningRun run(site, "A", {"--json", "--metrics", "127.0.0.1:" + std::to_string(port)});
+    INFO("run's stderr: " << run.err());
+    httplib::Client scraper("127.0.0.1", port);
+    std::string body, content_type;
+    auto scrape = [&] {
+        const auto response = scraper.Get("/metrics");
+        if (!response || response->status != 200) return false;
+        body = response->body;
+        content_type = response->get_header_value("Content-Type");
+        return body.find("nas_sync_syncs_total{outcome=\"success\"} 0\n") == std::string::npos;
+    };
+    REQUIRE(run.wait_for(scrape));
+    CHECK(content_type == "text/plain; version=0.0.4; charset=utf-8");
+    CHECK(body.find("# TYPE nas_sync_syncs_total counter\n") != std::string::npos);
+    CHECK(body.find("nas_sync_syncs_total{outcome=\"failure\"} 0\n") != std::string::npos);
+    CHECK(body.find("nas_sync_rows_total{kind=\"inserted\"} 1\n") != std::string::npos);  // B's row
+    CHECK(body.find("nas_sync_conflicts_total 0\n") != std::string::npos);
+    CHECK(body.find("# TYPE nas_sync_sync_duration_seconds histogram\n") != std::string::npos);
+    CHECK(body.find("nas_sync_sync_duration_seconds_bucket{le=\"+Inf\"} ") != std::string::npos);
+    CHECK(body.find("nas_sync_last_success_timestamp_seconds 0.000\n") == std::string::npos);
+    CHECK(body.find("nas_sync_peers{state=\"synced\"} 1\n") != std::string::npos);
+    CHECK(scraper.Get("/other")->status == 404);
+    CHECK(run.stop() == 0);
+
+    // Malformed: exit 2. Taken: exit 1, naming the address.
+    auto r = site.nas_sync("A", {"run", "--metrics", "localhost"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--metrics 'localhost': write HOST:PORT") != std::string::npos);
+    RunningRun holder(site, "B", {"--metrics", "127.0.0.1:" + std::to_string(port)});
+    REQUIRE(holder.wait_for([&] { return static_cast<bool>(scraper.Get("/metrics")); }));
+    r = site.nas_sync("A", {"run", "--metrics", "127.0.0.1:" + std::to_string(port)});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("--metrics '127.0.0.1:" + std::to_string(port) + "': cannot listen there") != std::string::npos);
 }
 
 TEST_CASE("sync exits 2 when the share folder is gone or the pipeline is bad, changing nothing") {
