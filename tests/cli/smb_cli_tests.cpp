@@ -166,7 +166,7 @@ TEST_CASE("smb: smbd killed during a sync and restarted: that sync exits 1, the 
     CHECK_MESSAGE(WEXITSTATUS(status) == 1, err);
     // The put caught may be the copy's or its sequence note's (put just before it).
     CHECK_MESSAGE(err.find("cannot put 'client-A.sqlite") != std::string::npos, err);
-    CHECK_MESSAGE(err.find(" on " + office.display() + " (") != std::string::npos, err);
+    CHECK_MESSAGE(err.find(" on " + office.display()) != std::string::npos, err);
     CHECK(err.find(server.password()) == std::string::npos);
 
     server.start();
