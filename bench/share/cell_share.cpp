@@ -91,8 +91,10 @@ std::unique_ptr<CellShare> CellShare::copy_of_client(const std::string& id, cons
 
 std::string section_to_json(const nas_sync::PluginSection& section) {
     nlohmann::json options = nlohmann::json::object();
-    for (const auto& [key, option] : section.options)
-        std::visit([&options, &key](const auto& value) { options[key] = value; }, option.value);
+    for (const auto& entry : section.options) {
+        const std::string& key = entry.first;  // a named reference: clang 14 cannot capture a structured binding
+        std::visit([&options, &key](const auto& value) { options[key] = value; }, entry.second.value);
+    }
     return nlohmann::json{{"plugin", section.plugin}, {"key", section.key}, {"options", options}}.dump();
 }
 
