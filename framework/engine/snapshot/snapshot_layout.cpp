@@ -87,8 +87,10 @@ bool SnapshotLayout::holds_nothing_unread(const std::string& peer, std::int64_t 
     try {
         text = ctx_.transport.read_first_bytes(name, max_sequence_note_bytes + 1);
     } catch (const Error& e) {
-        if (e.code() == ErrorCode::not_found) return false;  // none (an older client, or being replaced): fetch
-        throw;
+        // None (an older client, or being replaced), or unreadable: the copy is fetched, as without notes.
+        if (e.code() != ErrorCode::not_found)
+            warnings.push_back(fmt::format("peer '{}': '{}' cannot be read ({}); its copy is fetched", peer, name, e.what()));
+        return false;
     }
     std::string problem;
     const auto note = parse_sequence_note(text, problem);

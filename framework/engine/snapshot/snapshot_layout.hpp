@@ -44,7 +44,8 @@ public:
 private:
     // Whether the peer's sequence note says its copy holds nothing of its own
     // after `last_seen` (and has our schema version); false when it has no
-    // note, or one that is not well formed (a warning).
+    // note (being replaced, or an older client), or one that cannot be read
+    // or is not well formed (a warning): the copy is then fetched.
     bool holds_nothing_unread(const std::string& peer, std::int64_t last_seen, std::vector<std::string>& warnings);
 
     SyncContext& ctx_;
