@@ -163,24 +163,59 @@ struct FullMerge {
     double seconds = 0;
     std::int64_t rows = 0;  // rows applied (a journal's base, then its segments)
     long peak_rss_kb = 0;
+    long peak_heap_kb = 0;
+};
+
+// A field of /proc/self/status in KiB ("VmHWM", "RssAnon"); 0 when absent.
+long status_kb(const std::string& field) {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+    return 0;
+}
+
+// The highest anonymous memory (RssAnon: malloc's heap and its large blocks,
+// SQLite's page cache) seen while it lives, sampled every 2 ms. VmHWM also
+// counts the pages of our database read through its memory map, which are the
+// file's, not the merge's: this is what the byte bounds of a merge bound.
+class HeapPeakSampler {
+public:
+    HeapPeakSampler()
+        : thread_([this] {
+              while (!stop_) {
+                  peak_ = std::max(peak_.load(), status_kb("RssAnon"));
+                  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+              }
+          }) {}
+    ~HeapPeakSampler() { stop(); }
+    HeapPeakSampler(const HeapPeakSampler&) = delete;
+    HeapPeakSampler& operator=(const HeapPeakSampler&) = delete;
+    long stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+        return std::max(peak_.load(), status_kb("RssAnon"));
+    }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::atomic<long> peak_{0};
+    std::thread thread_;
 };
 
 // In a fresh process (this program run again), so that the peak memory
 // measured is the merge's own: a new client's first sync, printing
-// "<seconds> <rows applied>".
+// "<seconds> <rows applied> <peak RSS KiB> <peak heap KiB>".
 int full_merge_child(const fs::path& site, const std::string& exchange, const std::string& schema,
                      const std::string& transport) {
+    HeapPeakSampler heap;
     nas_sync::SyncClient client(
         pipeline(site, "fresh", exchange, *bench::make_workload(schema), bench::section_from_json(transport)));
     const auto start = Clock::now();
     const auto r = client.sync_now();
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const long heap_kb = heap.stop();
     // The peak of this process alone (a spawned child's rusage can include its parent's pages).
-    long peak_kb = 0;
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("VmHWM:", 0) == 0) peak_kb = std::stol(line.substr(6));
-    std::cout << seconds << " " << r.inserted + r.updated << " " << peak_kb << "\n";
+    std::cout << seconds << " " << r.inserted + r.updated << " " << status_kb("VmHWM") << " " << heap_kb << "\n";
     return 0;
 }
 
@@ -224,7 +259,7 @@ FullMerge measure_full_merge(const fs::path& dir, const bench::CellShare& share,
     int status = 0;
     waitpid(pid, &status, 0);
     FullMerge result;
-    std::ifstream(out) >> result.seconds >> result.rows >> result.peak_rss_kb;
+    std::ifstream(out) >> result.seconds >> result.rows >> result.peak_rss_kb >> result.peak_heap_kb;
     fs::remove_all(site);
     return result;
 }
@@ -455,25 +490,29 @@ int main(int argc, char** argv) {
                 std::sort(runs.begin(), runs.end(), [](const FullMerge& a, const FullMerge& b) { return a.seconds < b.seconds; });
                 const FullMerge& merge = runs[runs.size() / 2];
                 long peak_kb = 0;
+                long heap_kb = 0;
                 std::string each;
                 json seconds = json::array();
                 for (const auto& r : runs) {
                     peak_kb = std::max(peak_kb, r.peak_rss_kb);
+                    heap_kb = std::max(heap_kb, r.peak_heap_kb);
                     each += fmt::format("{}{:.2f}", each.empty() ? "" : ", ", r.seconds);
                     seconds.push_back(r.seconds);
                 }
-                merges.push_back(fmt::format("| {} | {} | {} | {} | {} | {:.2f} s | {:.0f} rows/s | {} s | {:.0f} MB |", schema,
-                                             transport_name, exchange, n, merge.rows, merge.seconds,
-                                             merge.rows / merge.seconds, each, peak_kb / 1024.0));
+                // The original's Node process reports no heap of its own here: "-".
+                const std::string heap = package.empty() ? fmt::format("{:.0f} MB", heap_kb / 1024.0) : "-";
+                merges.push_back(fmt::format("| {} | {} | {} | {} | {} | {:.2f} s | {:.0f} rows/s | {} s | {:.0f} MB | {} |",
+                                             schema, transport_name, exchange, n, merge.rows, merge.seconds,
+                                             merge.rows / merge.seconds, each, peak_kb / 1024.0, heap));
                 results.push_back({{"schema", schema}, {"transport", transport_name}, {"exchange", exchange}, {"rows", n},
                                    {"full_merge_rows", merge.rows}, {"full_merge_s", merge.seconds},
                                    {"full_merge_rows_per_s", merge.rows / merge.seconds}, {"full_merge_each_s", seconds},
-                                   {"peak_rss_mb", peak_kb / 1024.0}});
+                                   {"peak_rss_mb", peak_kb / 1024.0}, {"peak_heap_mb", heap_kb / 1024.0}});
                 if (!keep || transport != bench::ShareKind::fs) fs::remove_all(dir);
             }
         }
         std::cout << "\n| schema | transport | exchange | rows N | rows applied | first-contact sync (median) | rate | each | "
-                     "peak memory |\n|---|---|---|---|---|---|---|---|---|\n";
+                     "peak memory (VmHWM) | peak heap (RssAnon) |\n|---|---|---|---|---|---|---|---|---|---|\n";
         for (const auto& m : merges) std::cout << m << "\n";
         if (!save.empty()) std::ofstream(save) << results.dump(2) << "\n";
     } catch (const std::exception& e) {

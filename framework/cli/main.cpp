@@ -114,7 +114,8 @@ int main(int argc, char** argv) {
     auto* run = app.add_subcommand("run", "Sync every interval until SIGINT/SIGTERM, then finish with one last sync");
     for (auto* command : {sync, run}) {
         command->add_flag("--wait", sync_options.wait,
-                          "When another sync of the database is running, wait for it (default: fail at once)");
+                          "When another sync of the database (for run: another run) is running, wait for it "
+                          "(default: fail at once)");
         command->add_option("--progress", sync_options.progress,
                             "auto (on a terminal, after 2 s), json (a JSON line per step on stderr), off")
             ->check(CLI::IsMember({"auto", "json", "off"}));

@@ -117,7 +117,20 @@ int plugins_command(const GlobalOptions& global) {
                            {"version", p.descriptor->version}, {"description", p.descriptor->description},
                            {"path", p.file.string()}, {"options", options}});
         }
-        std::cout << out.dump(2) << "\n";
+        if (registry.problems().empty()) {
+            std::cout << out.dump(2) << "\n";
+        } else {
+            // As every error with --json: one object with `error` (here with
+            // the plugins that did load, so a GUI can still list them).
+            std::cout << json{{"error", fmt::format("{} plugin librar{} refused: {}", registry.problems().size(),
+                                                    registry.problems().size() == 1 ? "y" : "ies",
+                                                    fmt::join(registry.problems(), "; "))},
+                              {"exit_status", 2},
+                              {"problems", registry.problems()},
+                              {"plugins", out}}
+                             .dump(2)
+                      << "\n";
+        }
     } else {
         for (const auto& p : registry.plugins()) {
             const auto& d = *p.descriptor;

@@ -19,6 +19,7 @@
 #include "cli/metrics_server.hpp"
 #include "cli/progress_reporter.hpp"
 #include "engine/peer/work_folder.hpp"
+#include "host/sync_lock.hpp"
 #include "nas_sync/client.hpp"
 
 namespace nas_sync::cli {
@@ -141,7 +142,9 @@ int run_command(const GlobalOptions& global, const SyncOptions& options) {
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    SyncClient client(load_pipeline_file(global.config));
+    const PipelineConfig config = load_pipeline_file(global.config);
+    const SyncLock one_run(config.database, options.wait, LockScope::run);
+    SyncClient client(config);
     client.wait_for_other_syncs(options.wait);
     SyncMetrics metrics;
     std::optional<MetricsServer> metrics_server;

@@ -22,9 +22,10 @@ std::optional<std::chrono::milliseconds> read_duration(const std::string& text, 
                                  : unit == "m" ? 60'000
                                  : unit == "h" ? 3'600'000
                                                : 86'400'000;
-    // Held as int64 milliseconds: about 292 million years.
-    if (n > INT64_MAX / unit_ms) {
-        problem = fmt::format("is too long a duration; at most {}d", INT64_MAX / 86'400'000);
+    // Durations are added to clock readings held in int64 nanoseconds (about
+    // 292 years from 1970): a hundred years fits every use and means "never".
+    if (n > max_duration_ms / unit_ms) {
+        problem = fmt::format("is too long a duration; at most {}d (100 years)", max_duration_ms / 86'400'000);
         return std::nullopt;
     }
     return std::chrono::milliseconds(n * unit_ms);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,10 +19,13 @@ namespace nas_sync {
 // "transport.path"), `label` names it in the message ("option 'path'",
 // "key 'interval'"). Paths are resolved against
 // base_dir; integers are whole numbers of int64 (no sign but '-', no spaces);
-// durations must fit in milliseconds of int64.
+// durations are at most max_duration_ms.
 // Refusals are ConfigError at `where`, for `key`.
 OptionValue convert_option(const OptionSpec& spec, const RawOption::Value& raw, const SourceLocation& where,
                            const std::string& key, const std::string& label, const std::filesystem::path& base_dir);
+
+// The longest duration any key or option takes: 100 years.
+inline constexpr std::int64_t max_duration_ms = 36'500LL * 86'400'000;
 
 // "30s", "5m", "1h", "7d", "500ms" -> milliseconds; nothing (and what is
 // wrong in `problem`) when the text is not a duration or too long for one.

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -29,9 +30,13 @@ ConfigError::ConfigError(SourceLocation location, std::string key, std::string m
       message_(std::move(message)) {}
 
 bool is_valid_client_id(const std::string& id) {
-    static const std::regex pattern("[A-Za-z0-9._-]{1,64}");
+    // Checked for every name of every listing: by hand, not with std::regex.
+    const auto allowed = [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+               c == '-';
+    };
     // "." and ".." would name the share's own folders in object names (journal/../).
-    return std::regex_match(id, pattern) && id != "." && id != "..";
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), allowed) && id != "." && id != "..";
 }
 
 std::chrono::milliseconds parse_duration(const std::string& text, const std::string& what) {
@@ -164,7 +169,7 @@ private:
             fail(node.Mark(), "journal", "key 'journal' applies only with 'exchange: journal'");
         if (!node.IsMap()) fail(node.Mark(), "journal", "key 'journal' must be a map, like {base_every: 100}");
         JournalOptions options;
-        std::set<std::string> seen;
+        std::map<std::string, int> seen;
         for (const auto& kv : node) {
             const std::string name = key_name(kv.first);
             const OptionSpec* spec = nullptr;
@@ -177,7 +182,7 @@ private:
                      fmt::format("unknown key 'journal.{}'; valid keys: {}", name, fmt::join(names, ", ")));
             }
             const std::string key = "journal." + name;
-            if (!seen.insert(name).second) fail(kv.first.Mark(), key, fmt::format("key '{}' is given twice; keep one", key));
+            given_once(seen, kv.first, name, key, "");
             const std::string label = fmt::format("key '{}'", key);
             const OptionValue value =
                 convert_option(*spec, raw(kv.second, key), location(kv.second.Mark()), key, label, base_dir_);
@@ -228,6 +233,20 @@ private:
         return out;
     }
 
+    // yaml-cpp keeps both of a repeated key, and node[key] would quietly take
+    // one of them: a key given twice in one map (`seen`: name -> its line) is
+    // refused at the second, naming the first. `in` names the map ("" at the
+    // top of a section whose key already says it).
+    void given_once(std::map<std::string, int>& seen, const YAML::Node& key_node, const std::string& name,
+                    const std::string& key, const std::string& in) const {
+        const auto first = seen.find(name);
+        if (first != seen.end())
+            fail(key_node.Mark(), key,
+                 fmt::format("key '{}' is given twice{} (first at line {}); keep one", in.empty() ? key : name,
+                             in.empty() ? "" : " in '" + in + "'", first->second));
+        seen[name] = key_node.Mark().line + 1;
+    }
+
     // A map key must be plain text: not a list, a map or empty.
     std::string key_name(const YAML::Node& node) const {
         if (!node.IsScalar() || node.Scalar().empty())
@@ -262,8 +281,10 @@ private:
         if (!node.IsMap())
             fail(node.Mark(), key, fmt::format("key '{}' must be a map, like {{a: b}}", key));
         std::map<std::string, std::string> out;
+        std::map<std::string, int> lines;
         for (const auto& kv : node) {
             const auto k = scalar(kv.first, key);
+            given_once(lines, kv.first, k, key + "." + k, key);
             out[k] = scalar(kv.second, key + "." + k);
         }
         return out;
@@ -283,12 +304,11 @@ private:
         s.location = location(node.Mark());
         if (!node["plugin"])
             fail(node.Mark(), key, fmt::format("key '{}' has no 'plugin' key naming the plugin to use", key));
-        std::set<std::string> seen;
+        std::map<std::string, int> seen;  // name -> its line
         for (const auto& kv : node) {
             const std::string name = key_name(kv.first);
             const std::string option_key = key + "." + name;
-            if (!seen.insert(name).second)
-                fail(kv.first.Mark(), option_key, fmt::format("key '{}' is given twice in '{}'; keep one", name, key));
+            given_once(seen, kv.first, name, option_key, key);
             if (name == "plugin") {
                 s.plugin = scalar(kv.second, option_key);
             } else if (name == "tables" && is_resolver) {

@@ -1,8 +1,7 @@
 // The host's own keys of a pipeline file, declared as a table like a
 // plugin's options: the pipeline reader checks every key against it (unknown
 // keys, required keys, each value's type through convert_option, the same
-// code as plugin options), `nas-sync plugins --json` shows it, and the tests
-// hold docs/configuration.md to it.
+// code as plugin options), and the tests hold docs/configuration.md to it.
 #pragma once
 
 #include <span>

@@ -38,12 +38,12 @@ std::string holder_of(int fd) {
 
 }  // namespace
 
-std::filesystem::path SyncLock::file_of(const std::filesystem::path& database) {
-    return database.string() + "-nas-sync.lock";
+std::filesystem::path SyncLock::file_of(const std::filesystem::path& database, LockScope scope) {
+    return database.string() + (scope == LockScope::run ? "-nas-sync-run.lock" : "-nas-sync.lock");
 }
 
-SyncLock::SyncLock(const std::filesystem::path& database, bool wait) {
-    const auto file = file_of(database);
+SyncLock::SyncLock(const std::filesystem::path& database, bool wait, LockScope scope) {
+    const auto file = file_of(database, scope);
     fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0)
         throw Error(ErrorCode::io, fmt::format("cannot open the sync lock '{}': {}", file.string(), std::strerror(errno)));
@@ -54,10 +54,16 @@ SyncLock::SyncLock(const std::filesystem::path& database, bool wait) {
         const int err = errno;
         const std::string holder = err == EWOULDBLOCK ? holder_of(fd_) : "";
         ::close(fd_);
+        if (err == EWOULDBLOCK && scope == LockScope::run)
+            throw Error(ErrorCode::refused,
+                        fmt::format("another `nas-sync run` of database '{}' is running ({}); a database is synced "
+                                    "by one run at a time, and this one did nothing. Stop the other one, or use "
+                                    "--wait to take over when it ends",
+                                    database.string(), holder));
         if (err == EWOULDBLOCK)
             throw Error(ErrorCode::refused,
-                        fmt::format("another sync of database '{}' is running ({}); this one did nothing. Wait for "
-                                    "it to end, or use --wait to wait for it",
+                        fmt::format("another sync of database '{}' is running ({}); this one has merged nothing "
+                                    "and published nothing. Wait for it to end, or use --wait to wait for it",
                                     database.string(), holder));
         throw Error(ErrorCode::io, fmt::format("cannot lock '{}': {}", file.string(), std::strerror(err)));
     }

@@ -73,8 +73,17 @@ void copy_fd(int from, int to, bool sync, const std::string& context) {
     if (sync && ::fsync(to) != 0) throw_os_error(context + " (flush)", errno);
 }
 
-std::chrono::system_clock::time_point to_system(fs::file_time_type t) {
-    return std::chrono::time_point_cast<std::chrono::system_clock::duration>(std::chrono::file_clock::to_sys(t));
+std::chrono::system_clock::time_point modified_of(const struct stat& st) {
+    const auto since_epoch = std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
+}
+
+// Whether objects under folder `folder` (relative to the share) can start with
+// `prefix`: "client-" is not under "journal", "journal/A/" is under "journal".
+bool may_hold(const std::string& folder, std::string_view prefix) {
+    const std::string as_prefix = folder + "/";
+    return prefix.starts_with(as_prefix) || std::string_view(as_prefix).starts_with(prefix);
 }
 
 }  // namespace
@@ -121,14 +130,16 @@ std::vector<ObjectInfo> FsTransport::list(std::string_view prefix) {
                                     "on the share, so it is ignored");
             continue;
         }
+        // A listing of `client-` does not walk `journal/` and every client's folder in it.
+        if (fs::is_directory(status) && !may_hold(name, prefix)) it.disable_recursion_pending();
         if (!fs::is_regular_file(status)) continue;
-        if (is_temporary_name(it->path().filename().string()) || !name.starts_with(prefix)) continue;
+        if (!name.starts_with(prefix) || is_temporary_name(it->path().filename().string())) continue;
         struct stat st {};
-        if (::lstat(it->path().c_str(), &st) != 0) continue;  // removed while we listed
+        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // removed or replaced while we listed
         ObjectInfo info;
         info.name = name;
         info.size = static_cast<std::uint64_t>(st.st_size);
-        info.modified = to_system(it->last_write_time(entry_ec));
+        info.modified = modified_of(st);
         out.push_back(std::move(info));
     }
     std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });

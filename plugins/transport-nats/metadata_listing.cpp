@@ -43,6 +43,9 @@ public:
         if (entry.sequence >= sequence) return;
         entry = {sequence, info->deleted, ObjectInfo{info->name, info->size, from_nanos(time_ns)}};
     }
+    // Also counts messages add() passed over: the newest message read, whatever it named.
+    void saw(std::uint64_t sequence) { highest_ = std::max(highest_, sequence); }
+    std::uint64_t highest() const { return highest_; }
 
     std::vector<ObjectInfo> objects(std::string_view prefix) const {
         std::vector<ObjectInfo> out;
@@ -62,6 +65,7 @@ private:
     const Layout& layout_;
     std::map<std::string, Entry> entries_;
     ChunkReferences references_;
+    std::uint64_t highest_ = 0;
 };
 
 struct Subscription {
@@ -105,33 +109,42 @@ bool read_by_consumer(NatsConnection& connection, const Layout& layout, Newest& 
         if (natsMsg_GetMetaData(&md.meta, msg.get()) != NATS_OK || !md.meta)
             throw Error(ErrorCode::io, connection.message("cannot list objects", "a message came without its metadata"));
         newest.add(msg.get(), md.meta->Sequence.Stream, md.meta->Timestamp);
+        newest.saw(md.meta->Sequence.Stream);
         if (md.meta->NumPending == 0) return true;
     }
 }
 
-// The walk: one direct get per metadata message, in stream order.
-void read_by_walk(NatsConnection& connection, const Layout& layout, Newest& newest) {
+// The walk: one direct get per metadata message from sequence `from`, in stream order.
+void read_by_walk(NatsConnection& connection, const Layout& layout, Newest& newest, std::uint64_t from = 1) {
     const std::string filter = layout.all_metadata();
     jsOptions o = connection.js_options();
     jsDirectGetMsgOptions get;
     jsDirectGetMsgOptions_Init(&get);
     get.NextBySubject = filter.c_str();
-    for (get.Sequence = 1;;) {
+    for (get.Sequence = from;;) {
         natsMsg* raw = nullptr;
         const natsStatus s = js_DirectGetMsg(&raw, connection.js(), layout.stream().c_str(), &o, &get);
         const MsgPtr msg(raw);
         if (s == NATS_NOT_FOUND) return;
         if (s != NATS_OK) connection.fail("cannot list objects", s);
         newest.add(msg.get(), natsMsg_GetSequence(msg.get()), natsMsg_GetTime(msg.get()));
+        newest.saw(natsMsg_GetSequence(msg.get()));
         get.Sequence = natsMsg_GetSequence(msg.get()) + 1;
     }
 }
 
 }  // namespace
 
+struct ListingCache {
+    explicit ListingCache(const Layout& layout) : newest(layout) {}
+    Newest newest;
+};
+
 std::vector<ObjectInfo> list_objects(NatsConnection& connection, const Layout& layout, std::string_view prefix,
                                      ListingState& state) {
-    // An ordered consumer on a stream without metadata would only wait: ask first.
+    // The newest metadata message: none (an ordered consumer would only
+    // wait), the one read last (nothing changed), or a newer one.
+    std::uint64_t last_sequence = 0;
     {
         jsOptions o = connection.js_options();
         natsMsg* raw = nullptr;
@@ -139,20 +152,32 @@ std::vector<ObjectInfo> list_objects(NatsConnection& connection, const Layout& l
         const natsStatus s =
             js_GetLastMsg(&raw, connection.js(), layout.stream().c_str(), layout.all_metadata().c_str(), &o, &js_error);
         const MsgPtr any(raw);
-        if (s == NATS_NOT_FOUND) return {};
+        if (s == NATS_NOT_FOUND) {
+            state.cache.reset();
+            return {};
+        }
         if (s != NATS_OK) connection.fail("cannot list objects", s, js_error);
+        last_sequence = natsMsg_GetSequence(any.get());
     }
-    Newest newest(layout);
     const auto now = std::chrono::steady_clock::now();
-    if (now < state.walk_until || !read_by_consumer(connection, layout, newest)) {
-        if (now >= state.walk_until) state.walk_until = now + walk_after_consumer_failure;
-        read_by_walk(connection, layout, newest);
+    const bool sweep = now >= state.sweep_due;
+    // Kept, and not behind the stream (purged back or made anew: read everything again).
+    if (state.cache && !sweep && state.cache->newest.highest() <= last_sequence) {
+        auto& newest = state.cache->newest;
+        if (newest.highest() < last_sequence) read_by_walk(connection, layout, newest, newest.highest() + 1);
+        return newest.objects(prefix);
     }
-    if (now >= state.sweep_due) {
-        sweep_orphan_chunks(connection, layout, newest.references(), state.abandoned_after);
+    auto cache = std::make_shared<ListingCache>(layout);
+    if (now < state.walk_until || !read_by_consumer(connection, layout, cache->newest)) {
+        if (now >= state.walk_until) state.walk_until = now + walk_after_consumer_failure;
+        read_by_walk(connection, layout, cache->newest);
+    }
+    if (sweep) {
+        sweep_orphan_chunks(connection, layout, cache->newest.references(), state.abandoned_after);
         state.sweep_due = now + sweep_interval;
     }
-    return newest.objects(prefix);
+    state.cache = cache;
+    return cache->newest.objects(prefix);
 }
 
 }  // namespace nas_sync::nats_transport

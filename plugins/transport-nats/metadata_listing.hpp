@@ -4,6 +4,7 @@
 #include <nas_sync/transport.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -25,13 +26,20 @@ namespace nas_sync::nats_transport {
 // on $O.<bucket>.M.>), one request per name, answered by any replica, and
 // for a minute after that every listing walks without waiting.
 //
-// The first listing of a transport, and then one an hour, also sweeps the
-// chunks no metadata names and old deleted markers (orphan_sweep.hpp), from
-// what it has just read.
+// What a listing read is kept: the next one asks for the stream's newest
+// metadata message, and when it is the one read last, answers from what it
+// kept (an idle sync's two listings cost one request each); when it is newer,
+// it reads only the metadata messages after it (direct gets).
+//
+// The first listing of a transport, and then one an hour, reads everything
+// again and also sweeps the chunks no metadata names and old deleted markers
+// (orphan_sweep.hpp), from what it has just read.
+struct ListingCache;  // metadata_listing.cpp
 struct ListingState {
     std::chrono::steady_clock::time_point walk_until{};
     std::chrono::steady_clock::time_point sweep_due{};
     std::chrono::nanoseconds abandoned_after = std::chrono::hours(1);  // see sweep_orphan_chunks()
+    std::shared_ptr<ListingCache> cache;  // none before the first listing
 };
 std::vector<ObjectInfo> list_objects(NatsConnection& connection, const Layout& layout, std::string_view prefix,
                                      ListingState& state);

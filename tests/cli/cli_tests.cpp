@@ -84,6 +84,16 @@ TEST_CASE("plugins reports a refused library on stderr and exits 2") {
     CHECK(r.status == 2);
     CHECK(r.err.find("plugin API version 999") != std::string::npos);
     CHECK(r.out.find("fs") != std::string::npos);  // the good plugins are still listed
+
+    // With --json the refusal is one object with `error`, as every error is.
+    const auto j = run_nas_sync({"plugins", "--json"}, {}, {{"NAS_SYNC_PLUGIN_PATH", test_plugin_dir("wrong-api").string()}});
+    CHECK(j.status == 2);
+    const auto out = json::parse(j.out);
+    REQUIRE(out.is_object());
+    CHECK(out["error"].get<std::string>().find("plugin API version 999") != std::string::npos);
+    CHECK(out["exit_status"] == 2);
+    CHECK(out["problems"].size() == 1);
+    CHECK(out["plugins"].size() >= 3);  // the good plugins are still listed
 }
 
 TEST_CASE("check prints the plan, changes nothing, and exits 0") {
@@ -120,6 +130,23 @@ TEST_CASE("check on a pipeline with a misspelt transport option exits 2 naming f
     CHECK(r.err.find((dir / "bad.yaml").string() + ":6:3: unknown option 'pth'") != std::string::npos);
     CHECK(r.err.find("valid options: path") != std::string::npos);
     CHECK(r.out.empty());
+}
+
+TEST_CASE("sync on a YAML alias bomb exits 2 naming the line, having written nothing") {
+    TempDir dir;
+    make_site(dir);
+    std::string text = "version: 1\nclient_id: pc1\ndatabase: app.sqlite\ntransport: {plugin: fs, path: nas}\n"
+                       "discovery:\n  plugin: auto\n  exclude: [&a \"" + std::string(100000, 'x') + "\"";
+    for (int i = 0; i < 40000; ++i) text += ", *a";  // 4 GB once expanded
+    text += "]\n";
+    write_file(dir / "bomb.yaml", text);
+    const auto before = read_file(dir / "app.sqlite");
+    const auto r = run_nas_sync({"sync", "--config", (dir / "bomb.yaml").string()});
+    CHECK(r.status == 2);
+    CHECK(r.err.find((dir / "bomb.yaml").string() + ":7:13: the pipeline's values add up to more than") !=
+          std::string::npos);
+    CHECK(read_file(dir / "app.sqlite") == before);
+    CHECK(fs::is_empty(dir / "nas"));
 }
 
 TEST_CASE("check exits 2 at the database key's FILE:LINE when the database is missing, and 2 when the pipeline file is") {

@@ -440,6 +440,30 @@ TEST_CASE("one sync of a database at a time: a second one ends at once naming th
     CHECK(fs::exists(site.dir / "nas" / "client-A.sqlite"));
 }
 
+TEST_CASE("one run of a database at a time: a second `run` ends at once naming the first, or waits with --wait") {
+    Site site;
+    std::optional<nas_sync::SyncLock> running;
+    running.emplace(site.dir / "A.sqlite", false, nas_sync::LockScope::run);  // as a run in another process holds it
+    auto r = site.nas_sync("A", {"run"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("another `nas-sync run` of database '" + (site.dir / "A.sqlite").string() +
+                     "' is running (pid " + std::to_string(getpid())) != std::string::npos);
+    CHECK(r.err.find("--wait") != std::string::npos);
+    CHECK(fs::is_empty(site.dir / "nas"));  // it did nothing
+
+    // A one-off `sync` is not a second run: it syncs between the run's syncs.
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+
+    // --wait: the second run starts once the first ends.
+    fs::remove(site.dir / "nas" / "client-A.sqlite");
+    RunningRun second(site, "A", {"--wait"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK_FALSE(fs::exists(site.dir / "nas" / "client-A.sqlite"));  // still waiting
+    running.reset();
+    REQUIRE(second.wait_for([&] { return count_of(second.out(), "synced with") >= 1; }));
+    CHECK(second.stop() == 0);
+}
+
 TEST_CASE("adopt-share: a client refused for a replaced share syncs with it after adopt-share") {
     Site site;
     REQUIRE(site.nas_sync("A", {"sync"}).status == 0);

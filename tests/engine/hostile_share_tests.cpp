@@ -129,6 +129,33 @@ TEST_CASE("hostile share: a version time of INT64_MAX from a peer is read at the
     }
 }
 
+TEST_CASE("hostile share: a version time of INT64_MAX planted in a peer's copy on the share is clamped as it is read") {
+    // B's own capture clamps what it records, so the hostile value is put
+    // straight into a copy on the share, as a stranger with write access can.
+    Fleet fleet({"B"}, users_schema);
+    fleet.write("B", "INSERT INTO users VALUES('u1','planted','p@x','2026-01-01T00:00:00Z')");
+    fleet.sync("B");
+    const fs::path planted = fleet.share().parent_path() / "planted-max-time.sqlite";
+    SQLite::Database(fleet.database("B").string()).exec("VACUUM INTO '" + planted.string() + "'");
+    {
+        SQLite::Database db(planted.string(), SQLite::OPEN_READWRITE);
+        db.exec("UPDATE _nas_sync_versions SET time = 9223372036854775807 WHERE recordId = 'u1';"
+                "PRAGMA journal_mode = DELETE;");
+    }
+    Fleet office({"C"}, users_schema);
+    office.sync("C");
+    fs::copy_file(planted, office.share() / "client-P.sqlite");
+    office.sync("C");  // first contact with P: its whole copy
+    REQUIRE(office.dump("C")["users"].size() == 1);
+    CHECK(query(office.database("C"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") == max_version_time);
+    // A later edit on C stays at the bound (no `time + 1` past INT64_MAX; UBSan
+    // would report it), and C, which then merges P whole, still has one row.
+    office.write("C", "UPDATE users SET name = 'edited on C' WHERE id = 'u1'");
+    office.sync("C");
+    CHECK(query(office.database("C"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") == max_version_time);
+    CHECK(office.dump("C")["users"].size() == 1);
+}
+
 TEST_CASE("hostile share: symbolic links on the share are never followed, reading or writing") {
     TempDir outside;
     create_database(outside / "private.sqlite", users_schema);
@@ -240,6 +267,21 @@ TEST_CASE("hostile share: a sparse or truncated peer object is refused before it
     CHECK(has_warning(r.warnings, "'client-huge.sqlite' (8796093022208 bytes) is not copied: the temporary folder"));
     CHECK(r.bytes_fetched < 1 << 20);
     fs::remove(huge);
+    // A header as it must be over pages of garbage: found out once copied, and then not copied again either.
+    const fs::path garbage = fleet.share() / "client-garbage.sqlite";
+    fs::copy_file(fleet.share() / "client-B.sqlite", garbage);
+    {
+        std::fstream f(garbage, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(100);
+        const std::string noise(fs::file_size(garbage) - 100, 'Z');
+        f.write(noise.data(), static_cast<std::streamsize>(noise.size()));
+    }
+    r = fleet.sync("A");
+    CHECK(has_warning(r.warnings, "'client-garbage.sqlite' is refused ("));
+    CHECK(r.bytes_fetched > 0);
+    r = fleet.sync("A");
+    CHECK(has_warning(r.warnings, "'client-garbage.sqlite' was refused before and has not changed since"));
+    CHECK(r.bytes_fetched == 0);
 }
 
 TEST_CASE("hostile share: counts are of rows committed, not of a transaction that rolled back") {

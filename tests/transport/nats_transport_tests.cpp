@@ -358,6 +358,34 @@ TEST_CASE("nats: listing by prefix reads every name once, sorted, with sizes") {
     CHECK(make(fresh_bucket("empty"))->list("").empty());
 }
 
+TEST_CASE("nats: a listing kept from the last one follows what another writer put, replaced and removed since") {
+    Bucket b;
+    TempDir local;
+    auto reader = make(b.name);
+    auto writer = make(b.name);
+    write_file(local / "x", content(100));
+    writer->put(local / "x", "client-a.obj");
+    writer->put(local / "x", "client-b.obj");
+    REQUIRE(reader->list("client-").size() == 2);  // read in full, then kept
+    CHECK(reader->list("client-").size() == 2);    // nothing new: answered from what was kept
+    write_file(local / "x", content(333, 2));
+    writer->put(local / "x", "client-a.obj");  // replaced: a newer metadata message
+    writer->put(local / "x", "client-c.obj");
+    writer->remove("client-b.obj");            // a deleted marker
+    const auto after = reader->list("client-");
+    REQUIRE(after.size() == 2);
+    CHECK(after[0].name == "client-a.obj");
+    CHECK(after[0].size == 333);
+    CHECK(after[1].name == "client-c.obj");
+    reader->get("client-a.obj", local / "got");
+    CHECK(read_file(local / "got") == content(333, 2));
+    // Everything removed: only deleted markers are left, and nothing is listed.
+    writer->remove("client-a.obj");
+    writer->remove("client-c.obj");
+    CHECK(reader->list("client-").empty());
+    CHECK(reader->list("").empty());
+}
+
 TEST_CASE("nats: a stream that exists is used as it is, unless its settings cannot work") {
     RawNats raw({process_nats_server().url()});
     TempDir local;

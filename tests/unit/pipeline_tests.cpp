@@ -122,6 +122,9 @@ TEST_CASE("durations") {
     CHECK(parse_duration("5m", "x") == std::chrono::minutes(5));
     CHECK(parse_duration("1h", "x") == std::chrono::hours(1));
     CHECK(parse_duration("7d", "x") == std::chrono::hours(168));
+    CHECK(parse_duration("36500d", "x") == std::chrono::hours(24 * 36500));  // 100 years, the longest
+    CHECK_THROWS_WITH_AS(parse_duration("36501d", "x"), doctest::Contains("at most 36500d (100 years)"), Error);
+    CHECK_THROWS_AS(parse_duration("876001h", "x"), Error);
     for (const char* bad : {"", "30", "s", "1.5h", "-1s", "30 s", "7w"}) {
         CAPTURE(bad);
         CHECK_THROWS_AS(parse_duration(bad, "x"), Error);

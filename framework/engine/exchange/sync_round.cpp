@@ -60,15 +60,7 @@ bool SyncRound::fetch(const std::string& peer, const ObjectInfo& object, const f
                                               peer, object.name));
         return false;
     }
-    auto refuse = [&](const std::string& problem) {
-        result.warnings.push_back(
-            fmt::format("peer '{}': '{}' is refused ({}); it is not read again until it changes", peer, object.name, problem));
-        if (!remember) return false;
-        WriteTransaction tx(ctx_.db.connection());
-        state.set_rejected_object(object.name, signature);
-        tx.commit();
-        return false;
-    };
+    auto refuse = [&](const std::string& problem) { return this->refuse(peer, object, problem, result, remember); };
     auto missing = [&] {
         result.warnings.push_back(fmt::format(
             "peer '{}': '{}' was listed but is missing now (being replaced?); trying next round", peer, object.name));
@@ -94,6 +86,13 @@ bool SyncRound::fetch(const std::string& peer, const ObjectInfo& object, const f
         if (e.code() != ErrorCode::not_found) throw;
         return missing();
     }
+    // Replaced (or grown) since it was listed: what was checked is not what was copied.
+    if (const auto copied = fs::file_size(copy); copied != object.size) {
+        result.warnings.push_back(fmt::format("peer '{}': '{}' changed while it was copied ({} bytes listed, {} copied); "
+                                              "trying next round",
+                                              peer, object.name, object.size, copied));
+        return false;
+    }
     if (rejected != 0) {  // it changed, and is what it must be now
         WriteTransaction tx(ctx_.db.connection());
         state.set_rejected_object(object.name, 0);
@@ -101,6 +100,17 @@ bool SyncRound::fetch(const std::string& peer, const ObjectInfo& object, const f
     }
     result.bytes_fetched += fs::file_size(copy);
     return true;
+}
+
+bool SyncRound::refuse(const std::string& peer, const ObjectInfo& object, const std::string& problem,
+                       SyncResult& result, bool remember) {
+    result.warnings.push_back(
+        fmt::format("peer '{}': '{}' is refused ({}); it is not read again until it changes", peer, object.name, problem));
+    if (!remember) return false;
+    WriteTransaction tx(ctx_.db.connection());
+    ctx_.db.bookkeeping().set_rejected_object(object.name, signature_of(object));
+    tx.commit();
+    return false;
 }
 
 bool SyncRound::usable(const std::string& peer, const PeerDatabase& database, SyncResult& result) {

@@ -41,6 +41,11 @@ public:
     // temporary folder has no room for it.
     bool fetch(const std::string& peer, const ObjectInfo& object, const std::filesystem::path& copy,
                SyncResult& result, Expect expect = Expect::database, bool remember = true);
+    // Warns that `object` is refused for `problem` and, when `remember`,
+    // records it so that it is not fetched again until it changes (also for
+    // what is found wrong once it is copied: a corrupt database). False.
+    bool refuse(const std::string& peer, const ObjectInfo& object, const std::string& problem, SyncResult& result,
+                bool remember = true);
     // The peer's database has our schema version (else it is reported in
     // skipped_remotes, and false) and our tables (else Error(corrupt)).
     bool usable(const std::string& peer, const PeerDatabase& database, SyncResult& result);

@@ -55,13 +55,20 @@ bool JournalExchange::apply_segment(const std::string& peer, const ObjectInfo& o
                                     const WorkFolder& work, SyncResult& result) {
     const fs::path copy = work.file("journal-" + peer + ".sqlite");
     bool applied = false;
-    if (round_.fetch(peer, object, copy, result)) {
-        const PeerDatabase segment(copy);
-        if (round_.usable(peer, segment, result)) {
-            merge_.merge(peer, segment, std::nullopt, result, [&] { ctx_.db.peers().record_journal_read(peer, upto); });
-            round_.report_skipped_keys(peer, segment, result);
-            applied = true;
+    try {
+        if (round_.fetch(peer, object, copy, result)) {
+            const PeerDatabase segment(copy);
+            if (round_.usable(peer, segment, result)) {
+                merge_.merge(peer, segment, std::nullopt, result,
+                             [&] { ctx_.db.peers().record_journal_read(peer, upto); });
+                round_.report_skipped_keys(peer, segment, result);
+                applied = true;
+            }
         }
+    } catch (const Error& e) {
+        // A segment that is not a database we can read is not fetched again until it changes.
+        if (e.code() != ErrorCode::corrupt) throw;
+        round_.refuse(peer, object, e.what(), result);
     }
     std::error_code ec;
     fs::remove(copy, ec);

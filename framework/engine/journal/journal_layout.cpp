@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
 #include <sstream>
 
 #include "nas_sync/pipeline.hpp"
@@ -21,17 +20,40 @@ std::string journal_object_name(const std::string& client, JournalObject kind, s
 }
 
 std::optional<JournalObjectName> parse_journal_object_name(const std::string& name, bool* out_of_range) {
-    static const std::regex pattern("journal/([^/]+)/(seg-([0-9]{12})\\.sqlite|base-([0-9]{12})\\.sqlite|read-([0-9]{12})\\.txt)");
+    // "journal/<client>/seg-<12 digits>.sqlite", "base-….sqlite" or "read-….txt";
+    // read for every name of every listing, so by hand rather than with std::regex.
     if (out_of_range) *out_of_range = false;
-    std::smatch m;
-    if (!std::regex_match(name, m, pattern) || !is_valid_client_id(m[1].str())) return std::nullopt;
-    const auto kind = m[3].matched ? JournalObject::segment : m[4].matched ? JournalObject::base : JournalObject::read;
-    const std::int64_t n = std::stoll(m[3].matched ? m[3].str() : m[4].matched ? m[4].str() : m[5].str());
-    if (n > max_journal_number) {
-        if (out_of_range) *out_of_range = true;
-        return std::nullopt;
+    constexpr std::string_view root = "journal/";
+    if (!name.starts_with(root)) return std::nullopt;
+    const auto slash = name.find('/', root.size());
+    if (slash == std::string::npos) return std::nullopt;
+    const std::string client = name.substr(root.size(), slash - root.size());
+    const std::string_view file = std::string_view(name).substr(slash + 1);
+    struct Form {
+        std::string_view head, tail;
+        JournalObject kind;
+    };
+    static constexpr Form forms[] = {{"seg-", ".sqlite", JournalObject::segment},
+                                     {"base-", ".sqlite", JournalObject::base},
+                                     {"read-", ".txt", JournalObject::read}};
+    constexpr std::size_t digits = 12;
+    for (const auto& form : forms) {
+        if (file.size() != form.head.size() + digits + form.tail.size() || !file.starts_with(form.head) ||
+            !file.ends_with(form.tail))
+            continue;
+        const std::string_view number = file.substr(form.head.size(), digits);
+        if (!std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+            !is_valid_client_id(client))
+            return std::nullopt;
+        std::int64_t n = 0;
+        std::from_chars(number.data(), number.data() + number.size(), n);
+        if (n > max_journal_number) {
+            if (out_of_range) *out_of_range = true;
+            return std::nullopt;
+        }
+        return JournalObjectName{client, form.kind, n};
     }
-    return JournalObjectName{m[1].str(), kind, n};
+    return std::nullopt;
 }
 
 std::map<std::string, PeerJournal> list_journals(Transport& transport, std::vector<std::string>& warnings) {

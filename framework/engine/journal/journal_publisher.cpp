@@ -216,16 +216,26 @@ void JournalPublisher::remove_read_segments(const std::map<std::string, PeerJour
     auto& state = ctx_.db.bookkeeping();
     const std::int64_t base = state.get(StateKey::journal_base_plus_one) - 1;
     if (own->second.segments.empty() || own->second.segments.begin()->first > base) return;  // nothing a base covers
+    const std::int64_t first_segment = own->second.segments.begin()->first;
     std::int64_t everyone_read = base;
     for (const auto& [peer, journal] : journals) {
         if (peer == me || retired(journal)) continue;
         if (journal.reads.empty()) return;  // it has not read us yet
-        const fs::path file = work.file("read-" + peer + ".txt");
-        if (!round_.fetch(peer, journal.reads.rbegin()->second, file, result, SyncRound::Expect::progress)) return;
-        std::ifstream in(file);
-        const auto progress = parse_read_progress(std::string(std::istreambuf_iterator<char>(in), {}));
-        const auto it = progress.find(me);
-        everyone_read = std::min(everyone_read, it == progress.end() ? 0 : it->second);
+        const ObjectInfo& newest = journal.reads.rbegin()->second;
+        auto known = read_of_us_.find(peer);
+        if (known == read_of_us_.end() || known->second.name != newest.name || known->second.size != newest.size ||
+            known->second.modified != newest.modified) {
+            const fs::path file = work.file("read-" + peer + ".txt");
+            if (!round_.fetch(peer, newest, file, result, SyncRound::Expect::progress)) return;
+            std::ifstream in(file);
+            const auto progress = parse_read_progress(std::string(std::istreambuf_iterator<char>(in), {}));
+            const auto it = progress.find(me);
+            known = read_of_us_.insert_or_assign(peer, ReadOfUs{newest.name, newest.size, newest.modified,
+                                                                it == progress.end() ? 0 : it->second})
+                        .first;
+        }
+        everyone_read = std::min(everyone_read, known->second.segment);
+        if (everyone_read < first_segment) return;  // this one has not read what could go: nothing to remove
     }
     remove_own(own->second.segments, everyone_read, [&](std::int64_t segment) { state.clear_segment_size(segment); });
 }

@@ -6,6 +6,7 @@
 // read-<k>.txt). A segment number is never used twice.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -48,6 +49,17 @@ private:
     // by the share is left for a later sync.
     void remove_own(const std::map<std::int64_t, ObjectInfo>& objects, std::int64_t last,
                     const std::function<void(std::int64_t)>& removed = {});
+
+    // How far each peer had read us, by the read-<k>.txt it was read from
+    // (name, size, modification time): a peer's progress is fetched again
+    // only once it published another (a `run` fetches each one once).
+    struct ReadOfUs {
+        std::string name;
+        std::uint64_t size = 0;
+        std::chrono::system_clock::time_point modified;
+        std::int64_t segment = 0;
+    };
+    std::map<std::string, ReadOfUs> read_of_us_;
 
     SyncContext& ctx_;
     SyncRound& round_;

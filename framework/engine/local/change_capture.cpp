@@ -85,7 +85,13 @@ std::vector<ChangeCapture::Change> ChangeCapture::read_changes(std::int64_t from
         while (changed->step())
             if (const TableInfo* table = find_table(changed->text(0))) changes.push_back({table, changed->text(1), {}});
     }
-    for (auto& change : changes) change.state = records_.state(*change.table, change.key);
+    for (auto& change : changes) {
+        change.state = records_.state(*change.table, change.key);
+        // Storing a change needs its kind and version only: the row image
+        // (which can be 100 MB) is let go at once, so a slice of 2,000 large
+        // rows holds one of them at a time, not all.
+        change.state.row.reset();
+    }
     return changes;
 }
 

@@ -72,7 +72,7 @@ private:
     struct Change {
         const TableInfo* table;
         std::string key;
-        RecordState state;
+        RecordState state;  // its kind and version; no row image
     };
     std::vector<Change> read_changes(std::int64_t from, std::int64_t to);
     void store_changes(const std::vector<Change>& changes, std::int64_t captured_to);

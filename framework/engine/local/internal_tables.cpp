@@ -22,6 +22,10 @@ CREATE TABLE IF NOT EXISTS _nas_sync_conflicts (id INTEGER PRIMARY KEY, decidedA
 CREATE INDEX IF NOT EXISTS idx_nas_sync_conflicts_decided ON _nas_sync_conflicts(decidedAt);
 )";
 
+const std::vector<std::string> published_internal_tables = {
+    "_changelog",         "_sync_state",     "_tombstone",      "_heartbeat",       "_sync_meta",
+    "_nas_sync_versions", "_nas_sync_state", "_nas_sync_peers", "_nas_sync_journal"};
+
 std::string trigger_name(const std::string& operation, const std::string& table) {
     return "_changelog_after_" + operation + "_" + table;
 }

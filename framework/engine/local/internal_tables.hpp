@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "engine/tables/synced_table.hpp"
 
@@ -17,6 +18,12 @@ namespace nas_sync {
 
 // CREATE ... IF NOT EXISTS for every internal table: idempotent.
 extern const char* const internal_tables_sql;
+
+// The internal tables a copy we publish keeps: all of the above but the
+// conflict log, which stays on this computer. A unit test holds this list to
+// internal_tables_sql.
+extern const std::vector<std::string> published_internal_tables;
+inline constexpr const char* conflict_log_table = "_nas_sync_conflicts";
 
 // The change-log trigger of one operation ("insert", "update", "delete") on
 // one table, and its name. The delete trigger records the deletion time with

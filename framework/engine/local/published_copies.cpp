@@ -6,6 +6,7 @@
 
 #include "database/schema.hpp"
 #include "database/statement.hpp"
+#include "engine/local/internal_tables.hpp"
 #include "engine/tables/record_key.hpp"
 #include "nas_sync/error.hpp"
 
@@ -14,9 +15,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The internal tables (internal_tables.hpp): every copy keeps them.
-const char* const internal_tables[] = {"_changelog", "_sync_state",     "_tombstone",      "_heartbeat",       "_sync_meta",
-                                       "_nas_sync_versions", "_nas_sync_state", "_nas_sync_peers", "_nas_sync_journal"};
+// The table names that rows of `table` (keyed by tableName first) name, read
+// off its index one seek per name: a scan would read every version on every
+// publish, where the names are a handful.
+std::vector<std::string> table_names_in(sqlite3* db, const std::string& table) {
+    std::vector<std::string> names;
+    Statement next(db, "SELECT min(tableName) FROM " + table + " WHERE tableName > ?");
+    for (std::string after;;) {
+        next.bind(1, after);
+        const bool found = next.step() && !next.is_null(0);
+        if (found) after = next.text(0);
+        next.reset();
+        if (!found) return names;
+        names.push_back(after);
+    }
+}
 
 // Empties, in the copy `dest`, what is not for peers: the rows of every table
 // that is neither synced nor internal (the table itself stays, empty, so the
@@ -32,7 +45,7 @@ void keep_only_synced(sqlite3* dest, const std::vector<TableInfo>& tables) {
     {
         Statement add(dest, "INSERT OR IGNORE INTO temp.kept_tables VALUES (?)");
         for (const auto& table : tables) add.bind(1, table.name).run();
-        for (const char* internal : internal_tables) add.bind(1, std::string(internal)).run();
+        for (const auto& internal : published_internal_tables) add.bind(1, internal).run();
     }
     const std::string not_kept = "NOT IN (SELECT name FROM temp.kept_tables)";
     std::vector<std::pair<std::string, std::string>> others;  // (name, type)
@@ -48,9 +61,17 @@ void keep_only_synced(sqlite3* dest, const std::vector<TableInfo>& tables) {
         else if (query_integer(dest, "SELECT EXISTS (SELECT 1 FROM " + table + ")"))
             exec(dest, "DELETE FROM " + table);
     }
-    exec(dest, fmt::format("DELETE FROM _changelog WHERE tableName {0}; DELETE FROM _tombstone WHERE tableName {0}; "
-                           "DELETE FROM _nas_sync_versions WHERE tableName {0};",
-                           not_kept));
+    exec(dest, fmt::format("DELETE FROM _changelog WHERE tableName {0}", not_kept));
+    for (const char* keyed_by_table : {"_tombstone", "_nas_sync_versions"}) {
+        Statement kept(dest, "SELECT 1 FROM temp.kept_tables WHERE name = ?");
+        Statement remove(dest, fmt::format("DELETE FROM {} WHERE tableName = ?", keyed_by_table));
+        for (const auto& name : table_names_in(dest, keyed_by_table)) {
+            kept.bind(1, name);
+            const bool keep = kept.step();
+            kept.reset();
+            if (!keep) remove.bind(1, name).run();
+        }
+    }
     for (const auto& [statistics, column] : {std::pair{"sqlite_sequence", "name"}, std::pair{"sqlite_stat1", "tbl"},
                                              std::pair{"sqlite_stat4", "tbl"}})
         if (query_integer(dest, fmt::format("SELECT count(*) FROM sqlite_master WHERE name = '{}'", statistics)))

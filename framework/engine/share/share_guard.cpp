@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
-#include <regex>
 
 #include "engine/versions/versions.hpp"
 #include "nas_sync/error.hpp"
@@ -73,12 +72,22 @@ std::string owner_object_name(const std::string& client_id, std::uint64_t token)
 }
 
 std::optional<std::pair<std::string, std::uint64_t>> parse_owner_object_name(const std::string& name) {
-    static const std::regex pattern("client-(.+)\\.owner-([0-9a-f]{16})\\.json");
-    std::smatch m;
-    if (!std::regex_match(name, m, pattern) || !is_valid_client_id(m[1].str())) return std::nullopt;
-    const auto token = parse_hex(m[2].str());
+    // "client-<id>.owner-<16 hex digits>.json", for every name of every listing: by hand, not with std::regex.
+    constexpr std::string_view head = "client-", middle = ".owner-", tail = ".json";
+    constexpr std::size_t digits = 16;
+    if (name.size() <= head.size() + middle.size() + digits + tail.size() || !name.starts_with(head) ||
+        !name.ends_with(tail))
+        return std::nullopt;
+    const std::size_t hex_at = name.size() - tail.size() - digits;
+    if (name.compare(hex_at - middle.size(), middle.size(), middle) != 0) return std::nullopt;
+    const std::string id = name.substr(head.size(), hex_at - middle.size() - head.size());
+    const std::string hex_digits = name.substr(hex_at, digits);
+    if (!std::all_of(hex_digits.begin(), hex_digits.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }) ||
+        !is_valid_client_id(id))
+        return std::nullopt;
+    const auto token = parse_hex(hex_digits);
     if (!token || *token == 0) return std::nullopt;
-    return std::pair{m[1].str(), *token};
+    return std::pair{id, *token};
 }
 
 std::optional<ShareGuard::Marker> ShareGuard::read_marker(const WorkFolder&) {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <fstream>
-#include <regex>
 
 #include "engine/peer/peer_database.hpp"
 #include "engine/snapshot/sequence_note.hpp"
@@ -17,10 +16,11 @@ namespace fs = std::filesystem;
 std::string snapshot_object_name(const std::string& client_id) { return "client-" + client_id + ".sqlite"; }
 
 std::string client_of_snapshot_object(const std::string& object_name) {
-    static const std::regex pattern("client-(.+)\\.sqlite");
-    std::smatch m;
-    if (!std::regex_match(object_name, m, pattern)) return "";
-    const std::string id = m[1].str();
+    constexpr std::string_view head = "client-", tail = ".sqlite";
+    if (object_name.size() <= head.size() + tail.size() || !object_name.starts_with(head) ||
+        !object_name.ends_with(tail))
+        return "";
+    const std::string id = object_name.substr(head.size(), object_name.size() - head.size() - tail.size());
     return is_valid_client_id(id) ? id : "";
 }
 
@@ -74,7 +74,11 @@ void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, con
             }
         }
     } catch (const Error& e) {
-        result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
+        // A copy that is not a database we can read is not fetched again until it changes.
+        if (e.code() == ErrorCode::corrupt)
+            round_.refuse(peer, object, e.what(), result);
+        else
+            result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
     }
     std::error_code ec;
     fs::remove(copy, ec);
