@@ -46,14 +46,24 @@ void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& record
     ReadAhead records(records_of_peer);
     bool changed = false;
     std::vector<IncomingRecord> spent;
+    std::size_t spent_bytes = 0;
     // Counted into the result once the transaction that applied them commits.
     SyncResult uncommitted;
     std::int64_t decided = 0, committed = 0;
     ApplyBatch batch(db_, [&](PendingRecord& r) {
         merge_record(r, peer, uncommitted, changed);
         ++decided;
+        // Applied records go back to the reader for reuse, a block (or a
+        // block's bytes) at a time; a large row is let go here at once: kept
+        // until a block fills, 16 rows of 100 MB were all held to the end.
+        const std::size_t bytes = heap_bytes(r.remote);
+        if (bytes > ReadAhead::max_block_bytes) return;
         spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
-        if (spent.size() == ReadAhead::block_size) records.give_back(std::exchange(spent, {}));
+        spent_bytes += bytes;
+        if (spent.size() == ReadAhead::block_size || spent_bytes >= ReadAhead::max_block_bytes) {
+            records.give_back(std::exchange(spent, {}));
+            spent_bytes = 0;
+        }
     });
     batch.on_commit([&] {
         result.inserted += std::exchange(uncommitted.inserted, 0);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <new>
 #include <fmt/format.h>
 #include <numeric>
 
@@ -155,45 +157,100 @@ std::int64_t to_ms(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+namespace {
+
+// XXH3-64 of a stream of bytes appended in pieces. Small pieces are gathered
+// in a buffer and a row that fits in it is hashed in one call, as fast as
+// before; a large value goes to XXH3's streaming state as it is, so a row of
+// 100 MB is not copied once more to be hashed. The streaming state gives the
+// same hash as one call over the same bytes, so every client agrees whichever
+// way a row was hashed.
+class RowHasher {
+public:
+    RowHasher() { buffer().clear(); }
+    void append(const void* data, std::size_t size) {
+        if (size >= direct_bytes) {
+            flush();
+            XXH3_64bits_update(state(), data, size);
+            return;
+        }
+        buffer().append(static_cast<const char*>(data), size);
+        if (buffer().size() >= direct_bytes) flush();
+    }
+    std::uint64_t digest() {
+        if (!streaming_) return XXH3_64bits(buffer().data(), buffer().size());
+        flush();
+        return XXH3_64bits_digest(state());
+    }
+
+private:
+    static constexpr std::size_t direct_bytes = 64 * 1024;
+    // Reused: this runs once per record of a merge. It never grows past
+    // direct_bytes and a bit, so the thread keeps no large buffer.
+    static std::string& buffer() {
+        thread_local std::string b;
+        return b;
+    }
+    XXH3_state_t* state() {
+        thread_local std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t*)> s(XXH3_createState(), XXH3_freeState);
+        if (!s) throw std::bad_alloc();
+        if (!streaming_) {
+            XXH3_64bits_reset(s.get());
+            streaming_ = true;
+        }
+        return s.get();
+    }
+    void flush() {
+        if (buffer().empty() && streaming_) return;
+        XXH3_64bits_update(state(), buffer().data(), buffer().size());
+        buffer().clear();
+    }
+    bool streaming_ = false;
+};
+
+}  // namespace
+
 std::uint64_t content_hash(const RowImage& row) {
-    thread_local std::vector<std::size_t> order;  // reused, as the buffer below
+    thread_local std::vector<std::size_t> order;  // reused, as the hasher's buffer
     order.resize(row.columns.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return row.columns[a] < row.columns[b]; });
-    thread_local std::string buffer;  // reused: this runs once per record of a merge
-    buffer.clear();
-    auto put_size = [&](std::uint64_t n) { buffer.append(reinterpret_cast<const char*>(&n), sizeof n); };
+    RowHasher hash;
+    auto put_size = [&](std::uint64_t n) { hash.append(&n, sizeof n); };
     for (std::size_t i : order) {
         put_size(row.columns[i].size());
-        buffer += row.columns[i];
+        hash.append(row.columns[i].data(), row.columns[i].size());
         const Value& v = row.values[i];
-        buffer += static_cast<char>('0' + v.index());
+        const char kind = static_cast<char>('0' + v.index());
+        hash.append(&kind, 1);
         switch (v.index()) {
             case 1: {
                 const auto n = std::get<std::int64_t>(v);
-                buffer.append(reinterpret_cast<const char*>(&n), sizeof n);
+                hash.append(&n, sizeof n);
                 break;
             }
             case 2: {
                 const auto d = std::get<double>(v);
-                buffer.append(reinterpret_cast<const char*>(&d), sizeof d);
+                hash.append(&d, sizeof d);
                 break;
             }
-            case 3:
-                put_size(std::get<std::string>(v).size());
-                buffer += std::get<std::string>(v);
+            case 3: {
+                const auto& text = std::get<std::string>(v);
+                put_size(text.size());
+                hash.append(text.data(), text.size());
                 break;
+            }
             case 4: {
                 const auto& b = std::get<Blob>(v);
                 put_size(b.size());
-                buffer.append(reinterpret_cast<const char*>(b.data()), b.size());
+                hash.append(b.data(), b.size());
                 break;
             }
             default: break;
         }
     }
     // XXH3-64: stable across xxHash versions since 0.8.0, so every client agrees.
-    return XXH3_64bits(buffer.data(), buffer.size());
+    return hash.digest();
 }
 
 std::size_t heap_bytes(const RecordState& state) {
