@@ -121,6 +121,12 @@ int main(int argc, char** argv) {
     }
     run->add_option("--metrics", sync_options.metrics,
                     "Serve Prometheus metrics at http://HOST:PORT/metrics (such as 127.0.0.1:9464)");
+    run->add_option("--log-level", sync_options.log_level,
+                    "The least important log lines on stderr: error, warning, info (a line per sync; the default), debug")
+        ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
+    run->add_option("--log-format", sync_options.log_format,
+                    "text (TIME LEVEL MESSAGE; the default) or json (an object per line)")
+        ->check(CLI::IsMember({"text", "json"}));
     auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
     ConflictsOptions conflicts_options;
     auto* conflicts = app.add_subcommand("conflicts", "Show the conflicts syncs decided (the local conflict log)");

@@ -389,9 +389,9 @@ TEST_CASE("run says each warning once, and again only after a sync without it") 
         .exec("CREATE TABLE audit(id TEXT PRIMARY KEY, what TEXT)");  // no timestamp column: a discovery warning
     RunningRun run(site, "A", {});
     INFO("run's stderr: " << run.err());
-    REQUIRE(run.wait_for([&] { return count_of(run.out(), "synced with") >= 3; }));
+    REQUIRE(run.wait_for([&] { return count_of(run.err(), "synced with") >= 3; }));  // run logs on stderr
     CHECK(run.stop() == 0);
-    CHECK(count_of(run.out(), "table 'audit' skipped") == 1);
+    CHECK(count_of(run.err(), "table 'audit' skipped") == 1);
 }
 
 TEST_CASE("one sync of a database at a time: a second one ends at once naming the first, or waits with --wait") {
