@@ -30,8 +30,9 @@ int journal_priority(LogLevel level) {
 
 // UTC with milliseconds: 2026-12-07T04:34:23.123Z.
 std::string timestamp() {
-    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
+    const auto now = std::chrono::system_clock::now();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms);
 }
 
 }  // namespace
@@ -81,7 +82,8 @@ void LogSink::log(LogLevel level, const std::string& message, const nlohmann::js
     if (journal_) line = fmt::format("<{}>", journal_priority(level));
     if (format_ == LogFormat::json) {
         // The time stays in JSON lines, also in the journal: whoever parses them wants it.
-        nlohmann::json object{{"time", timestamp()}, {"level", level_name(level)}, {"message", message}};
+        // Ordered: time, level and message first, as a reader scans them.
+        nlohmann::ordered_json object{{"time", timestamp()}, {"level", level_name(level)}, {"message", message}};
         for (const auto& [key, value] : fields.items()) object[key] = value;
         line += object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else if (journal_) {

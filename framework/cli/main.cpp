@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "cli/log_sink.hpp"
 #include "nas_sync/error.hpp"
 #include "nas_sync/pipeline.hpp"
 
@@ -66,7 +67,8 @@ bool wants_json(int argc, char** argv) {
 // Prints an error: a line on stderr, and with --json also one JSON object on
 // stdout ({"error", "exit_status", and "file", "line", "column", "key" where known}).
 int report(const std::string& message, int status, bool json, const nas_sync::ConfigError* config = nullptr) {
-    std::cerr << "nas-sync: " << message << "\n";
+    // In the journal (a service's failed start, say), at error priority like run's own error lines.
+    std::cerr << (stderr_is_journal() ? "<3>" : "") << "nas-sync: " << message << "\n";
     if (json) {
         nlohmann::json out{{"error", config ? config->message() : message}, {"exit_status", status}};
         if (config) {

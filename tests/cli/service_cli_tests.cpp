@@ -52,11 +52,17 @@ class RunningRun {
 public:
     RunningRun(const Site& site, const std::vector<std::string>& extra, const std::map<std::string, std::string>& env = {},
                bool journal_stream = false)
-        : out_(site.dir / "run.out"), err_(site.dir / "run.err") {
+        : id_(next_id()),
+          out_(site.dir / ("run-" + std::to_string(id_) + ".out")),
+          err_(site.dir / ("run-" + std::to_string(id_) + ".err")) {
+        // Made before the child starts: a wait on them never reads an earlier run's output.
+        write_file(out_, "");
+        write_file(err_, "");
         std::vector<std::string> argv{nas_sync_binary().string(), "--config", (site.dir / "A.yaml").string(), "run"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         pid_ = fork();
         if (pid_ == 0) {
+            signal(SIGTERM, SIG_DFL);  // not the test runner's handler, before exec
             dup2(::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
             dup2(::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
             for (const char* name : service_variables) unsetenv(name);
@@ -107,6 +113,12 @@ public:
     }
 
 private:
+    static int next_id() {
+        static int runs = 0;
+        return ++runs;
+    }
+
+    int id_;  // run-ID.out, run-ID.err: each run its own files
     fs::path out_, err_;
     pid_t pid_ = -1;
     bool reaped_ = false;
@@ -249,6 +261,15 @@ TEST_CASE("with JOURNAL_STREAM naming its stderr, run's lines carry the journal 
         CHECK(run.stop() == 0);
         for (const auto& line : run.err_lines()) CHECK_MESSAGE(std::regex_match(line, timestamp_first), line);
     }
+    {
+        // An error before the loop starts (a bad pipeline, exit 2) is at error priority too.
+        write_file(site.dir / "A.yaml", "version: 1\n");
+        RunningRun run(site, {}, {}, true);
+        INFO("run's stderr: " << run.err());
+        REQUIRE(run.wait_for([&] { return run.err_has("\n"); }));
+        CHECK(run.stop() == 2);
+        CHECK(run.err().starts_with("<3>nas-sync: "));
+    }
 }
 
 TEST_CASE("a failed sync of run: an error line, and with --json an event with an error key") {
@@ -331,14 +352,14 @@ TEST_CASE("cmake --install puts nas-sync@.service in lib/systemd/system, Type=no
           std::string::npos);
 
     const auto analyze = run_process({"/bin/sh", "-c", "command -v systemd-analyze"});
-    if (analyze.status != 0) {
+    if (analyze.status != 0 || analyze.out.empty()) {
         MESSAGE("systemd-analyze not found: the unit file is not verified");
         return;
     }
     // An instance of the template, as `systemctl start nas-sync@office` would load it.
     fs::create_directory(prefix / "verify");
     fs::copy_file(unit, prefix / "verify/nas-sync@office.service");
-    const auto verify = run_process({"systemd-analyze", "verify", "--man=no",
+    const auto verify = run_process({analyze.out.substr(0, analyze.out.find('\n')), "verify", "--man=no",
                                      (prefix / "verify/nas-sync@office.service").string()});
     CHECK_MESSAGE(verify.status == 0, verify.out << verify.err);
 }
