@@ -412,7 +412,7 @@ TEST_CASE("one sync of a database at a time: a second one ends at once naming th
         RunningRun run(site, "A", {});
         REQUIRE(run.wait_for([&] { return count_of(run.err(), "another sync of database") >= 1; }));
         running.reset();
-        REQUIRE(run.wait_for([&] { return count_of(run.out(), "synced with") >= 1; }));
+        REQUIRE(run.wait_for([&] { return count_of(run.err(), "synced with") >= 1; }));
         CHECK(run.stop() == 0);
     }
 
