@@ -20,11 +20,13 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "host/sync_lock.hpp"
 #include "test_support.hpp"
 
 using namespace nas_sync::test;
@@ -163,6 +165,19 @@ public:
                 if (l == line) return true;
         }
         return false;
+    }
+    // The datagrams that arrive within `period`.
+    std::vector<std::string> read_for(std::chrono::milliseconds period) {
+        std::vector<std::string> datagrams;
+        const auto end = std::chrono::steady_clock::now() + period;
+        while (std::chrono::steady_clock::now() < end) {
+            pollfd p{fd_, POLLIN, 0};
+            if (poll(&p, 1, 10) <= 0) continue;
+            char buffer[4096];
+            const auto n = recv(fd_, buffer, sizeof(buffer), 0);
+            if (n > 0) datagrams.emplace_back(buffer, static_cast<std::size_t>(n));
+        }
+        return datagrams;
     }
     std::vector<std::string> received;
 
@@ -306,6 +321,26 @@ TEST_CASE("run speaks systemd's notification protocol: READY=1, WATCHDOG=1 pings
     CHECK(notify.wait_for("STOPPING=1"));
     CHECK(notify.received.front().starts_with("READY=1\nSTATUS="));
     CHECK(run.err_has("; watchdog 200 ms"));
+}
+
+TEST_CASE("a sync that shows no sign of life for WATCHDOG_USEC stops the watchdog pings; they resume after it") {
+    Site site;
+    const auto socket_path = site.dir / "notify.sock";
+    NotifySocket notify(socket_path);
+    // Another sync holds the database, and `run --wait` waits for it: a sync in flight that makes no progress.
+    std::optional<nas_sync::SyncLock> other;
+    other.emplace(site.dir / "A.sqlite", false);
+    RunningRun run(site, {"--wait"}, {{"NOTIFY_SOCKET", socket_path.string()}, {"WATCHDOG_USEC", "300000"}});
+    INFO("run's stderr: " << run.err());
+    REQUIRE(notify.wait_for("READY=1"));
+    REQUIRE(run.wait_for([&] { return run.err_has(" error the sync loop has shown no sign of life for "); }));
+    notify.read_for(std::chrono::milliseconds(100));  // what was sent before it said so
+    for (const auto& datagram : notify.read_for(std::chrono::milliseconds(900)))  // three watchdog timeouts
+        CHECK_MESSAGE(datagram.find("WATCHDOG=1") == std::string::npos, "a ping while the sync is stuck");
+    other.reset();
+    REQUIRE(run.wait_for([&] { return run.err_has(" info synced with "); }));
+    CHECK(notify.wait_for("WATCHDOG=1"));
+    CHECK(run.stop() == 0);
 }
 
 TEST_CASE("run without WATCHDOG_USEC, or with another process's WATCHDOG_PID, sends no watchdog pings") {
