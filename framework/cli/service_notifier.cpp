@@ -27,10 +27,9 @@ void ServiceNotifier::send(const std::string& state) {
     const int r = sd_notify(0, state.c_str());  // 0: NOTIFY_SOCKET unset, nothing to do
     if (r >= 0) return;
     // systemd may then think we never became ready, or kill us for silence: say so once, loudly.
-    log_.log(failure_logged_ ? LogLevel::debug : LogLevel::warning,
+    log_.log(failure_logged_.exchange(true) ? LogLevel::debug : LogLevel::warning,
              fmt::format("cannot notify systemd at NOTIFY_SOCKET ({}): {}", std::strerror(-r),
                          state.substr(0, state.find('\n'))));
-    failure_logged_ = true;
 }
 
 }  // namespace nas_sync::cli

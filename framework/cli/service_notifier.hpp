@@ -4,6 +4,7 @@
 // started by systemd with Type=notify) every call does nothing.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -29,7 +30,7 @@ private:
 
     LogSink& log_;
     std::chrono::microseconds watchdog_{0};
-    bool failure_logged_ = false;
+    std::atomic<bool> failure_logged_{false};  // pings come from the main thread, STATUS= from the sync loop
 };
 
 }  // namespace nas_sync::cli
