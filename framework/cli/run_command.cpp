@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -41,8 +42,13 @@ class WatchdogPinger {
 public:
     WatchdogPinger(ServiceNotifier& notifier, const LoopWatch& watch, LogSink& log)
         : notifier_(notifier), watch_(watch), log_(log) {}
-    // Half the watchdog timeout, as sd_watchdog_enabled(3) recommends; zero without a watchdog.
-    std::chrono::microseconds every() const { return notifier_.watchdog() / 2; }
+    // Half the watchdog timeout, as sd_watchdog_enabled(3) recommends (at
+    // least a millisecond: a tiny WATCHDOG_USEC must not spin); zero without a watchdog.
+    std::chrono::microseconds every() const {
+        const auto watchdog = notifier_.watchdog();
+        if (watchdog.count() == 0) return watchdog;
+        return std::max<std::chrono::microseconds>(watchdog / 2, std::chrono::milliseconds(1));
+    }
     void ping_if_alive() {
         if (watch_.alive()) {
             notifier_.watchdog_ping();
@@ -51,9 +57,9 @@ public:
         }
         if (!withheld_)
             log_.log(LogLevel::error,
-                     fmt::format("the sync loop has shown no sign of life for {} s: no more watchdog pings, "
+                     fmt::format("the sync loop has shown no sign of life for {} ms: no more watchdog pings, "
                                  "systemd will restart the service",
-                                 std::chrono::duration_cast<std::chrono::seconds>(watch_.silent_for()).count()));
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(watch_.silent_for()).count()));
         withheld_ = true;
     }
 
