@@ -10,5 +10,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libsqlite3-dev libsqlitecpp-dev libboost1.74-dev libboost-filesystem1.74-dev \
   libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev libxxhash-dev doctest-dev \
   nats-server libnats-dev \
-  libsmbclient-dev samba smbclient libcpp-httplib-dev \
+  libsmbclient-dev samba smbclient libcpp-httplib-dev libsystemd-dev \
   clang libclang-rt-14-dev >/dev/null

@@ -34,6 +34,8 @@ struct SyncOptions {
     bool wait = false;  // --wait: wait for another sync of the database to end instead of failing
     std::string progress = "auto";  // --progress: auto, json, off (progress_reporter.hpp)
     std::string metrics;            // run --metrics HOST:PORT ("" for none; metrics_server.hpp)
+    std::string log_level = "info";   // run --log-level: error, warning, info, debug (log_sink.hpp)
+    std::string log_format = "text";  // run --log-format: text, json
 };
 
 int sync_command(const GlobalOptions& global, const SyncOptions& sync);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "cli/log_sink.hpp"
 #include "nas_sync/error.hpp"
 #include "nas_sync/pipeline.hpp"
 
@@ -66,7 +67,8 @@ bool wants_json(int argc, char** argv) {
 // Prints an error: a line on stderr, and with --json also one JSON object on
 // stdout ({"error", "exit_status", and "file", "line", "column", "key" where known}).
 int report(const std::string& message, int status, bool json, const nas_sync::ConfigError* config = nullptr) {
-    std::cerr << "nas-sync: " << message << "\n";
+    // In the journal (a service's failed start, say), at error priority like run's own error lines.
+    std::cerr << (stderr_is_journal() ? "<3>" : "") << "nas-sync: " << message << "\n";
     if (json) {
         nlohmann::json out{{"error", config ? config->message() : message}, {"exit_status", status}};
         if (config) {
@@ -122,6 +124,12 @@ int main(int argc, char** argv) {
     }
     run->add_option("--metrics", sync_options.metrics,
                     "Serve Prometheus metrics at http://HOST:PORT/metrics (such as 127.0.0.1:9464)");
+    run->add_option("--log-level", sync_options.log_level,
+                    "The least important log lines on stderr: error, warning, info (a line per sync; the default), debug")
+        ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
+    run->add_option("--log-format", sync_options.log_format,
+                    "text (TIME LEVEL MESSAGE; the default) or json (an object per line)")
+        ->check(CLI::IsMember({"text", "json"}));
     auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
     ConflictsOptions conflicts_options;
     auto* conflicts = app.add_subcommand("conflicts", "Show the conflicts syncs decided (the local conflict log)");

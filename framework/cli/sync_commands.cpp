@@ -1,4 +1,4 @@
-// `sync`, `run` and `status`: the commands that sync.
+// `sync`, `status` and `adopt-share` (`run`: run_command.cpp).
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,68 +10,18 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <mutex>
-#include <optional>
-#include <set>
 #include <thread>
 
 #include "cli/commands.hpp"
-#include "cli/metrics_server.hpp"
 #include "cli/progress_reporter.hpp"
+#include "cli/sync_output.hpp"
 #include "engine/peer/work_folder.hpp"
-#include "host/sync_lock.hpp"
 #include "nas_sync/client.hpp"
 
 namespace nas_sync::cli {
 using nlohmann::json;
 
 namespace {
-
-json result_json(const SyncResult& r) {
-    json skipped = json::array();
-    for (const auto& s : r.skipped_remotes)
-        skipped.push_back({{"client", s.client},
-                           {"remote_schema_version", s.remote_schema_version},
-                           {"local_schema_version", s.local_schema_version}});
-    json conflicts = json::array();
-    for (const auto& c : r.conflicts) conflicts.push_back(conflict_json(c));
-    return {{"clients_synced", r.clients_synced},   {"inserted", r.inserted},
-            {"updated", r.updated},                 {"deleted", r.deleted},
-            {"skipped", r.skipped},                 {"conflicts_resolved", r.conflicts_resolved},
-            {"warnings", r.warnings},               {"skipped_remotes", skipped},
-            {"had_changelog_gap", r.had_changelog_gap}, {"bytes_published", r.bytes_published},
-            {"bytes_fetched", r.bytes_fetched},     {"duration_ms", r.duration_ms},
-            {"conflicts", conflicts}};
-}
-
-void print_result(const SyncResult& r) {
-    std::cout << fmt::format(
-        "synced with {} peer(s): {} inserted, {} updated, {} deleted, {} skipped, {} conflict(s) resolved; "
-        "{} bytes published, {} fetched, {} ms{}\n",
-        r.clients_synced, r.inserted, r.updated, r.deleted, r.skipped, r.conflicts_resolved, r.bytes_published,
-        r.bytes_fetched, r.duration_ms, r.had_changelog_gap ? " (change-log gap: full merge)" : "");
-    for (const auto& s : r.skipped_remotes)
-        std::cout << fmt::format("skipped peer '{}': schema version {} differs from ours ({})\n", s.client,
-                                 s.remote_schema_version.empty() ? "(none)" : s.remote_schema_version,
-                                 s.local_schema_version);
-    for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
-}
-
-// The warnings of a sync that the sync before did not have: `run` says a
-// warning once, and again only after it went away.
-class RepeatFilter {
-public:
-    std::vector<std::string> new_ones(const std::vector<std::string>& warnings) {
-        std::vector<std::string> fresh;
-        for (const auto& w : warnings)
-            if (!said_.count(w)) fresh.push_back(w);
-        said_ = std::set<std::string>(warnings.begin(), warnings.end());
-        return fresh;
-    }
-
-private:
-    std::set<std::string> said_;
-};
 
 // While a command that syncs runs: SIGINT, SIGTERM or SIGHUP remove its work
 // folders (copies of peers' data in the temporary folder) and end the process
@@ -129,74 +79,6 @@ int sync_command(const GlobalOptions& global, const SyncOptions& options) {
         std::cout << result_json(result).dump() << "\n";
     else
         print_result(result);
-    return 0;
-}
-
-int run_command(const GlobalOptions& global, const SyncOptions& options) {
-    // SIGINT, SIGTERM and SIGHUP (the terminal went away) are taken by
-    // sigwait below, in this thread only: they end the loop gracefully.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-    const PipelineConfig config = load_pipeline_file(global.config);
-    const SyncLock one_run(config.database, options.wait, LockScope::run);
-    SyncClient client(config);
-    client.wait_for_other_syncs(options.wait);
-    SyncMetrics metrics;
-    std::optional<MetricsServer> metrics_server;
-    if (!options.metrics.empty()) metrics_server.emplace(options.metrics, metrics);
-    std::mutex out;
-    RepeatFilter warnings;
-    auto emit = [&](const json& event) {
-        std::lock_guard lock(out);
-        std::cout << event.dump() << std::endl;
-    };
-    ProgressReporter progress(parse_progress_mode(options.progress), std::cerr, ::isatty(STDERR_FILENO) != 0);
-    client.on_progress([&](const SyncProgress& p) { progress.report(p); });
-    client.on_start([&] {
-        progress.sync_started();
-        if (global.json) emit({{"event", "start"}});
-    });
-    client.on_complete([&](const SyncResult& result) {
-        progress.sync_ended();
-        metrics.sync_succeeded(result);
-        SyncResult r = result;
-        r.warnings = warnings.new_ones(result.warnings);  // each said once, again only after a sync without it
-        if (global.json) {
-            json e = result_json(r);
-            e["event"] = "complete";
-            emit(e);
-        } else {
-            std::lock_guard lock(out);
-            print_result(r);
-            std::cout.flush();  // a line per sync as it ends, also into a log file
-        }
-    });
-    client.on_error([&](const std::string& message) {
-        progress.sync_ended();
-        metrics.sync_failed();
-        if (global.json)
-            emit({{"event", "error"}, {"message", message}});
-        else
-            std::cerr << "nas-sync: sync failed: " << message << std::endl;
-    });
-    client.on_conflict([&](const ConflictEvent& c) {
-        if (global.json)
-            emit({{"event", "conflict"}, {"table", c.table}, {"key", c.key}, {"peer", c.peer},
-                  {"resolution", c.resolution}, {"resolver", c.resolver}});
-    });
-    client.start();
-    int signal_number = 0;
-    sigwait(&signals, &signal_number);
-    try {
-        client.stop();  // finishes the sync in flight, then one last sync
-    } catch (const std::exception&) {
-        return 1;  // reported by on_error
-    }
     return 0;
 }
 

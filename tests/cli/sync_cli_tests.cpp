@@ -389,9 +389,9 @@ TEST_CASE("run says each warning once, and again only after a sync without it") 
         .exec("CREATE TABLE audit(id TEXT PRIMARY KEY, what TEXT)");  // no timestamp column: a discovery warning
     RunningRun run(site, "A", {});
     INFO("run's stderr: " << run.err());
-    REQUIRE(run.wait_for([&] { return count_of(run.out(), "synced with") >= 3; }));
+    REQUIRE(run.wait_for([&] { return count_of(run.err(), "synced with") >= 3; }));  // run logs on stderr
     CHECK(run.stop() == 0);
-    CHECK(count_of(run.out(), "table 'audit' skipped") == 1);
+    CHECK(count_of(run.err(), "table 'audit' skipped") == 1);
 }
 
 TEST_CASE("one sync of a database at a time: a second one ends at once naming the first, or waits with --wait") {
@@ -412,7 +412,7 @@ TEST_CASE("one sync of a database at a time: a second one ends at once naming th
         RunningRun run(site, "A", {});
         REQUIRE(run.wait_for([&] { return count_of(run.err(), "another sync of database") >= 1; }));
         running.reset();
-        REQUIRE(run.wait_for([&] { return count_of(run.out(), "synced with") >= 1; }));
+        REQUIRE(run.wait_for([&] { return count_of(run.err(), "synced with") >= 1; }));
         CHECK(run.stop() == 0);
     }
 
@@ -460,7 +460,7 @@ TEST_CASE("one run of a database at a time: a second `run` ends at once naming t
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK_FALSE(fs::exists(site.dir / "nas" / "client-A.sqlite"));  // still waiting
     running.reset();
-    REQUIRE(second.wait_for([&] { return count_of(second.out(), "synced with") >= 1; }));
+    REQUIRE(second.wait_for([&] { return count_of(second.err(), "synced with") >= 1; }));
     CHECK(second.stop() == 0);
 }
 

@@ -16,6 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 std::mutex open_folders_mutex;
+bool closed_for_exit = false;  // remove_work_folders_now() ran: the process is ending
 std::set<fs::path>& open_folders() {
     static std::set<fs::path> folders;
     return folders;
@@ -29,6 +30,7 @@ void remove_work_folders_now() {
         fs::remove_all(folder, ec);
     }
     open_folders().clear();
+    closed_for_exit = true;  // a folder made after this would outlive the process
 }
 
 WorkFolder::WorkFolder(const std::string& client_id) {
@@ -57,9 +59,12 @@ WorkFolder::WorkFolder(const std::string& client_id) {
     }
     std::random_device rd;
     path_ = base / fmt::format("{}{}-{:08x}", prefix, ::getpid(), rd());
+    // Made and registered under one lock: an interrupt between the two would
+    // leave a folder that remove_work_folders_now() does not know.
+    std::lock_guard lock(open_folders_mutex);
+    if (closed_for_exit) throw Error(ErrorCode::io, "interrupted: no new work folder");
     if (!fs::create_directory(path_, ec) || ec)
         throw Error(ErrorCode::io, fmt::format("cannot create work folder '{}': {}", path_.string(), ec.message()));
-    std::lock_guard lock(open_folders_mutex);
     open_folders().insert(path_);
 }
 
