@@ -19,29 +19,13 @@
 #include "cli/metrics_server.hpp"
 #include "cli/progress_reporter.hpp"
 #include "engine/peer/work_folder.hpp"
+#include "host/result_json.hpp"
 #include "nas_sync/client.hpp"
 
 namespace nas_sync::cli {
 using nlohmann::json;
 
 namespace {
-
-json result_json(const SyncResult& r) {
-    json skipped = json::array();
-    for (const auto& s : r.skipped_remotes)
-        skipped.push_back({{"client", s.client},
-                           {"remote_schema_version", s.remote_schema_version},
-                           {"local_schema_version", s.local_schema_version}});
-    json conflicts = json::array();
-    for (const auto& c : r.conflicts) conflicts.push_back(conflict_json(c));
-    return {{"clients_synced", r.clients_synced},   {"inserted", r.inserted},
-            {"updated", r.updated},                 {"deleted", r.deleted},
-            {"skipped", r.skipped},                 {"conflicts_resolved", r.conflicts_resolved},
-            {"warnings", r.warnings},               {"skipped_remotes", skipped},
-            {"had_changelog_gap", r.had_changelog_gap}, {"bytes_published", r.bytes_published},
-            {"bytes_fetched", r.bytes_fetched},     {"duration_ms", r.duration_ms},
-            {"conflicts", conflicts}};
-}
 
 void print_result(const SyncResult& r) {
     std::cout << fmt::format(
