@@ -77,6 +77,8 @@ TEST_CASE("plugins --json lists every plugin with exactly kind, name, version, d
     CHECK(found.count("discovery:explicit"));
     CHECK(found.count("resolver:lww"));
     CHECK(found.count("resolver:delete-protected"));
+    CHECK(found.count("hook:exec"));
+    CHECK(found.count("hook:sql"));
 }
 
 TEST_CASE("plugins reports a refused library on stderr and exits 2") {
