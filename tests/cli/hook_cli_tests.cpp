@@ -10,8 +10,10 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cerrno>
+#include <optional>
 #include <sstream>
 
+#include "host/sync_lock.hpp"
 #include "test_support.hpp"
 
 using namespace nas_sync::test;
@@ -144,6 +146,25 @@ TEST_CASE("a hook with on: [conflict] runs once per conflict after the merge, an
     REQUIRE(received.size() == 2);
     CHECK(received[0] == result["conflicts"][0]);
     CHECK(received[1] == result["conflicts"][1]);
+}
+
+TEST_CASE("a failed sync raises error, not start; an error hook's own failure is told with the sync's error") {
+    HookSite site;
+    const auto got = site.dir / "error.json";
+    site.write_pipeline("B", "hooks:\n" + exec_hook("cat > '" + got.string() + "'", "    on: [start, error]\n") +
+                                 exec_hook("echo 'cannot page' >&2; exit 1", "    on: [error]\n"));
+    std::optional<nas_sync::SyncLock> running;
+    running.emplace(site.dir / "B.sqlite", false);  // as a sync in another process holds it
+    const auto r = site.nas_sync("B", {"sync", "--json"});
+    CHECK(r.status == 1);
+    const auto received = json::parse(read_file(got));  // once: the start hook did not run
+    CHECK(received["error"].get<std::string>().find("another sync of database") == 0);
+    const auto error = json::parse(r.out)["error"].get<std::string>();
+    CHECK(error.find("; also hook 'exec' (hooks[1]) on error: command '/bin/sh -c") != std::string::npos);
+    CHECK(error.find("exited with status 1; its last line of standard error: cannot page") != std::string::npos);
+    running.reset();
+    CHECK(site.nas_sync("B", {"sync"}).status == 0);
+    CHECK(json::parse(read_file(got)) == json::object());  // the start hook's input: {}
 }
 
 TEST_CASE("a sql hook runs its statements after a sync that changed rows, not after an idle one") {
