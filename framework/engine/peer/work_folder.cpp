@@ -57,9 +57,11 @@ WorkFolder::WorkFolder(const std::string& client_id) {
     }
     std::random_device rd;
     path_ = base / fmt::format("{}{}-{:08x}", prefix, ::getpid(), rd());
+    // Created under the lock and listed at once: a signal that arrives once
+    // the folder exists always finds it to remove (remove_work_folders_now).
+    std::lock_guard lock(open_folders_mutex);
     if (!fs::create_directory(path_, ec) || ec)
         throw Error(ErrorCode::io, fmt::format("cannot create work folder '{}': {}", path_.string(), ec.message()));
-    std::lock_guard lock(open_folders_mutex);
     open_folders().insert(path_);
 }
 
