@@ -49,6 +49,7 @@ struct SyncClient::Impl {
     std::vector<ConflictEvent> listed_conflicts;  // of the sync in flight (SyncResult::conflicts)
     std::vector<ConflictEvent> hook_conflicts;    // of the sync in flight, for hooks after its merge
     std::int64_t undelivered_conflicts = 0;       // beyond max_hook_conflicts
+    std::vector<std::string> hook_warnings;       // of the sync in flight, told even when it fails
 
     std::mutex sync_mutex;  // one sync at a time in this process (SyncLock: across processes)
     bool wait_for_other_syncs = false;
@@ -83,7 +84,7 @@ struct SyncClient::Impl {
     SyncResult sync() {
         const auto started = std::chrono::steady_clock::now();
         const SyncLock lock(pipeline.config().database, wait_for_other_syncs);
-        std::vector<std::string> hook_warnings = run_hooks(SyncEventKind::start, "{}", 0);
+        hook_warnings = run_hooks(SyncEventKind::start, "{}", 0);
         listed_conflicts.clear();
         hook_conflicts.clear();
         undelivered_conflicts = 0;
@@ -104,6 +105,7 @@ struct SyncClient::Impl {
                                                 "(at most {} per sync; `nas-sync conflicts` lists them all)",
                                                 undelivered_conflicts, max_hook_conflicts));
         result.warnings.insert(result.warnings.end(), hook_warnings.begin(), hook_warnings.end());
+        hook_warnings.clear();
         return result;
     }
 };
@@ -144,6 +146,7 @@ SyncClient::~SyncClient() { impl_->stop_loop(); }
 
 SyncResult SyncClient::sync_now() {
     std::lock_guard lock(impl_->sync_mutex);
+    impl_->hook_warnings.clear();
     if (impl_->on_start) impl_->on_start();
     try {
         SyncResult result = impl_->sync();
@@ -155,7 +158,10 @@ SyncResult SyncClient::sync_now() {
         if (impl_->on_complete) impl_->on_complete(result);
         return result;
     } catch (const std::exception& e) {
-        const auto failed = impl_->run_hooks(SyncEventKind::error, nlohmann::json{{"error", e.what()}}.dump(), 0);
+        // A start hook's failure of this sync has no result to be a warning in: it is told here.
+        auto failed = std::exchange(impl_->hook_warnings, {});
+        const auto error_failures = impl_->run_hooks(SyncEventKind::error, nlohmann::json{{"error", e.what()}}.dump(), 0);
+        failed.insert(failed.end(), error_failures.begin(), error_failures.end());
         if (failed.empty()) {
             if (impl_->on_error) impl_->on_error(e.what());
             throw;

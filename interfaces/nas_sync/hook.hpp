@@ -38,7 +38,8 @@ struct SyncEvent {
     std::string_view client_id;
     std::string_view database;  // the local database file's path
     // The event as a JSON object: complete, the object `nas-sync sync --json`
-    // prints; error, {"error": message}; conflict, one entry of that object's
+    // prints (less the warnings of complete hooks, which run after it is
+    // made); error, {"error": message}; conflict, one entry of that object's
     // "conflicts"; start, {}.
     std::string_view json;
     std::int64_t rows_changed = 0;  // complete: inserted + updated + deleted; 0 otherwise

@@ -10,6 +10,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cerrno>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -206,6 +207,23 @@ TEST_CASE("check lists the hooks with their events") {
                                            {"plugin": "sql", "key": "hooks[1]", "on": ["complete", "error"]}])j"));
     const auto text = site.nas_sync("B", {"check"});
     CHECK(text.out.find("  exec                     on start, conflict (hooks[0])\n") != std::string::npos);
+}
+
+TEST_CASE("plugins --json lists the hook plugins with their option tables") {
+    const auto r = run_nas_sync({"plugins", "--json"});
+    REQUIRE(r.status == 0);
+    std::map<std::string, json> hooks;
+    for (const auto& p : json::parse(r.out))
+        if (p["kind"] == "hook") hooks[p["name"].get<std::string>()] = p["options"];
+    REQUIRE(hooks.size() == 2);
+    CHECK(hooks["exec"] == json::parse(R"j([
+        {"name": "command", "type": "list of strings", "required": true, "default": "required",
+         "description": "The program and its arguments, run without a shell; the event's JSON on its standard input"},
+        {"name": "timeout", "type": "duration", "required": false, "default": "30s",
+         "description": "Longest a run may take; then its process group is killed and the hook fails (a warning)"}])j"));
+    REQUIRE(hooks["sql"].size() == 1);
+    CHECK(hooks["sql"][0]["name"] == "statements");
+    CHECK(hooks["sql"][0]["required"] == true);
 }
 
 TEST_CASE("bad hook sections exit 2 naming FILE:LINE:COL and the key") {
