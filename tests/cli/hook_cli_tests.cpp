@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "host/sync_lock.hpp"
+#include "nas_sync/client.hpp"
 #include "test_support.hpp"
 
 using namespace nas_sync::test;
@@ -166,6 +167,28 @@ TEST_CASE("a failed sync raises error, not start; an error hook's own failure is
     running.reset();
     CHECK(site.nas_sync("B", {"sync"}).status == 0);
     CHECK(json::parse(read_file(got)) == json::object());  // the start hook's input: {}
+}
+
+TEST_CASE("embedded: the SyncClient callbacks still run beside the hooks, on_complete with the hooks' warnings") {
+    HookSite site;
+    const auto started = site.dir / "started";
+    site.write_pipeline("B", "hooks:\n" + exec_hook("cat > '" + started.string() + "'", "    on: [start]\n") +
+                                 exec_hook("exit 5"));
+    site.write("A", "INSERT INTO notes VALUES('n1','one','2026-01-01T00:00:00Z')");
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    nas_sync::SyncClient client(nas_sync::load_pipeline_file(site.pipeline("B")));
+    int starts = 0;
+    std::vector<std::string> completed_warnings;
+    client.on_start([&] { ++starts; });
+    client.on_complete([&](const nas_sync::SyncResult& r) { completed_warnings = r.warnings; });
+    const auto result = client.sync_now();
+    CHECK(result.inserted == 1);
+    CHECK(starts == 1);
+    CHECK(fs::exists(started));
+    REQUIRE(completed_warnings.size() == 1);
+    CHECK(completed_warnings[0].find("hook 'exec' (hooks[1]) on complete: command '/bin/sh -c 'exit 5'' exited with "
+                                     "status 5") == 0);
+    CHECK(result.warnings == completed_warnings);
 }
 
 TEST_CASE("a sql hook runs its statements after a sync that changed rows, not after an idle one") {
