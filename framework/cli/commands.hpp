@@ -46,8 +46,6 @@ struct ConflictsOptions {
     std::string table;          // --table: only this table ("" for all)
 };
 int conflicts_command(const GlobalOptions& global, const ConflictsOptions& options);
-// A decided conflict as `sync --json` and `conflicts --json` show it.
-nlohmann::json conflict_json(const ConflictEvent& event);
 int adopt_share_command(const GlobalOptions& global);
 
 }  // namespace nas_sync::cli

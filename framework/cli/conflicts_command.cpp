@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "engine/local/conflict_log.hpp"
 #include "engine/versions/versions.hpp"
+#include "host/result_json.hpp"
 #include "nas_sync/error.hpp"
 #include "nas_sync/pipeline.hpp"
 
@@ -21,16 +22,6 @@ std::string version_text(std::int64_t time_ms, bool deleted) {
 }
 
 }  // namespace
-
-json conflict_json(const ConflictEvent& e) {
-    return {{"table", e.table},
-            {"key", e.key},
-            {"peer", e.peer},
-            {"resolution", e.resolution},
-            {"resolver", e.resolver},
-            {"local", {{"time", format_timestamp_ms(e.local_time_ms)}, {"deleted", e.local_deleted}}},
-            {"remote", {{"time", format_timestamp_ms(e.remote_time_ms)}, {"deleted", e.remote_deleted}}}};
-}
 
 int conflicts_command(const GlobalOptions& global, const ConflictsOptions& options) {
     const auto config = load_pipeline_file(global.config);

@@ -24,6 +24,7 @@
 #include "cli/progress_reporter.hpp"
 #include "cli/service_notifier.hpp"
 #include "cli/sync_output.hpp"
+#include "host/result_json.hpp"
 #include "host/sync_lock.hpp"
 #include "nas_sync/client.hpp"
 #include "nas_sync/error.hpp"

@@ -46,6 +46,12 @@ json plan_json(const LoadedPipeline& pipeline, const std::vector<TableInfo>& tab
     out["resolvers"] = json::array();
     for (const auto& r : pipeline.resolvers().entries())
         out["resolvers"].push_back({{"plugin", r.plugin}, {"tables", r.tables}});
+    out["hooks"] = json::array();
+    for (const auto& h : pipeline.hooks().entries()) {
+        json on = json::array();
+        for (const auto kind : h.on) on.push_back(to_string(kind));
+        out["hooks"].push_back({{"plugin", h.plugin}, {"key", h.key}, {"on", on}});
+    }
     out["interval_ms"] = config.interval.count();
     out["warnings"] = warnings;
     return out;
@@ -74,6 +80,10 @@ void print_plan(const json& plan) {
                                  tables.empty() ? std::string("all tables")
                                                 : fmt::format("tables: {}", fmt::join(tables, ", ")));
     }
+    std::cout << "hooks" << (plan["hooks"].empty() ? "       none\n" : "\n");
+    for (const auto& h : plan["hooks"])
+        std::cout << fmt::format("  {:<24} on {} ({})\n", h["plugin"].get<std::string>(),
+                                 fmt::join(h["on"].get<std::vector<std::string>>(), ", "), h["key"].get<std::string>());
     for (const auto& w : plan["warnings"]) std::cout << "warning: " << w.get<std::string>() << "\n";
 }
 

@@ -16,6 +16,7 @@
 #include "cli/progress_reporter.hpp"
 #include "cli/sync_output.hpp"
 #include "engine/peer/work_folder.hpp"
+#include "host/result_json.hpp"
 #include "nas_sync/client.hpp"
 
 namespace nas_sync::cli {

@@ -7,30 +7,6 @@
 #include "cli/commands.hpp"
 
 namespace nas_sync::cli {
-using nlohmann::json;
-
-json result_json(const SyncResult& r) {
-    json skipped = json::array();
-    for (const auto& s : r.skipped_remotes)
-        skipped.push_back({{"client", s.client},
-                           {"remote_schema_version", s.remote_schema_version},
-                           {"local_schema_version", s.local_schema_version}});
-    json conflicts = json::array();
-    for (const auto& c : r.conflicts) conflicts.push_back(conflict_json(c));
-    json out = result_counters(r);
-    out["warnings"] = r.warnings;
-    out["skipped_remotes"] = skipped;
-    out["conflicts"] = conflicts;
-    return out;
-}
-
-json result_counters(const SyncResult& r) {
-    return {{"clients_synced", r.clients_synced},   {"inserted", r.inserted},
-            {"updated", r.updated},                 {"deleted", r.deleted},
-            {"skipped", r.skipped},                 {"conflicts_resolved", r.conflicts_resolved},
-            {"had_changelog_gap", r.had_changelog_gap}, {"bytes_published", r.bytes_published},
-            {"bytes_fetched", r.bytes_fetched},     {"duration_ms", r.duration_ms}};
-}
 
 std::string result_summary(const SyncResult& r) {
     return fmt::format(

@@ -1,8 +1,6 @@
-// How `sync` and `run` show a sync's result: the JSON object of `--json`,
-// the one-line summary, and the lines `sync` prints.
+// How `sync` and `run` show a sync's result as text: the one-line summary
+// and the lines `sync` prints (its JSON: host/result_json.hpp).
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <set>
 #include <string>
@@ -12,10 +10,6 @@
 
 namespace nas_sync::cli {
 
-// Every field of the result, conflicts included (`sync --json`, run's "complete" event).
-nlohmann::json result_json(const SyncResult& r);
-// The counters only, for a log line.
-nlohmann::json result_counters(const SyncResult& r);
 // "synced with 1 peer(s): 0 inserted, ..."
 std::string result_summary(const SyncResult& r);
 // "skipped peer 'X': schema version ... differs from ours (...)", one per skipped peer.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -96,7 +97,12 @@ public:
                 case KeyKind::plugin_section:
                     (name == "transport" ? config.transport : config.discovery) = section(node->second, name);
                     break;
-                case KeyKind::plugin_sections: config.resolvers = resolver_sections(node->second); break;
+                case KeyKind::plugin_sections:
+                    if (name == "hooks")
+                        config.hooks = hook_sections(node->second);
+                    else
+                        config.resolvers = resolver_sections(node->second);
+                    break;
                 case KeyKind::keys: config.journal = journal_options(node->second, config); break;
             }
         }
@@ -160,8 +166,38 @@ private:
             fail(node.Mark(), "resolvers", "key 'resolvers' must be a non-empty list of {plugin: NAME, ...} entries");
         std::vector<PluginSection> sections;
         for (std::size_t i = 0; i < node.size(); ++i)
-            sections.push_back(section(node[i], fmt::format("resolvers[{}]", i), true));
+            sections.push_back(section(node[i], fmt::format("resolvers[{}]", i), SectionKind::resolver));
         return sections;
+    }
+
+    // `hooks:` may be empty (no hooks, as when it is not given).
+    std::vector<PluginSection> hook_sections(const YAML::Node& node) const {
+        if (!node.IsSequence())
+            fail(node.Mark(), "hooks", "key 'hooks' must be a list of {plugin: NAME, on: [EVENT, ...], ...} entries");
+        std::vector<PluginSection> sections;
+        for (std::size_t i = 0; i < node.size(); ++i)
+            sections.push_back(section(node[i], fmt::format("hooks[{}]", i), SectionKind::hook));
+        return sections;
+    }
+
+    // A hook's `on:`: a non-empty list of known event names, each once.
+    std::vector<std::string> hook_events(const YAML::Node& node, const std::string& key) const {
+        if (!node.IsSequence() || node.size() == 0)
+            fail(node.Mark(), key,
+                 fmt::format("key '{}' must be a non-empty list of events, like [complete, error]; valid: {}", key,
+                             fmt::join(hook_event_names, ", ")));
+        std::vector<std::string> events = list(node, key);
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            if (std::find(std::begin(hook_event_names), std::end(hook_event_names), events[i]) ==
+                std::end(hook_event_names))
+                fail(node[i].Mark(), key,
+                     fmt::format("key '{}': '{}' is not an event; valid: {}", key, events[i],
+                                 fmt::join(hook_event_names, ", ")));
+            if (std::find(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(i), events[i]) !=
+                events.begin() + static_cast<std::ptrdiff_t>(i))
+                fail(node[i].Mark(), key, fmt::format("key '{}': event '{}' is listed twice; keep one", key, events[i]));
+        }
+        return events;
     }
 
     JournalOptions journal_options(const YAML::Node& node, const PipelineConfig& config) const {
@@ -296,7 +332,9 @@ private:
         return result.lexically_normal();
     }
 
-    PluginSection section(const YAML::Node& node, const std::string& key, bool is_resolver = false) const {
+    enum class SectionKind { single, resolver, hook };
+
+    PluginSection section(const YAML::Node& node, const std::string& key, SectionKind kind = SectionKind::single) const {
         if (!node.IsMap())
             fail(node.Mark(), key, fmt::format("key '{}' must be a map with a 'plugin' key", key));
         PluginSection s;
@@ -311,8 +349,10 @@ private:
             given_once(seen, kv.first, name, option_key, key);
             if (name == "plugin") {
                 s.plugin = scalar(kv.second, option_key);
-            } else if (name == "tables" && is_resolver) {
+            } else if (name == "tables" && kind == SectionKind::resolver) {
                 s.tables = list(kv.second, option_key);
+            } else if (name == "on" && kind == SectionKind::hook) {
+                s.on = hook_events(kv.second, option_key);
             } else {
                 RawOption option;
                 option.location = location(kv.first.Mark());
@@ -366,6 +406,13 @@ void validate_pipeline(const PipelineConfig& config) {
     if (config.database.empty()) fail("database", "key 'database' is not set");
     if (config.transport.plugin.empty()) fail("transport", "key 'transport' names no plugin");
     if (config.interval <= std::chrono::milliseconds(0)) fail("interval", "key 'interval' must be positive");
+    // A pipeline built in code has not been through the reader's check of `on:`.
+    for (const auto& hook : config.hooks)
+        for (const auto& event : hook.on)
+            if (std::find(std::begin(hook_event_names), std::end(hook_event_names), event) == std::end(hook_event_names))
+                throw ConfigError(hook.location, hook.key + ".on",
+                                  fmt::format("key '{}.on': '{}' is not an event; valid: {}", hook.key, event,
+                                              fmt::join(hook_event_names, ", ")));
 }
 
 }  // namespace nas_sync

@@ -34,6 +34,11 @@ LoadedPipeline::LoadedPipeline(PipelineConfig config, const TransportWrapper& wr
     for (const auto& section : config_.resolvers)
         entries.push_back({section.plugin, section.tables, host_side(registry_->make_resolver(section, config_.base_dir))});
     resolvers_ = ResolverChain(std::move(entries));
+    std::vector<HookEntry> hooks;
+    for (const auto& section : config_.hooks)
+        hooks.push_back({section.plugin, section.key, hook_events(section),
+                         host_side(registry_->make_hook(section, config_.base_dir))});
+    hooks_ = HookRunner(std::move(hooks));
 }
 
 std::vector<TableInfo> LoadedPipeline::discover_tables(std::vector<std::string>& warnings) const {

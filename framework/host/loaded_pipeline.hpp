@@ -1,5 +1,5 @@
 // A pipeline with its plugins loaded and created: the transport, the table
-// discovery and the resolver chain, ready for the engine (which gets the
+// discovery, the resolver chain and the hooks, ready for the engine (which gets the
 // transport, the resolver chain and the tables, nothing of the plugins) or
 // for `check`.
 #pragma once
@@ -12,6 +12,7 @@
 
 #include "engine/merge/resolver_chain.hpp"
 #include "engine/tables/synced_table.hpp"
+#include "host/hook_runner.hpp"
 #include "nas_sync/client.hpp"
 #include "nas_sync/pipeline.hpp"
 #include "nas_sync/plugin.hpp"
@@ -30,6 +31,7 @@ public:
     const PipelineConfig& config() const { return config_; }
     Transport& transport() const { return *transport_; }
     const ResolverChain& resolvers() const { return resolvers_; }
+    const HookRunner& hooks() const { return hooks_; }
 
     // Opens the pipeline's database read-only (ConfigError at the `database`
     // key when it is missing or not SQLite), runs discovery on it and checks
@@ -43,6 +45,7 @@ private:
     std::shared_ptr<Transport> transport_;
     std::shared_ptr<TableDiscovery> discovery_;
     ResolverChain resolvers_;
+    HookRunner hooks_;
 };
 
 }  // namespace nas_sync

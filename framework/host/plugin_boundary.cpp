@@ -91,6 +91,21 @@ private:
     std::shared_ptr<ConflictResolver> inner_;
 };
 
+class HostSideHook final : public SyncHook {
+public:
+    explicit HostSideHook(std::shared_ptr<SyncHook> inner) : inner_(std::move(inner)) {}
+    void handle(const SyncEvent& event) override {
+        try {
+            inner_->handle(event);
+        } catch (...) {
+            rethrow_from_plugin();
+        }
+    }
+
+private:
+    std::shared_ptr<SyncHook> inner_;
+};
+
 }  // namespace
 
 std::shared_ptr<Transport> host_side(std::shared_ptr<Transport> plugin_transport) {
@@ -99,6 +114,10 @@ std::shared_ptr<Transport> host_side(std::shared_ptr<Transport> plugin_transport
 
 std::shared_ptr<ConflictResolver> host_side(std::shared_ptr<ConflictResolver> plugin_resolver) {
     return std::make_shared<HostSideResolver>(std::move(plugin_resolver));
+}
+
+std::shared_ptr<SyncHook> host_side(std::shared_ptr<SyncHook> plugin_hook) {
+    return std::make_shared<HostSideHook>(std::move(plugin_hook));
 }
 
 }  // namespace nas_sync

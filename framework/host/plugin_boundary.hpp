@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "nas_sync/hook.hpp"
 #include "nas_sync/resolver.hpp"
 #include "nas_sync/transport.hpp"
 
@@ -15,6 +16,7 @@ namespace nas_sync {
 
 std::shared_ptr<Transport> host_side(std::shared_ptr<Transport> plugin_transport);
 std::shared_ptr<ConflictResolver> host_side(std::shared_ptr<ConflictResolver> plugin_resolver);
+std::shared_ptr<SyncHook> host_side(std::shared_ptr<SyncHook> plugin_hook);
 
 // In a catch block: throws the exception being handled again, as one made here.
 [[noreturn]] void rethrow_from_plugin();

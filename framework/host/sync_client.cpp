@@ -1,7 +1,9 @@
 // SyncClient: the engine behind the library API and the sync/run/status
 // commands. It loads the pipeline's plugins (LoadedPipeline), discovers the
 // tables, opens our database, and builds the exchange the pipeline names,
-// once; every sync and status goes through that exchange.
+// once; every sync and status goes through that exchange. It calls the
+// pipeline's hooks: start, then the sync's conflicts once its merge is done
+// (never inside a transaction of ours), then complete or error.
 #include <fmt/format.h>
 
 #include <condition_variable>
@@ -14,6 +16,7 @@
 #include "engine/peer/work_folder.hpp"
 #include "engine/tables/schema_version.hpp"
 #include "host/loaded_pipeline.hpp"
+#include "host/result_json.hpp"
 #include "host/sync_lock.hpp"
 #include "nas_sync/client.hpp"
 
@@ -44,6 +47,9 @@ struct SyncClient::Impl {
     std::function<void(const ConflictEvent&)> on_conflict;
     std::function<void(const SyncProgress&)> on_progress;
     std::vector<ConflictEvent> listed_conflicts;  // of the sync in flight (SyncResult::conflicts)
+    std::vector<ConflictEvent> hook_conflicts;    // of the sync in flight, for hooks after its merge
+    std::int64_t undelivered_conflicts = 0;       // beyond max_hook_conflicts
+    std::vector<std::string> hook_warnings;       // of the sync in flight, told even when it fails
 
     std::mutex sync_mutex;  // one sync at a time in this process (SyncLock: across processes)
     bool wait_for_other_syncs = false;
@@ -67,10 +73,21 @@ struct SyncClient::Impl {
         return true;
     }
 
+    // Calls the hooks that take `kind`; their failures, as warnings.
+    std::vector<std::string> run_hooks(SyncEventKind kind, const std::string& json, std::int64_t rows_changed) const {
+        if (!pipeline.hooks().wants(kind)) return {};
+        const auto& cfg = pipeline.config();
+        const std::string database = cfg.database.string();
+        return pipeline.hooks().dispatch({kind, cfg.client_id, database, json, rows_changed});
+    }
+
     SyncResult sync() {
         const auto started = std::chrono::steady_clock::now();
         const SyncLock lock(pipeline.config().database, wait_for_other_syncs);
+        hook_warnings = run_hooks(SyncEventKind::start, "{}", 0);
         listed_conflicts.clear();
+        hook_conflicts.clear();
+        undelivered_conflicts = 0;
         SyncResult result = exchange->sync();
         result.conflicts = std::move(listed_conflicts);
         db->connection().flush_wal();  // what the sync wrote goes to the database file while the application runs
@@ -78,6 +95,17 @@ struct SyncClient::Impl {
             (std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started) +
              std::exchange(setup_ms, std::chrono::milliseconds(0)))
                 .count();
+        // The merge is committed: a conflict hook may read or write the database.
+        for (const auto& c : hook_conflicts) {
+            auto failed = run_hooks(SyncEventKind::conflict, conflict_json(c).dump(), 0);
+            hook_warnings.insert(hook_warnings.end(), failed.begin(), failed.end());
+        }
+        if (undelivered_conflicts > 0)
+            hook_warnings.push_back(fmt::format("hooks: {} conflict(s) of this sync were not delivered to conflict hooks "
+                                                "(at most {} per sync; `nas-sync conflicts` lists them all)",
+                                                undelivered_conflicts, max_hook_conflicts));
+        result.warnings.insert(result.warnings.end(), hook_warnings.begin(), hook_warnings.end());
+        hook_warnings.clear();
         return result;
     }
 };
@@ -96,6 +124,12 @@ SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_trans
     auto report_conflict = [&impl](const ConflictEvent& e) {
         if (e.table != heartbeat_table_name && impl.listed_conflicts.size() < SyncResult::max_listed_conflicts)
             impl.listed_conflicts.push_back(e);
+        if (e.table != heartbeat_table_name && impl.pipeline.hooks().wants(SyncEventKind::conflict)) {
+            if (impl.hook_conflicts.size() < max_hook_conflicts)
+                impl.hook_conflicts.push_back(e);
+            else
+                ++impl.undelivered_conflicts;
+        }
         if (impl.on_conflict) impl.on_conflict(e);
     };
     auto report_progress = [&impl](const SyncProgress& p) {
@@ -112,16 +146,33 @@ SyncClient::~SyncClient() { impl_->stop_loop(); }
 
 SyncResult SyncClient::sync_now() {
     std::lock_guard lock(impl_->sync_mutex);
+    impl_->hook_warnings.clear();
     if (impl_->on_start) impl_->on_start();
     try {
         SyncResult result = impl_->sync();
         result.warnings.insert(result.warnings.begin(), impl_->discovery_warnings.begin(),
                                impl_->discovery_warnings.end());
+        const auto failed = impl_->run_hooks(SyncEventKind::complete, result_json(result).dump(),
+                                             result.inserted + result.updated + result.deleted);
+        result.warnings.insert(result.warnings.end(), failed.begin(), failed.end());
         if (impl_->on_complete) impl_->on_complete(result);
         return result;
     } catch (const std::exception& e) {
-        if (impl_->on_error) impl_->on_error(e.what());
-        throw;
+        // A start hook's failure of this sync has no result to be a warning in: it is told here.
+        auto failed = std::exchange(impl_->hook_warnings, {});
+        const auto error_failures = impl_->run_hooks(SyncEventKind::error, nlohmann::json{{"error", e.what()}}.dump(), 0);
+        failed.insert(failed.end(), error_failures.begin(), error_failures.end());
+        if (failed.empty()) {
+            if (impl_->on_error) impl_->on_error(e.what());
+            throw;
+        }
+        // The sync's own error stays first; what the error hooks did is told with it, not lost.
+        const std::string also = fmt::format("; also {}", fmt::join(failed, "; "));
+        if (impl_->on_error) impl_->on_error(e.what() + also);
+        if (const auto* config = dynamic_cast<const ConfigError*>(&e))
+            throw ConfigError(config->location(), config->key(), config->message() + also);
+        if (const auto* error = dynamic_cast<const Error*>(&e)) throw Error(error->code(), e.what() + also);
+        throw Error(ErrorCode::internal, e.what() + also);
     }
 }
 

@@ -102,7 +102,8 @@ void PluginRegistry::load(const fs::path& file) {
     const bool has_factory =
         (descriptor->kind == PluginKind::transport && descriptor->make_transport) ||
         (descriptor->kind == PluginKind::resolver && descriptor->make_resolver) ||
-        (descriptor->kind == PluginKind::discovery && descriptor->make_discovery);
+        (descriptor->kind == PluginKind::discovery && descriptor->make_discovery) ||
+        (descriptor->kind == PluginKind::hook && descriptor->make_hook);
     if (!has_factory) {
         problems_.push_back(fmt::format("{}: {} plugin '{}' has no {} factory", file.string(),
                                         to_string(descriptor->kind), name, to_string(descriptor->kind)));
@@ -189,6 +190,12 @@ std::shared_ptr<TableDiscovery> PluginRegistry::make_discovery(const PluginSecti
                                                               const std::filesystem::path& base_dir) const {
     const auto& plugin = find(PluginKind::discovery, section);
     return create<TableDiscovery>(plugin, plugin.descriptor->make_discovery, section, base_dir);
+}
+
+std::shared_ptr<SyncHook> PluginRegistry::make_hook(const PluginSection& section,
+                                                    const std::filesystem::path& base_dir) const {
+    const auto& plugin = find(PluginKind::hook, section);
+    return create<SyncHook>(plugin, plugin.descriptor->make_hook, section, base_dir);
 }
 
 }  // namespace nas_sync

@@ -49,6 +49,7 @@ public:
     std::shared_ptr<Transport> make_transport(const PluginSection& section, const std::filesystem::path& base_dir) const;
     std::shared_ptr<ConflictResolver> make_resolver(const PluginSection& section, const std::filesystem::path& base_dir) const;
     std::shared_ptr<TableDiscovery> make_discovery(const PluginSection& section, const std::filesystem::path& base_dir) const;
+    std::shared_ptr<SyncHook> make_hook(const PluginSection& section, const std::filesystem::path& base_dir) const;
 
 private:
     void load(const std::filesystem::path& file);

@@ -39,21 +39,24 @@
 
 #include "nas_sync/discovery.hpp"
 #include "nas_sync/error.hpp"
+#include "nas_sync/hook.hpp"
 #include "nas_sync/resolver.hpp"
 #include "nas_sync/transport.hpp"
 
 namespace nas_sync {
 
-// Bumped whenever anything in interfaces/ changes in a way that breaks plugins.
-inline constexpr std::uint32_t plugin_api_version = 3;
+// Bumped whenever anything in interfaces/ changes in a way that breaks plugins
+// (4: hooks, a fourth kind, and the descriptor's make_hook).
+inline constexpr std::uint32_t plugin_api_version = 4;
 
-enum class PluginKind { transport, resolver, discovery };
+enum class PluginKind { transport, resolver, discovery, hook };
 
 inline std::string_view to_string(PluginKind kind) {
     switch (kind) {
         case PluginKind::transport: return "transport";
         case PluginKind::resolver: return "resolver";
         case PluginKind::discovery: return "discovery";
+        case PluginKind::hook: return "hook";
     }
     return "unknown";
 }
@@ -130,6 +133,7 @@ private:
 using TransportFactory = std::unique_ptr<Transport> (*)(const PluginOptions&);
 using ResolverFactory = std::unique_ptr<ConflictResolver> (*)(const PluginOptions&);
 using DiscoveryFactory = std::unique_ptr<TableDiscovery> (*)(const PluginOptions&);
+using HookFactory = std::unique_ptr<SyncHook> (*)(const PluginOptions&);
 
 // What a plugin library describes itself as. Exactly the factory of its kind
 // is set.
@@ -142,6 +146,7 @@ struct PluginDescriptor {
     TransportFactory make_transport = nullptr;
     ResolverFactory make_resolver = nullptr;
     DiscoveryFactory make_discovery = nullptr;
+    HookFactory make_hook = nullptr;
 };
 
 // The names under which a plugin library exports its entry points.

@@ -77,6 +77,8 @@ TEST_CASE("plugins --json lists every plugin with exactly kind, name, version, d
     CHECK(found.count("discovery:explicit"));
     CHECK(found.count("resolver:lww"));
     CHECK(found.count("resolver:delete-protected"));
+    CHECK(found.count("hook:exec"));
+    CHECK(found.count("hook:sql"));
 }
 
 TEST_CASE("plugins reports a refused library on stderr and exits 2") {
@@ -104,7 +106,7 @@ TEST_CASE("check prints the plan, changes nothing, and exits 0") {
     REQUIRE_MESSAGE(r.status == 0, r.err);
     const auto plan = json::parse(r.out);
     CHECK(keys_of(plan) == std::set<std::string>{"client_id", "database", "transport", "exchange", "discovery",
-                                                 "tables", "resolvers", "interval_ms", "warnings"});
+                                                 "tables", "resolvers", "hooks", "interval_ms", "warnings"});
     CHECK(plan["client_id"] == "pc1");
     REQUIRE(plan["tables"].size() == 1);
     CHECK(plan["tables"][0]["name"] == "users");

@@ -30,8 +30,9 @@ TEST_CASE("the built-in plugins load, each with its kind, name, version and opti
     for (const auto& p : r.plugins())
         found.push_back(std::string(to_string(p.descriptor->kind)) + ":" + std::string(p.descriptor->name));
     std::sort(found.begin(), found.end());
-    CHECK(found == std::vector<std::string>{"discovery:auto", "discovery:explicit", "discovery:prisma", "resolver:delete-protected",
-                                            "resolver:lww", "transport:fs", "transport:nats", "transport:smb"});
+    CHECK(found == std::vector<std::string>{"discovery:auto", "discovery:explicit", "discovery:prisma", "hook:exec",
+                                            "hook:sql", "resolver:delete-protected", "resolver:lww", "transport:fs",
+                                            "transport:nats", "transport:smb"});
 }
 
 TEST_CASE("a library built for another plugin API version is refused") {

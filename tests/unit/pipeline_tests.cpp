@@ -183,6 +183,8 @@ TEST_CASE("the key table's defaults are the defaults of a pipeline that leaves t
     CHECK(written.discovery.plugin == left_out.discovery.plugin);
     REQUIRE(written.resolvers.size() == left_out.resolvers.size());
     CHECK(written.resolvers[0].plugin == left_out.resolvers[0].plugin);
+    CHECK(written.hooks.empty());
+    CHECK(left_out.hooks.empty());
 
     std::string journal = required + "exchange: journal\njournal:\n";
     for (const auto& key : journal_keys()) journal += fmt::format("  {}: {}\n", key.name, key.default_value);
@@ -202,5 +204,40 @@ TEST_CASE("a YAML alias bomb (one large value repeated by aliases) is refused at
     text += "]\n";
     CHECK_THROWS_WITH_AS(parse_pipeline(text, dir / "bomb.yaml"),
                          doctest::Contains("bomb.yaml:7:13: the pipeline's values add up to more than 1048576 bytes"),
+                         ConfigError);
+}
+
+TEST_CASE("hooks: each entry keeps its plugin, options and events; without on: it takes complete and error") {
+    TempDir dir;
+    fs::create_directories(dir / "nas");
+    const auto config = parse_pipeline(R"(version: 1
+client_id: pc1
+database: ./app.sqlite
+transport: {plugin: fs, path: ./nas}
+hooks:
+  - plugin: exec
+    command: [/bin/echo, hi]
+    on: [start, conflict]
+  - plugin: sql
+    statements: ['SELECT 1']
+)",
+                                       dir / "a.yaml");
+    REQUIRE(config.hooks.size() == 2);
+    CHECK(config.hooks[0].key == "hooks[0]");
+    CHECK(config.hooks[0].plugin == "exec");
+    CHECK(config.hooks[0].on == std::vector<std::string>{"start", "conflict"});
+    CHECK(config.hooks[0].options.count("command") == 1);
+    CHECK(config.hooks[0].options.count("on") == 0);
+    CHECK(config.hooks[1].on.empty());
+    const LoadedPipeline loaded(config);
+    REQUIRE(loaded.hooks().entries().size() == 2);
+    CHECK(loaded.hooks().entries()[0].on == std::vector<SyncEventKind>{SyncEventKind::start, SyncEventKind::conflict});
+    CHECK(loaded.hooks().entries()[1].on == std::vector<SyncEventKind>{SyncEventKind::complete, SyncEventKind::error});
+    CHECK(loaded.hooks().wants(SyncEventKind::conflict));
+
+    // Built in code, a bad event name is refused too, at the entry's key.
+    auto in_code = config;
+    in_code.hooks[1].on = {"done"};
+    CHECK_THROWS_WITH_AS(LoadedPipeline{in_code}, doctest::Contains("key 'hooks[1].on': 'done' is not an event"),
                          ConfigError);
 }

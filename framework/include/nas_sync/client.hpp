@@ -54,6 +54,13 @@ public:
     std::string adopt_share();
     std::vector<SyncedTable> synced_tables() const;
 
+    // The pipeline's hooks (`hooks:`, nas_sync/hook.hpp) run beside these
+    // callbacks: on_start before the sync lock is taken, start hooks after;
+    // on_conflict at once during the merge, conflict hooks after it;
+    // on_complete after the complete hooks (their failures are warnings in
+    // the result it gets); on_error after the error hooks, whose failures are
+    // appended to the message it gets ("...; also hook 'exec' (hooks[0]) on
+    // error: ...") and to the Error sync_now() throws.
     void on_start(std::function<void()> callback);
     void on_complete(std::function<void(const SyncResult&)> callback);
     void on_error(std::function<void(const std::string&)> callback);

@@ -54,10 +54,13 @@ struct RawOption {
     SourceLocation location;
 };
 
-// One `transport:`, `discovery:` or resolver entry.
+// One `transport:`, `discovery:`, resolver or hook entry.
 struct PluginSection {
     std::string plugin;
     std::vector<std::string> tables;  // resolvers only: the tables this entry is limited to
+    // Hooks only: the events this entry receives (start, complete, error,
+    // conflict); empty means the default, complete and error.
+    std::vector<std::string> on;
     std::map<std::string, RawOption> options;
     SourceLocation location;  // of the section itself
     std::string key;          // where it sits in the file: "transport", "resolvers[1]", ...
@@ -83,6 +86,7 @@ struct PipelineConfig {
     ExchangeLayout exchange = ExchangeLayout::snapshot;
     PluginSection discovery{.plugin = "auto", .key = "discovery"};
     std::vector<PluginSection> resolvers{{.plugin = "lww", .key = "resolvers[0]"}};
+    std::vector<PluginSection> hooks;  // keys "hooks[0]", ...: run on sync events (nas_sync/hook.hpp)
     std::chrono::milliseconds interval{std::chrono::seconds(30)};
     std::chrono::milliseconds changelog_retention{std::chrono::hours(24 * 7)};
     std::chrono::milliseconds conflict_log_retention{std::chrono::hours(24 * 30)};
@@ -104,6 +108,10 @@ PipelineConfig parse_pipeline(const std::string& yaml_text, const std::filesyste
 
 // Checks the host's keys of a pipeline built in code (client id, paths, ...).
 void validate_pipeline(const PipelineConfig& config);
+
+// The events a hook entry may name in `on:`, and those it gets without `on:`.
+inline constexpr const char* hook_event_names[] = {"start", "complete", "error", "conflict"};
+inline constexpr const char* default_hook_events[] = {"complete", "error"};
 
 // A client id is 1 to 64 letters, digits, '.', '_' or '-', and not '.' or '..'.
 bool is_valid_client_id(const std::string& id);
