@@ -165,7 +165,10 @@ std::vector<ObjectInfo> list_objects(NatsConnection& connection, const Layout& l
     if (state.cache && !sweep && state.cache->newest.highest() <= last_sequence) {
         auto& newest = state.cache->newest;
         if (newest.highest() < last_sequence) read_by_walk(connection, layout, newest, newest.highest() + 1);
-        return newest.objects(prefix);
+        // Direct gets may be answered by a replica behind the stream's leader:
+        // one that has not reached the newest message is not trusted, and
+        // everything is read again below.
+        if (newest.highest() >= last_sequence) return newest.objects(prefix);
     }
     auto cache = std::make_shared<ListingCache>(layout);
     if (now < state.walk_until || !read_by_consumer(connection, layout, cache->newest)) {
