@@ -152,9 +152,11 @@ SyncResult SyncClient::sync_now() {
         SyncResult result = impl_->sync();
         result.warnings.insert(result.warnings.begin(), impl_->discovery_warnings.begin(),
                                impl_->discovery_warnings.end());
-        const auto failed = impl_->run_hooks(SyncEventKind::complete, result_json(result).dump(),
-                                             result.inserted + result.updated + result.deleted);
-        result.warnings.insert(result.warnings.end(), failed.begin(), failed.end());
+        if (impl_->pipeline.hooks().wants(SyncEventKind::complete)) {  // the JSON only when a hook takes it
+            const auto failed = impl_->run_hooks(SyncEventKind::complete, result_json(result).dump(),
+                                                 result.inserted + result.updated + result.deleted);
+            result.warnings.insert(result.warnings.end(), failed.begin(), failed.end());
+        }
         if (impl_->on_complete) impl_->on_complete(result);
         return result;
     } catch (const std::exception& e) {
