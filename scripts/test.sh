@@ -11,7 +11,7 @@ cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNAS_SYNC_WERROR=ON \
-  -DNAS_SYNC_SANITIZE=address,undefined -DNAS_SYNC_PROPERTY_SEEDS=100 -DNAS_SYNC_PROPERTY_NATS_SEEDS=10 \
+  -DNAS_SYNC_SANITIZE=address,undefined -DNAS_SYNC_PROPERTY_SEEDS=60 -DNAS_SYNC_PROPERTY_NATS_SEEDS=10 \
   -DNAS_SYNC_PROPERTY_PRISMA_SEEDS=40
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
