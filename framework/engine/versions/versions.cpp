@@ -132,6 +132,9 @@ std::int64_t deletion_time_ms(const std::string& deleted_at) {
 }
 
 std::string format_timestamp_ms(std::int64_t ms) {
+    // Times outside 0001..9999 (unknown_time is INT64_MIN) are shown at the
+    // bound: the arithmetic below would overflow on them.
+    ms = std::clamp(ms, min_version_time, max_version_time);
     const std::int64_t days = (ms >= 0 ? ms : ms - 86399999) / 86400000;
     const std::int64_t in_day = ms - days * 86400000;
     // civil_from_days
