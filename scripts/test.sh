@@ -5,23 +5,33 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+started=$SECONDS
+phase() { echo "== test.sh: $1 at $((SECONDS - started)) s"; }
 
+phase "release build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNAS_SYNC_WERROR=ON
 cmake --build build -j "$jobs"
+phase "release tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+phase "ASan+UBSan build"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNAS_SYNC_WERROR=ON \
   -DNAS_SYNC_SANITIZE=address,undefined -DNAS_SYNC_PROPERTY_SEEDS=60 -DNAS_SYNC_PROPERTY_NATS_SEEDS=10 \
   -DNAS_SYNC_PROPERTY_PRISMA_SEEDS=40
 cmake --build build-asan -j "$jobs"
+phase "ASan+UBSan tests"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
 # The tests where threads meet (the background loop and the application
 # writing while syncs run) under ThreadSanitizer.
+phase "TSan build"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNAS_SYNC_WERROR=ON -DNAS_SYNC_SANITIZE=thread
 cmake --build build-tsan -j "$jobs" --target nas-sync engine_tests sync_cli_tests
+phase "TSan tests"
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -R '^(engine_tests|sync_cli_tests)$'
 
 # Fuzz the pipeline loader and the reading of peers' objects, a minute each.
+phase "fuzzing"
 scripts/fuzz.sh 60
+phase "done"
