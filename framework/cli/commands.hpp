@@ -41,6 +41,7 @@ struct SyncOptions {
 int sync_command(const GlobalOptions& global, const SyncOptions& sync);
 int run_command(const GlobalOptions& global, const SyncOptions& sync);
 int status_command(const GlobalOptions& global);
+int verify_command(const GlobalOptions& global);  // exit 1 when clients differ (or ids, clocks: see docs)
 struct ConflictsOptions {
     std::string since = "30d";  // --since: a duration back from now
     std::string table;          // --table: only this table ("" for all)

@@ -21,7 +21,7 @@ namespace {
 
 using namespace nas_sync::cli;
 
-const std::vector<std::string> commands = {"init", "check", "plugins", "sync", "run", "status", "conflicts", "adopt-share"};
+const std::vector<std::string> commands = {"init", "check", "plugins", "sync", "run", "status", "verify", "conflicts", "adopt-share"};
 
 // Levenshtein distance, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -131,6 +131,8 @@ int main(int argc, char** argv) {
                     "text (TIME LEVEL MESSAGE; the default) or json (an object per line)")
         ->check(CLI::IsMember({"text", "json"}));
     auto* status_cmd = app.add_subcommand("status", "Show the peers on the share and how far behind we are");
+    auto* verify = app.add_subcommand(
+        "verify", "Say whether every client on the share holds the same rows, from their digest reports (exit 1: not)");
     ConflictsOptions conflicts_options;
     auto* conflicts = app.add_subcommand("conflicts", "Show the conflicts syncs decided (the local conflict log)");
     conflicts->add_option("--since", conflicts_options.since, "How far back: 1h, 1d, 30d (default 30d)");
@@ -159,6 +161,7 @@ int main(int argc, char** argv) {
         if (*sync) return sync_command(global, sync_options);
         if (*run) return run_command(global, sync_options);
         if (*status_cmd) return status_command(global);
+        if (*verify) return verify_command(global);
         if (*adopt_share) return adopt_share_command(global);
         if (*conflicts) return conflicts_command(global, conflicts_options);
     } catch (const nas_sync::ConfigError& e) {

@@ -12,6 +12,7 @@
 
 #include "database/schema.hpp"
 #include "engine/exchange/exchange.hpp"
+#include "engine/fleet/fleet_verification.hpp"
 #include "engine/local/local_database.hpp"
 #include "engine/peer/work_folder.hpp"
 #include "engine/tables/schema_version.hpp"
@@ -207,6 +208,14 @@ Status SyncClient::status() {
     s.share = impl_->pipeline.transport().describe();
     s.warnings.insert(s.warnings.begin(), impl_->discovery_warnings.begin(), impl_->discovery_warnings.end());
     return s;
+}
+
+FleetVerification SyncClient::verify() {
+    std::lock_guard lock(impl_->sync_mutex);
+    auto& transport = impl_->pipeline.transport();
+    FleetVerification v = verify_fleet(transport);
+    for (auto& warning : transport.take_warnings()) v.warnings.push_back(std::move(warning));
+    return v;
 }
 
 std::string SyncClient::adopt_share() {

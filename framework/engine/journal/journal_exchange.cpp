@@ -4,6 +4,7 @@
 
 #include "engine/journal/base_merge.hpp"
 #include "engine/peer/peer_database.hpp"
+#include "engine/fleet/report_publisher.hpp"
 #include "engine/peer/work_folder.hpp"
 #include "engine/versions/versions.hpp"
 #include "nas_sync/error.hpp"
@@ -46,6 +47,7 @@ SyncResult JournalExchange::sync() {
         db.bookkeeping().set(StateKey::journal_snapshot_ms, now_ms());
         tx.commit();
     }
+    publish_digest_report(ctx_, "journal", work, result);
     round_.end(db.bookkeeping().get(StateKey::journal_changelog_id), result.warnings);
     ctx_.guard.finish();
     return result;

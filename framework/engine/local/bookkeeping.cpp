@@ -31,6 +31,8 @@ std::string_view key_name(StateKey key) {
         case StateKey::owner_put_ms: return "owner_put_ms";
         case StateKey::instance_id: return "instance_id";
         case StateKey::share_clock_offset_ms: return "share_clock_offset_ms";
+        case StateKey::published_sequence: return "published_sequence";
+        case StateKey::digest_report_hash: return "digest_report_hash";
     }
     return "unknown";
 }

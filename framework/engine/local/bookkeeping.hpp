@@ -40,6 +40,8 @@ enum class StateKey {
     owner_put_ms,            // our clock when we last put our claim (its listed time is the share's clock)
     instance_id,             // this installation's random id, named in our claims
     share_clock_offset_ms,   // the share's clock minus ours, as last measured (clock_check.hpp)
+    published_sequence,      // snapshot: the change-log id our published copy reaches, as its readers record it
+    digest_report_hash,      // a hash of the digest report we last put (engine/fleet/report_publisher.hpp)
 };
 
 // The key's name in _nas_sync_state (stored in users' databases: never renamed).

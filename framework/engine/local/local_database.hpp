@@ -7,6 +7,7 @@
 //   PeerProgress    how far we have read each peer
 //   ConflictLog     the conflicts merges decided
 //   ForeignKeyRepair the schema's ON DELETE actions for what peers deleted
+//   TableDigests    each synced table's live records as one digest, for `verify`
 // plus the copies we publish (published_copies.hpp). install() adds the
 // internal tables and triggers (internal_tables.hpp).
 #pragma once
@@ -23,6 +24,7 @@
 #include "engine/local/foreign_key_repair.hpp"
 #include "engine/local/peer_progress.hpp"
 #include "engine/local/record_store.hpp"
+#include "engine/local/table_digests.hpp"
 #include "engine/tables/synced_table.hpp"
 
 namespace nas_sync {
@@ -50,6 +52,7 @@ public:
     Bookkeeping& bookkeeping() { return bookkeeping_; }
     PeerProgress& peers() { return peers_; }
     ConflictLog& conflicts() { return conflicts_; }
+    TableDigests& digests() { return digests_; }
 
     // Applying a peer's states, inside a write transaction: between
     // begin_apply() and end_apply() nothing written is logged as our change
@@ -74,6 +77,7 @@ private:
     Bookkeeping bookkeeping_;
     PeerProgress peers_;
     ConflictLog conflicts_;
+    TableDigests digests_;
     RecordStore records_;
     ChangeCapture changes_;
     ForeignKeyRepair foreign_keys_;

@@ -8,6 +8,13 @@ std::int64_t PeerProgress::last_seen_id(const std::string& peer) const {
     return s->step() ? s->integer(0) : 0;
 }
 
+std::map<std::string, std::int64_t> PeerProgress::last_seen_ids() const {
+    std::map<std::string, std::int64_t> out;
+    auto s = cache_.use("SELECT remoteClientId, lastSeenId FROM _sync_state");
+    while (s->step()) out[s->text(0)] = s->integer(1);
+    return out;
+}
+
 PeerProgress::SnapshotRead PeerProgress::snapshot_read(const std::string& peer) const {
     auto s = cache_.use("SELECT merged, objectSize, objectModified FROM _nas_sync_peers WHERE clientId = ?");
     s->bind(1, peer);

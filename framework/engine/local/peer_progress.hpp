@@ -22,6 +22,8 @@ public:
 
     // The peer's change-log id we read up to (0: none).
     std::int64_t last_seen_id(const std::string& peer) const;
+    // Every peer's, by client id.
+    std::map<std::string, std::int64_t> last_seen_ids() const;
 
     struct SnapshotRead {
         bool merged = false;  // we have merged its snapshot at least once

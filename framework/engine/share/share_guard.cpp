@@ -37,12 +37,6 @@ std::optional<std::uint64_t> parse_hex(const std::string& text) {
     return std::stoull(text, nullptr, 16);
 }
 
-std::string host_name() {
-    char name[256] = {};
-    ::gethostname(name, sizeof name - 1);
-    return name;
-}
-
 std::string where_share(Transport& transport) { return transport.describe(); }
 
 void put_json(Transport& transport, const json& content, const fs::path& file, std::string_view name) {
@@ -66,6 +60,12 @@ std::string text_of(const json& object, const char* key) {
 }
 
 }  // namespace
+
+std::string host_name() {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    return name;
+}
 
 std::string owner_object_name(const std::string& client_id, std::uint64_t token) {
     return fmt::format("client-{}.owner-{}.json", client_id, hex(token));

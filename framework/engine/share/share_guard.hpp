@@ -80,6 +80,9 @@ private:
     std::optional<std::int64_t> share_offset_ms_;
 };
 
+// This computer's name, as claims and digest reports give it.
+std::string host_name();
+
 // The names of the objects above.
 inline constexpr const char* share_marker_name = "nas-sync/share.json";
 std::string owner_object_name(const std::string& client_id, std::uint64_t token);

@@ -1,5 +1,6 @@
 #include "engine/snapshot/snapshot_exchange.hpp"
 
+#include "engine/fleet/report_publisher.hpp"
 #include "engine/peer/work_folder.hpp"
 
 namespace nas_sync {
@@ -20,6 +21,7 @@ SyncResult SnapshotExchange::sync() {
     }
     round_.write_heartbeat();
     layout_.publish(result, own_size, work);
+    publish_digest_report(ctx_, "snapshot", work, result);
     round_.end(INT64_MAX, result.warnings);
     ctx_.guard.finish();
     return result;

@@ -128,10 +128,8 @@ void SnapshotLayout::publish(SyncResult& result, std::optional<std::uint64_t> ow
     // The note first, with the copy's own sequence (the application may have
     // logged more since the capture): a note is never behind its copy.
     const fs::path note = work.file("publish.seq");
-    {
-        const std::int64_t seq = PeerDatabase(copy).changelog_range().last_id;
-        std::ofstream(note, std::ios::binary) << format_sequence_note({seq, ctx_.schema_version});
-    }
+    const std::int64_t seq = PeerDatabase(copy).changelog_range().last_id;
+    std::ofstream(note, std::ios::binary) << format_sequence_note({seq, ctx_.schema_version});
     ctx_.guard.claim(work);
     ctx_.transport.put(note, sequence_note_name(ctx_.settings.client_id));
     ctx_.transport.put(copy, snapshot_object_name(ctx_.settings.client_id));
@@ -140,6 +138,7 @@ void SnapshotLayout::publish(SyncResult& result, std::optional<std::uint64_t> ow
     WriteTransaction tx(db.connection());
     state.set(StateKey::published_size, static_cast<std::int64_t>(size));
     state.set(StateKey::published_changelog_id, covered.changelog_id);
+    state.set(StateKey::published_sequence, seq);
     state.set(StateKey::published_applied_seq, covered.applied_seq);
     state.set(StateKey::published_ms, now_ms());
     state.clear(StateKey::publish_owed);

@@ -47,6 +47,9 @@ public:
     // Lets the sync in flight finish, runs one last sync, and joins.
     void stop();
     Status status();
+    // Reads every client's digest report from the share and says whether
+    // they hold the same rows (`nas-sync verify`); changes nothing.
+    FleetVerification verify();
     // Records the share's marker as the one this client syncs with (writing
     // one when the share has none), after the share was moved or replaced on
     // purpose: a sync refuses a share without the marker it recorded. The

@@ -77,4 +77,38 @@ struct Status {
     std::vector<std::string> warnings;
 };
 
+// What `verify` found on the share (SyncClient::verify): whether the clients
+// that publish a digest report hold the same rows, two installations with
+// one client id, and clocks that are off.
+struct FleetClient {
+    std::string client, instance, host;
+    std::string exchange;
+    std::chrono::system_clock::time_point reported;  // when its report was put, by the share's clock
+    std::int64_t clock_offset_ms = 0;                // its clock minus the share's when it put it
+};
+
+// A client whose rows differ from those of the largest group of clients that
+// agree among themselves.
+struct FleetDifference {
+    std::string client;
+    std::vector<std::string> differs_from;
+    std::vector<std::string> tables;  // the synced tables whose rows differ
+    // Explained by someone who has not read someone's latest yet (the
+    // reasons say who): it may settle by itself. False: a real divergence,
+    // though each has read all of the other.
+    bool behind = false;
+    std::vector<std::string> reasons;
+};
+
+struct FleetVerification {
+    bool agree = false;  // every client with a report holds the same rows
+    std::vector<FleetClient> clients;                // with a report
+    std::vector<std::string> unreported;             // publishing on the share without one
+    std::vector<FleetDifference> differences;
+    std::vector<std::string> duplicate_client_ids;   // two installations publishing as one client id
+    std::vector<std::string> clocks;                 // clients whose clock is off from the share's
+    std::vector<std::string> warnings;               // reports that could not be read
+    bool ok() const { return agree && duplicate_client_ids.empty() && clocks.empty(); }
+};
+
 }  // namespace nas_sync
