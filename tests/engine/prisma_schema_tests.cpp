@@ -317,12 +317,16 @@ TEST_CASE("clients set up on copies of one database agree on the versions of row
     Fleet fleet({"A", "B"}, prisma_schema(), prisma_options(ExchangeLayout::snapshot));
     for (const auto& id : fleet.ids()) fleet.write(id, seed_rows);  // the same rows before sync was set up
     fleet.sync_all(1);
-    // Nothing differs: no client takes the other's rows as newer.
+    // Nothing differs: no client takes the other's rows as newer, nor puts its copy again.
     for (const auto& id : fleet.ids()) {
         CAPTURE(id);
+        const auto copy = fleet.share() / ("client-" + id + ".sqlite");
+        const auto put = fs::last_write_time(copy);
         const SyncResult again = fleet.sync(id);
         CHECK(again.updated == 0);
-        CHECK(again.bytes_published == 0);
+        CHECK(fs::last_write_time(copy) == put);
+        // At most its digest report, which now says it read the other's copy.
+        CHECK(again.bytes_published <= fs::file_size(fleet.share() / "nas-sync" / "digests" / (id + ".json")));
     }
     CHECK(fleet.dump("A", join_tables) == fleet.dump("B", join_tables));
 }

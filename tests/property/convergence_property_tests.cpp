@@ -268,12 +268,14 @@ private:
             for (const auto& table : modelled_tables) {
                 SQLite::Statement rows(db, "SELECT * FROM " + table);
                 std::set<std::string> seen;
+                std::uint64_t digest = 0;  // what `verify` compares: the XOR of the rows' content hashes
                 while (rows.executeStep()) {
                     RowImage image;
                     for (int i = 0; i < rows.getColumnCount(); ++i) {
                         image.columns.push_back(rows.getColumnName(i));
                         image.values.push_back(column_value(rows.getColumn(i)));
                     }
+                    digest ^= content_hash(image);
                     const std::string key = rows.getColumn(0).getString();
                     seen.insert(key);
                     auto it = expected.find({table, key});
@@ -283,6 +285,11 @@ private:
                 for (const auto& [k, v] : expected)
                     if (k.first == table && !v.deletion && !seen.count(k.second))
                         problems << id << ": " << table << "/" << k.second << " is missing; its highest version is a row\n";
+                SQLite::Statement kept(db, "SELECT rows, digest FROM _nas_sync_digest WHERE tableName = ?");
+                kept.bind(1, table);
+                if (!kept.executeStep() || kept.getColumn(0).getInt64() != static_cast<std::int64_t>(seen.size()) ||
+                    static_cast<std::uint64_t>(kept.getColumn(1).getInt64()) != digest)
+                    problems << id << ": the digest of " << table << " is not that of its rows\n";
             }
         }
         return problems.str();
