@@ -94,9 +94,8 @@ TEST_CASE("verify: rows that differ though each client read all of the others ar
     fleet.write("A", "INSERT INTO notes VALUES ('n1', 'one', '2026-01-01T00:00:00Z')");
     fleet.sync_all();
     REQUIRE(fleet.verify().second == 0);
-    // Fault injection: B's record of its row says other content than the fleet's.
-    fleet.write("B", "INSERT OR REPLACE INTO _nas_sync_versions SELECT tableName, recordId, time, deleted, hash + 1 "
-                     "FROM _nas_sync_versions WHERE tableName = 'notes'");
+    // Fault injection: B holds other content than the fleet (as a bug would leave it), which its digest says.
+    fleet.write("B", "UPDATE _nas_sync_digest SET digest = digest + 1 WHERE tableName = 'notes'");
     fleet.sync("B");  // reads nothing new: its report says what it holds now
     auto [v, status] = fleet.verify("C");
     CHECK(status == 1);
@@ -117,7 +116,7 @@ TEST_CASE("verify: the digest follows every change, and an idle sync puts no rep
     fleet.sync_all();
     auto [v, status] = fleet.verify();
     CHECK(status == 0);
-    // The digest kept by the trigger equals one computed afresh from what each client holds.
+    // The digest kept as versions are written equals one computed afresh from what each client holds.
     for (const char* id : {"A", "B", "C"}) {
         SQLite::Database db((fleet.dir / (std::string(id) + ".sqlite")).string());
         const auto rows = db.execAndGet("SELECT count(*) FROM notes").getInt64();

@@ -21,14 +21,6 @@ CREATE TABLE IF NOT EXISTS _nas_sync_journal (clientId TEXT PRIMARY KEY, segment
 CREATE TABLE IF NOT EXISTS _nas_sync_conflicts (id INTEGER PRIMARY KEY, decidedAt INTEGER NOT NULL, tableName TEXT NOT NULL, recordId TEXT NOT NULL, peer TEXT NOT NULL, resolution TEXT NOT NULL, resolver TEXT NOT NULL, localTime INTEGER NOT NULL, localDeleted INTEGER NOT NULL, remoteTime INTEGER NOT NULL, remoteDeleted INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_nas_sync_conflicts_decided ON _nas_sync_conflicts(decidedAt);
 CREATE TABLE IF NOT EXISTS _nas_sync_digest (tableName TEXT PRIMARY KEY, rows INTEGER NOT NULL, digest INTEGER NOT NULL);
-CREATE TRIGGER IF NOT EXISTS _nas_sync_digest_on_version BEFORE INSERT ON _nas_sync_versions BEGIN
-  UPDATE _nas_sync_digest SET rows = rows + c.added - c.removed, digest = (digest | c.x) & ~(digest & c.x)
-  FROM (SELECT NEW.deleted = 0 AS added, o.hash IS NOT NULL AS removed,
-               (ifnull(o.hash, 0) | iif(NEW.deleted = 0, NEW.hash, 0)) & ~(ifnull(o.hash, 0) & iif(NEW.deleted = 0, NEW.hash, 0)) AS x
-        FROM (SELECT 1) LEFT JOIN _nas_sync_versions AS o
-             ON o.tableName = NEW.tableName AND o.recordId = NEW.recordId AND o.deleted = 0) AS c
-  WHERE tableName = NEW.tableName;
-END;
 )";
 
 const std::vector<std::string> published_internal_tables = {

@@ -7,8 +7,8 @@
 //   _nas_sync_peers(clientId, merged, objectSize, objectModified)  what we last read of each peer
 //   _nas_sync_journal(clientId, segment)                          journal segments read from each peer
 //   _nas_sync_conflicts(decidedAt, tableName, recordId, peer, ...) the conflict log (conflict_log.hpp); local only
-//   _nas_sync_digest(tableName, rows, digest)                     each synced table's live records, kept by a
-//                                                                  trigger on _nas_sync_versions (table_digests.hpp)
+//   _nas_sync_digest(tableName, rows, digest)                     each synced table's live records as one
+//                                                                  digest, kept as versions are written (table_digests.hpp)
 #pragma once
 
 #include <string>

@@ -21,7 +21,7 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
       peers_(connection_.handle()),
       conflicts_(connection_.handle()),
       digests_(connection_.handle()),
-      records_(connection_, tables_),
+      records_(connection_, tables_, digests_),
       changes_(connection_, bookkeeping_, peers_, records_, tables_),
       foreign_keys_(connection_, tables_) {
     records_.watch(foreign_keys_.parent_tables(), foreign_keys_.synced_child_tables());
@@ -42,11 +42,11 @@ void LocalDatabase::install() {
             connection_.exec("DROP TRIGGER IF EXISTS " + quote_identifier(trigger_name(operation, table.name)));
             connection_.exec(wanted);
         }
-        if (table.name != heartbeat_table_name) digests_.ensure(table.name);  // before the baseline's versions
         // Rows and tombstones that were there before we synced the table have no
         // change-log entry; their versions are recorded once, so a later local change
         // is made newer than them like any other.
         records_.record_baseline(table, bookkeeping_);
+        if (table.name != heartbeat_table_name) digests_.ensure(table.name);
     }
     tx.commit();
 }

@@ -20,7 +20,7 @@ constexpr std::size_t max_staged_bytes = 8u << 20;
 
 // {} is the VALUES list. REPLACE rather than an upsert (ON CONFLICT DO
 // UPDATE), which searches the key again to update it: the table has no
-// triggers and every column is given, so the outcome is the same, and
+// triggers (TableDigests is told in C++) and every column is given, so the outcome is the same, and
 // applying costs about 1 µs less per record (traced: 12.3–12.9 → 11.3–11.4).
 constexpr const char* store_version_sql =
     "INSERT OR REPLACE INTO _nas_sync_versions (tableName, recordId, time, deleted, hash) VALUES {}";
@@ -115,8 +115,8 @@ struct RecordStore::TableStatements {
     std::optional<Statement> select_recorded;  // see recorded_state, made on first use
 };
 
-RecordStore::RecordStore(Connection& connection, const std::vector<TableInfo>& tables)
-    : connection_(connection), db_(connection.handle()), tables_(tables), cache_(connection.handle()) {}
+RecordStore::RecordStore(Connection& connection, const std::vector<TableInfo>& tables, TableDigests& digests)
+    : connection_(connection), db_(connection.handle()), tables_(tables), digests_(digests), cache_(connection.handle()) {}
 
 RecordStore::~RecordStore() {
     statements_.clear();
@@ -272,9 +272,31 @@ std::vector<std::string> RecordStore::unique_holders(const TableInfo& table, std
 }
 
 void RecordStore::store_version(const std::string& table, const std::string& key, const Version& v) {
-    cache_.use(store_one_version_sql)
-        ->bind(1, table).bind(2, key).bind(3, v.time_ms).bind(4, std::int64_t{v.deletion ? 1 : 0})
-        .bind(5, static_cast<std::int64_t>(v.content_hash)).run();
+    digests_.before_write(table, key, v.deletion, v.content_hash);
+    try {
+        cache_.use(store_one_version_sql)
+            ->bind(1, table).bind(2, key).bind(3, v.time_ms).bind(4, std::int64_t{v.deletion ? 1 : 0})
+            .bind(5, static_cast<std::int64_t>(v.content_hash)).run();
+    } catch (...) {
+        digests_.discard();
+        throw;
+    }
+    digests_.after_write();
+}
+
+void RecordStore::write_versions(Statement& statement, std::size_t width) {
+    for (std::size_t row = 0; row < staged_versions_.size(); row += version_columns)
+        digests_.before_write(std::get<std::string>(staged_versions_[row]),
+                              std::get<std::string>(staged_versions_[row + 1]),
+                              std::get<std::int64_t>(staged_versions_[row + 3]) != 0,
+                              static_cast<std::uint64_t>(std::get<std::int64_t>(staged_versions_[row + 4])));
+    try {
+        write_row_by_row(statement, staged_versions_, width);
+    } catch (...) {
+        digests_.discard();
+        throw;
+    }
+    digests_.after_write();
 }
 
 void RecordStore::set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms) {
@@ -335,13 +357,11 @@ void RecordStore::stage_version(const std::string& table, const std::string& key
     if (staged_versions_.size() == rows_per_group * version_columns) {
         if (!versions_group_)
             versions_group_.emplace(db_, fmt::format(store_version_sql, values_list("?, ?, ?, ?, ?", rows_per_group)));
-        write_rows(*versions_group_, staged_versions_);
+        write_versions(*versions_group_, staged_versions_.size());
     }
 }
 
-void RecordStore::write_staged_versions() {
-    write_row_by_row(*cache_.use(store_one_version_sql), staged_versions_, version_columns);
-}
+void RecordStore::write_staged_versions() { write_versions(*cache_.use(store_one_version_sql), version_columns); }
 
 // The row that `rowid` names, when it still holds `row`'s key, rewritten in
 // place; false when it does not (then nothing was written).
@@ -436,6 +456,7 @@ void RecordStore::end_apply() {
 void RecordStore::abort_apply() {
     for (auto& [name, st] : statements_) st->staged.clear();
     staged_versions_.clear();
+    digests_.discard();
     local_changes_.clear();
     events_ = {};
 }

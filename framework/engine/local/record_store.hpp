@@ -22,6 +22,7 @@
 #include "database/statement.hpp"
 #include "engine/local/bookkeeping.hpp"
 #include "engine/local/connection.hpp"
+#include "engine/local/table_digests.hpp"
 #include "engine/tables/synced_table.hpp"
 #include "engine/versions/versions.hpp"
 
@@ -35,7 +36,8 @@ struct LocalChange {
 
 class RecordStore {
 public:
-    RecordStore(Connection& connection, const std::vector<TableInfo>& tables);
+    // Every version written is reported to `digests`.
+    RecordStore(Connection& connection, const std::vector<TableInfo>& tables, TableDigests& digests);
     ~RecordStore();
     RecordStore(const RecordStore&) = delete;
     RecordStore& operator=(const RecordStore&) = delete;
@@ -122,12 +124,15 @@ private:
     void remove_tombstone(const std::string& table, const std::string& key);
     bool update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row, std::int64_t rowid);
     static bool watched(const std::vector<std::string>& tables, const TableInfo& table);
+    // Writes the staged versions with `statement` (`width` values per run), keeping the digests.
+    void write_versions(Statement& statement, std::size_t width);
     static void write_rows(Statement& statement, StagedValues& values);
     static void write_row_by_row(Statement& single, StagedValues& values, std::size_t width);
 
     Connection& connection_;
     sqlite3* db_;
     const std::vector<TableInfo>& tables_;
+    TableDigests& digests_;
     std::map<std::string, std::unique_ptr<TableStatements>> statements_;
     StatementCache cache_;  // per-record queries on the bookkeeping tables
     // Versions of rows applied or captured, written in groups like the rows (see stage_version).

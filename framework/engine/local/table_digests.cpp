@@ -21,6 +21,7 @@ void TableDigests::ensure(const std::string& table) {
         .bind(2, d.rows)
         .bind(3, static_cast<std::int64_t>(d.digest))
         .run();
+    if (digested_) digested_->insert(table);
 }
 
 std::map<std::string, TableDigest> TableDigests::read() const {
@@ -28,6 +29,52 @@ std::map<std::string, TableDigest> TableDigests::read() const {
     auto all = cache_.use("SELECT tableName, rows, digest FROM _nas_sync_digest");
     while (all->step()) digests[all->text(0)] = {all->integer(1), static_cast<std::uint64_t>(all->integer(2))};
     return digests;
+}
+
+bool TableDigests::digested(const std::string& table) {
+    if (!digested_) {
+        digested_.emplace();
+        auto all = cache_.use("SELECT tableName FROM _nas_sync_digest");
+        while (all->step()) digested_->insert(all->text(0));
+    }
+    return digested_->count(table) != 0;
+}
+
+void TableDigests::before_write(const std::string& table, const std::string& key, bool deleted, std::uint64_t hash) {
+    if (!digested(table)) return;  // the heartbeat, a table before ensure()
+    std::string id = table;
+    id += '\0';
+    id += key;
+    std::optional<std::uint64_t> old;
+    if (const auto earlier = written_.find(id); earlier != written_.end()) {
+        old = earlier->second;
+    } else {
+        auto current = cache_.use("SELECT hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ? AND deleted = 0");
+        if (current->bind(1, table).bind(2, key).step()) old = static_cast<std::uint64_t>(current->integer(0));
+    }
+    const std::optional<std::uint64_t> now = deleted ? std::nullopt : std::optional(hash);
+    if (old == now) return;
+    auto& change = pending_[table];
+    change.rows += (now ? 1 : 0) - (old ? 1 : 0);
+    change.digest ^= old.value_or(0) ^ now.value_or(0);
+    written_[std::move(id)] = now;
+}
+
+void TableDigests::after_write() {
+    written_.clear();
+    for (const auto& [table, change] : pending_)
+        cache_.use("UPDATE _nas_sync_digest SET rows = rows + ?2, digest = (digest | ?3) & ~(digest & ?3) "
+                   "WHERE tableName = ?1")
+            ->bind(1, table)
+            .bind(2, change.rows)
+            .bind(3, static_cast<std::int64_t>(change.digest))
+            .run();
+    pending_.clear();
+}
+
+void TableDigests::discard() {
+    written_.clear();
+    pending_.clear();
 }
 
 }  // namespace nas_sync

@@ -1,9 +1,10 @@
 // Per synced table, the count of its live records and an order-free digest
 // of them: the XOR of their recorded content hashes (which cover the key
-// columns too). A trigger on _nas_sync_versions keeps both up to date as
-// each version is written, so a digest costs what changed, not the table's
-// size. Clients holding the same records have the same digests: what
-// `nas-sync verify` compares across the fleet (engine/fleet/).
+// columns too). RecordStore reports every write of versions here, which
+// changes the digest by the old and new hash of each record, so a digest
+// costs what changed, not the table's size. Clients holding the same records
+// have the same digests: what `nas-sync verify` compares across the fleet
+// (engine/fleet/).
 #pragma once
 
 #include <sqlite3.h>
@@ -11,7 +12,10 @@
 #include <compare>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 
 #include "database/statement.hpp"
 
@@ -27,16 +31,31 @@ class TableDigests {
 public:
     explicit TableDigests(sqlite3* db) : db_(db), cache_(db) {}
 
-    // Inside a write transaction, before the table's versions change: a
-    // table without a digest gets one, computed once from its versions (a
-    // database synced before digests existed); the trigger keeps it after.
+    // Inside a write transaction, once the table's versions before sync are
+    // recorded: a table without a digest gets one, computed once from its
+    // versions (a database synced before digests existed); the writes that
+    // follow keep it.
     void ensure(const std::string& table);
     // The digest of each table that has one.
     std::map<std::string, TableDigest> read() const;
 
+    // Around a statement that writes versions, in its transaction: each
+    // version it writes before it runs (the record's current version is read
+    // then), and after it, when the digests change.
+    void before_write(const std::string& table, const std::string& key, bool deleted, std::uint64_t hash);
+    void after_write();
+    // The statement failed: what before_write() gathered is forgotten.
+    void discard();
+
 private:
+    bool digested(const std::string& table);
+
     sqlite3* db_;
     mutable StatementCache cache_;
+    std::optional<std::set<std::string>> digested_;  // tables with a digest, read once
+    std::map<std::string, TableDigest> pending_;     // changes of the write being prepared, by table
+    // Live hashes written earlier in the same statement (a key twice in one group), by table and key.
+    std::unordered_map<std::string, std::optional<std::uint64_t>> written_;
 };
 
 }  // namespace nas_sync
