@@ -5,11 +5,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/Statement.h>
 
+#include <cmath>
 #include <functional>
 #include <optional>
 #include <set>
@@ -235,6 +237,11 @@ TEST_CASE("run --metrics serves Prometheus text at /metrics while it syncs") {
     SQLite::Database((site.dir / "B.sqlite").string(), SQLite::OPEN_READWRITE)
         .exec("INSERT INTO notes VALUES('n1','from B','2026-01-01T00:00:00Z')");
     REQUIRE(site.nas_sync("B", {"sync"}).status == 0);
+    // C publishes with another schema version: A lists it and leaves its copy unread.
+    create_database(site.dir / "C.sqlite",
+                    "CREATE TABLE notes(id TEXT PRIMARY KEY, body TEXT, updatedAt TEXT, extra TEXT);");
+    write_pipeline(site.dir.path(), "C");
+    REQUIRE(site.nas_sync("C", {"sync"}).status == 0);
     const int port = free_port();
     RunningRun run(site, "A", {"--json", "--metrics", "127.0.0.1:" + std::to_string(port)});
     INFO("run's stderr: " << run.err());
@@ -257,6 +264,22 @@ TEST_CASE("run --metrics serves Prometheus text at /metrics while it syncs") {
     CHECK(body.find("nas_sync_sync_duration_seconds_bucket{le=\"+Inf\"} ") != std::string::npos);
     CHECK(body.find("nas_sync_last_success_timestamp_seconds 0.000\n") == std::string::npos);
     CHECK(body.find("nas_sync_peers{state=\"synced\"} 1\n") != std::string::npos);
+    CHECK(body.find("nas_sync_peers{state=\"skipped\"} 1\n") != std::string::npos);
+    CHECK(body.find("# TYPE nas_sync_peer_unread_objects gauge\n") != std::string::npos);
+    CHECK(body.find("nas_sync_peer_unread_objects{peer=\"B\"} 0\n") != std::string::npos);
+    CHECK(body.find("nas_sync_peer_unread_objects{peer=\"C\"} 1\n") != std::string::npos);
+    CHECK(body.find("{peer=\"A\"}") == std::string::npos);  // not its own
+    // Each peer's copy's modification time, as the share (a folder here) lists it.
+    for (const std::string peer : {"B", "C"}) {
+        CAPTURE(peer);
+        const std::string series = "nas_sync_peer_last_publish_timestamp_seconds{peer=\"" + peer + "\"} ";
+        const auto at = body.find(series);
+        REQUIRE(at != std::string::npos);
+        struct stat st {};
+        REQUIRE(::stat((site.dir / "nas" / ("client-" + peer + ".sqlite")).c_str(), &st) == 0);
+        const double modified = static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
+        CHECK(std::abs(std::stod(body.substr(at + series.size())) - modified) < 0.002);  // printed to the millisecond
+    }
     CHECK(scraper.Get("/other")->status == 404);
     CHECK(run.stop() == 0);
 
