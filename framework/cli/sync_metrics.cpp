@@ -27,6 +27,7 @@ void SyncMetrics::sync_succeeded(const SyncResult& r) {
     last_success_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     peers_synced_ = r.clients_synced;
     peers_skipped_ = static_cast<int>(r.skipped_remotes.size());
+    peers_ = r.peers;  // a peer gone from the share drops out of the per-peer series
 }
 
 void SyncMetrics::sync_failed() {
@@ -67,6 +68,16 @@ std::string SyncMetrics::render() const {
     family("nas_sync_peers", "gauge", "Peers of the last successful sync, read or skipped for their schema version.");
     out += fmt::format("nas_sync_peers{{state=\"synced\"}} {}\nnas_sync_peers{{state=\"skipped\"}} {}\n", peers_synced_,
                        peers_skipped_);
+    // Client ids are letters, digits, '.', '_' and '-': label values that need no escaping.
+    family("nas_sync_peer_last_publish_timestamp_seconds", "gauge",
+           "When each peer of the last successful sync last wrote to the share (its newest object, by the share's clock).");
+    for (const auto& p : peers_)
+        out += fmt::format("nas_sync_peer_last_publish_timestamp_seconds{{peer=\"{}\"}} {:.3f}\n", p.client,
+                           std::chrono::duration<double>(p.last_publish.time_since_epoch()).count());
+    family("nas_sync_peer_unread_objects", "gauge",
+           "What of each peer the last successful sync left unread: journal segments, or its snapshot copy (1).");
+    for (const auto& p : peers_)
+        out += fmt::format("nas_sync_peer_unread_objects{{peer=\"{}\"}} {}\n", p.client, p.unread_objects);
     return out;
 }
 

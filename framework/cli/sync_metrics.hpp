@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "nas_sync/sync_result.hpp"
 
@@ -32,6 +33,7 @@ private:
     double duration_sum_ = 0;
     double last_success_ = 0;  // seconds since the epoch; 0: none yet
     int peers_synced_ = 0, peers_skipped_ = 0;  // of the last successful sync
+    std::vector<PeerLag> peers_;                 // of the last successful sync
 };
 
 }  // namespace nas_sync::cli

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "host/sync_lock.hpp"
@@ -148,6 +149,35 @@ TEST_CASE("a hook with on: [conflict] runs once per conflict after the merge, an
     REQUIRE(received.size() == 2);
     CHECK(received[0] == result["conflicts"][0]);
     CHECK(received[1] == result["conflicts"][1]);
+}
+
+TEST_CASE("a sync of 150 conflicts lists the first 100 in sync --json and in a complete hook's JSON, counts 150, logs 150") {
+    HookSite site;
+    const auto out = site.dir / "result.json";
+    site.write_pipeline("B", "hooks:\n" + exec_hook("cat > '" + out.string() + "'"));
+    site.write("A", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150) "
+                    "INSERT INTO notes SELECT printf('n%03d', i), 'one', '2026-01-01T00:00:00Z' FROM n");
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    REQUIRE(site.sync_b()["inserted"] == 150);
+    site.write("A", "UPDATE notes SET body='A', updatedAt='2026-01-02T00:00:00Z'");
+    site.write("B", "UPDATE notes SET body='B', updatedAt='2026-01-03T00:00:00Z'");
+    REQUIRE(site.nas_sync("A", {"sync"}).status == 0);
+    const auto result = site.sync_b();
+    CHECK(result["conflicts_resolved"] == 150);
+    REQUIRE(result["conflicts"].size() == 100);
+    std::set<std::string> keys;
+    for (const auto& c : result["conflicts"]) keys.insert(c["key"].get<std::string>());
+    CHECK(keys.size() == 100);  // 100 conflicts, not one listed 100 times
+    const auto received = json::parse(read_file(out));
+    CHECK(received["conflicts_resolved"] == 150);
+    CHECK(received["conflicts"].size() == 100);
+    CHECK(received == result);
+    // The conflict log keeps every one of them.
+    const auto shown = site.nas_sync("B", {"conflicts", "--json"});
+    REQUIRE_MESSAGE(shown.status == 0, shown.err);
+    const auto log = json::parse(shown.out);
+    CHECK(log["count"] == 150);
+    CHECK(log["conflicts"].size() == 150);
 }
 
 TEST_CASE("a failed sync raises error, not start; an error hook's own failure is told with the sync's error") {

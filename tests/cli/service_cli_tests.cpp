@@ -4,29 +4,21 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/Database.h>
 
 #include <chrono>
 #include <cstring>
-#include <cstdlib>
-#include <functional>
-#include <map>
 #include <optional>
 #include <regex>
 #include <set>
-#include <sstream>
-#include <thread>
 
 #include "host/sync_lock.hpp"
+#include "running_run.hpp"
 #include "test_support.hpp"
 
 using namespace nas_sync::test;
@@ -43,94 +35,8 @@ struct Site {
         write_file(dir / "A.yaml",
                    "version: 1\nclient_id: A\ndatabase: A.sqlite\ntransport:\n  plugin: fs\n  path: nas\ninterval: 200ms\n");
     }
+    fs::path config() const { return dir / "A.yaml"; }
 };
-
-// Variables systemd may have given the test runner itself: a child sees only the ones a test sets.
-const char* const service_variables[] = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"};
-
-// `nas-sync --config A.yaml run ARGS` with its output in files. `env` is
-// added to its environment; `journal_stream`: JOURNAL_STREAM names its stderr.
-class RunningRun {
-public:
-    RunningRun(const Site& site, const std::vector<std::string>& extra, const std::map<std::string, std::string>& env = {},
-               bool journal_stream = false)
-        : id_(next_id()),
-          out_(site.dir / ("run-" + std::to_string(id_) + ".out")),
-          err_(site.dir / ("run-" + std::to_string(id_) + ".err")) {
-        // Made before the child starts: a wait on them never reads an earlier run's output.
-        write_file(out_, "");
-        write_file(err_, "");
-        std::vector<std::string> argv{nas_sync_binary().string(), "--config", (site.dir / "A.yaml").string(), "run"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        pid_ = fork();
-        if (pid_ == 0) {
-            signal(SIGTERM, SIG_DFL);  // not the test runner's handler, before exec
-            dup2(::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
-            dup2(::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
-            for (const char* name : service_variables) unsetenv(name);
-            for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-            if (journal_stream) {
-                struct stat st {};
-                fstat(2, &st);
-                setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
-            }
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            execv(args[0], args.data());
-            _exit(127);
-        }
-    }
-    ~RunningRun() {
-        if (reaped_) return;
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-    }
-    RunningRun(const RunningRun&) = delete;
-    RunningRun& operator=(const RunningRun&) = delete;
-
-    std::string out() const { return read_file(out_); }
-    std::string err() const { return read_file(err_); }
-    // The whole lines of stderr so far.
-    std::vector<std::string> err_lines() const { return whole_lines(err()); }
-    static std::vector<std::string> whole_lines(const std::string& text) {
-        std::vector<std::string> lines;
-        std::istringstream in(text);
-        for (std::string line; std::getline(in, line) && !in.eof();) lines.push_back(line);
-        return lines;
-    }
-    bool wait_for(const std::function<bool()>& done) const {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (!done() && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        return done();
-    }
-    bool err_has(const std::string& part) const { return err().find(part) != std::string::npos; }
-    int stop() {
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-
-private:
-    static int next_id() {
-        static int runs = 0;
-        return ++runs;
-    }
-
-    int id_;  // run-ID.out, run-ID.err: each run its own files
-    fs::path out_, err_;
-    pid_t pid_ = -1;
-    bool reaped_ = false;
-};
-
-std::size_t count_of(const std::string& text, const std::string& part) {
-    std::size_t n = 0;
-    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++n;
-    return n;
-}
 
 const std::regex timestamp_first(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (error|warning|info|debug) .+)");
 
@@ -190,7 +96,7 @@ private:
 
 TEST_CASE("run logs a line per sync on stderr: text lines start with a timestamp and a level") {
     Site site;
-    RunningRun run(site, {});
+    RunningRun run(site.config(), {});
     INFO("run's stderr: " << run.err());
     REQUIRE(run.wait_for([&] { return count_of(run.err(), " info synced with ") >= 2; }));
     CHECK(run.stop() == 0);
@@ -205,7 +111,7 @@ TEST_CASE("run --log-format json: every line is an object with time, level and m
     Site site;
     SQLite::Database((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
         .exec("INSERT INTO notes VALUES('n1','hello','2026-01-01T00:00:00Z')");
-    RunningRun run(site, {"--log-format", "json", "--log-level", "debug"});
+    RunningRun run(site.config(), {"--log-format", "json", "--log-level", "debug"});
     INFO("run's stderr: " << run.err());
     REQUIRE(run.wait_for([&] { return count_of(run.err(), "\"message\":\"synced with") >= 2; }));
     CHECK(run.stop() == 0);
@@ -233,7 +139,7 @@ TEST_CASE("run --log-level warning hides the info line of a successful sync but 
     Site site;
     SQLite::Database((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
         .exec("CREATE TABLE audit(id TEXT PRIMARY KEY, what TEXT)");  // no timestamp column: a discovery warning
-    RunningRun run(site, {"--log-level", "warning", "--json"});  // --json: its events count the syncs
+    RunningRun run(site.config(), {"--log-level", "warning", "--json"});  // --json: its events count the syncs
     INFO("run's stderr: " << run.err());
     REQUIRE(run.wait_for([&] { return count_of(run.out(), "\"event\":\"complete\"") >= 3; }));
     CHECK(run.stop() == 0);
@@ -247,7 +153,7 @@ TEST_CASE("run --log-level warning hides the info line of a successful sync but 
 TEST_CASE("with JOURNAL_STREAM naming its stderr, run's lines carry the journal priority and no timestamp") {
     Site site;
     {
-        RunningRun run(site, {"--log-level", "debug"}, {}, true);
+        RunningRun run(site.config(), {"--log-level", "debug"}, {}, true);
         INFO("run's stderr: " << run.err());
         REQUIRE(run.wait_for([&] { return run.err_has("<6>synced with "); }));
         CHECK(run.stop() == 0);
@@ -259,7 +165,7 @@ TEST_CASE("with JOURNAL_STREAM naming its stderr, run's lines carry the journal 
         CHECK(count_of(run.err(), "<7>sync started") >= 1);
     }
     {
-        RunningRun run(site, {"--log-format", "json"}, {}, true);
+        RunningRun run(site.config(), {"--log-format", "json"}, {}, true);
         INFO("run's stderr: " << run.err());
         REQUIRE(run.wait_for([&] { return run.err_has("<6>{"); }));
         CHECK(run.stop() == 0);
@@ -270,7 +176,7 @@ TEST_CASE("with JOURNAL_STREAM naming its stderr, run's lines carry the journal 
     }
     {
         // A JOURNAL_STREAM of another stream (stderr was redirected since systemd started us): ignored.
-        RunningRun run(site, {}, {{"JOURNAL_STREAM", "1:1"}});
+        RunningRun run(site.config(), {}, {{"JOURNAL_STREAM", "1:1"}});
         INFO("run's stderr: " << run.err());
         REQUIRE(run.wait_for([&] { return run.err_has(" info synced with "); }));
         CHECK(run.stop() == 0);
@@ -279,7 +185,7 @@ TEST_CASE("with JOURNAL_STREAM naming its stderr, run's lines carry the journal 
     {
         // An error before the loop starts (a bad pipeline, exit 2) is at error priority too.
         write_file(site.dir / "A.yaml", "version: 1\n");
-        RunningRun run(site, {}, {}, true);
+        RunningRun run(site.config(), {}, {}, true);
         INFO("run's stderr: " << run.err());
         REQUIRE(run.wait_for([&] { return run.err_has("\n"); }));
         CHECK(run.stop() == 2);
@@ -289,7 +195,7 @@ TEST_CASE("with JOURNAL_STREAM naming its stderr, run's lines carry the journal 
 
 TEST_CASE("a failed sync of run: an error line, and with --json an event with an error key") {
     Site site;
-    RunningRun run(site, {"--json"});
+    RunningRun run(site.config(), {"--json"});
     INFO("run's stderr: " << run.err());
     REQUIRE(run.wait_for([&] { return count_of(run.out(), "\"event\":\"complete\"") >= 1; }));
     fs::remove_all(site.dir / "nas");  // the share is gone: the next syncs fail
@@ -311,7 +217,7 @@ TEST_CASE("run speaks systemd's notification protocol: READY=1, WATCHDOG=1 pings
     Site site;
     const auto socket_path = site.dir / "notify.sock";
     NotifySocket notify(socket_path);
-    RunningRun run(site, {}, {{"NOTIFY_SOCKET", socket_path.string()}, {"WATCHDOG_USEC", "200000"}});
+    RunningRun run(site.config(), {}, {{"NOTIFY_SOCKET", socket_path.string()}, {"WATCHDOG_USEC", "200000"}});
     INFO("run's stderr: " << run.err());
     REQUIRE(notify.wait_for("READY=1"));
     REQUIRE(notify.wait_for("WATCHDOG=1"));
@@ -330,7 +236,7 @@ TEST_CASE("a sync that shows no sign of life for WATCHDOG_USEC stops the watchdo
     // Another sync holds the database, and `run --wait` waits for it: a sync in flight that makes no progress.
     std::optional<nas_sync::SyncLock> other;
     other.emplace(site.dir / "A.sqlite", false);
-    RunningRun run(site, {"--wait"}, {{"NOTIFY_SOCKET", socket_path.string()}, {"WATCHDOG_USEC", "300000"}});
+    RunningRun run(site.config(), {"--wait"}, {{"NOTIFY_SOCKET", socket_path.string()}, {"WATCHDOG_USEC", "300000"}});
     INFO("run's stderr: " << run.err());
     REQUIRE(notify.wait_for("READY=1"));
     REQUIRE(run.wait_for([&] { return run.err_has(" error the sync loop has shown no sign of life for "); }));
@@ -347,7 +253,8 @@ TEST_CASE("run without WATCHDOG_USEC, or with another process's WATCHDOG_PID, se
     Site site;
     const auto socket_path = site.dir / "notify.sock";
     NotifySocket notify(socket_path);
-    RunningRun run(site, {}, {{"NOTIFY_SOCKET", socket_path.string()}, {"WATCHDOG_USEC", "200000"}, {"WATCHDOG_PID", "1"}});
+    RunningRun run(site.config(), {},
+                   {{"NOTIFY_SOCKET", socket_path.string()}, {"WATCHDOG_USEC", "200000"}, {"WATCHDOG_PID", "1"}});
     INFO("run's stderr: " << run.err());
     REQUIRE(notify.wait_for("READY=1"));
     REQUIRE(run.wait_for([&] { return count_of(run.err(), " info synced with ") >= 3; }));

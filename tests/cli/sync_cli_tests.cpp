@@ -5,12 +5,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/Statement.h>
 
-#include <functional>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -20,6 +21,7 @@
 
 #include "fleet.hpp"
 #include "nats_server.hpp"
+#include "running_run.hpp"
 
 #include <httplib.h>
 
@@ -44,69 +46,12 @@ struct Site {
             write_pipeline(dir.path(), id);
         }
     }
+    fs::path config(const std::string& id) const { return dir / (id + ".yaml"); }
     ProcessResult nas_sync(const std::string& id, std::vector<std::string> args) {
-        args.insert(args.begin(), {"--config", (dir / (id + ".yaml")).string()});
+        args.insert(args.begin(), {"--config", config(id).string()});
         return run_nas_sync(args);
     }
 };
-
-// `nas-sync run` as a child process whose output goes to files (a child
-// left running must not hold the test runner's pipe open), killed if a
-// check fails.
-class RunningRun {
-public:
-    RunningRun(const Site& site, const std::string& id, std::vector<std::string> extra)
-        : out_(site.dir / ("run-" + id + ".out")), err_(site.dir / ("run-" + id + ".err")) {
-        std::vector<std::string> argv{NAS_SYNC_BINARY_FOR_TESTS, "--config", (site.dir / (id + ".yaml")).string(), "run"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
-            dup2(::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            execv(args[0], args.data());
-            _exit(127);
-        }
-    }
-    ~RunningRun() {
-        if (reaped_) return;
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-    }
-    RunningRun(const RunningRun&) = delete;
-    RunningRun& operator=(const RunningRun&) = delete;
-
-    std::string out() const { return read_file(out_); }
-    std::string err() const { return read_file(err_); }
-    // Waits until `done()` holds (however slow this machine is), at most a minute.
-    bool wait_for(const std::function<bool()>& done) const {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (!done() && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        return done();
-    }
-    // SIGTERM, then its exit status.
-    int stop() {
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-
-private:
-    fs::path out_, err_;
-    pid_t pid_ = -1;
-    bool reaped_ = false;
-};
-
-std::size_t count_of(const std::string& text, const std::string& part) {
-    std::size_t n = 0;
-    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++n;
-    return n;
-}
 
 }  // namespace
 
@@ -235,8 +180,13 @@ TEST_CASE("run --metrics serves Prometheus text at /metrics while it syncs") {
     SQLite::Database((site.dir / "B.sqlite").string(), SQLite::OPEN_READWRITE)
         .exec("INSERT INTO notes VALUES('n1','from B','2026-01-01T00:00:00Z')");
     REQUIRE(site.nas_sync("B", {"sync"}).status == 0);
+    // C publishes with another schema version: A lists it and leaves its copy unread.
+    create_database(site.dir / "C.sqlite",
+                    "CREATE TABLE notes(id TEXT PRIMARY KEY, body TEXT, updatedAt TEXT, extra TEXT);");
+    write_pipeline(site.dir.path(), "C");
+    REQUIRE(site.nas_sync("C", {"sync"}).status == 0);
     const int port = free_port();
-    RunningRun run(site, "A", {"--json", "--metrics", "127.0.0.1:" + std::to_string(port)});
+    RunningRun run(site.config("A"), {"--json", "--metrics", "127.0.0.1:" + std::to_string(port)});
     INFO("run's stderr: " << run.err());
     httplib::Client scraper("127.0.0.1", port);
     std::string body, content_type;
@@ -257,6 +207,22 @@ TEST_CASE("run --metrics serves Prometheus text at /metrics while it syncs") {
     CHECK(body.find("nas_sync_sync_duration_seconds_bucket{le=\"+Inf\"} ") != std::string::npos);
     CHECK(body.find("nas_sync_last_success_timestamp_seconds 0.000\n") == std::string::npos);
     CHECK(body.find("nas_sync_peers{state=\"synced\"} 1\n") != std::string::npos);
+    CHECK(body.find("nas_sync_peers{state=\"skipped\"} 1\n") != std::string::npos);
+    CHECK(body.find("# TYPE nas_sync_peer_unread_objects gauge\n") != std::string::npos);
+    CHECK(body.find("nas_sync_peer_unread_objects{peer=\"B\"} 0\n") != std::string::npos);
+    CHECK(body.find("nas_sync_peer_unread_objects{peer=\"C\"} 1\n") != std::string::npos);
+    CHECK(body.find("{peer=\"A\"}") == std::string::npos);  // not its own
+    // Each peer's copy's modification time, as the share (a folder here) lists it.
+    for (const std::string peer : {"B", "C"}) {
+        CAPTURE(peer);
+        const std::string series = "nas_sync_peer_last_publish_timestamp_seconds{peer=\"" + peer + "\"} ";
+        const auto at = body.find(series);
+        REQUIRE(at != std::string::npos);
+        struct stat st {};
+        REQUIRE(::stat((site.dir / "nas" / ("client-" + peer + ".sqlite")).c_str(), &st) == 0);
+        const double modified = static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
+        CHECK(std::abs(std::stod(body.substr(at + series.size())) - modified) < 0.002);  // printed to the millisecond
+    }
     CHECK(scraper.Get("/other")->status == 404);
     CHECK(run.stop() == 0);
 
@@ -264,7 +230,7 @@ TEST_CASE("run --metrics serves Prometheus text at /metrics while it syncs") {
     auto r = site.nas_sync("A", {"run", "--metrics", "localhost"});
     CHECK(r.status == 2);
     CHECK(r.err.find("--metrics 'localhost': write HOST:PORT") != std::string::npos);
-    RunningRun holder(site, "B", {"--metrics", "127.0.0.1:" + std::to_string(port)});
+    RunningRun holder(site.config("B"), {"--metrics", "127.0.0.1:" + std::to_string(port)});
     REQUIRE(holder.wait_for([&] { return static_cast<bool>(scraper.Get("/metrics")); }));
     r = site.nas_sync("A", {"run", "--metrics", "127.0.0.1:" + std::to_string(port)});
     CHECK(r.status == 1);
@@ -287,55 +253,24 @@ TEST_CASE("sync exits 2 when the share folder is gone or the pipeline is bad, ch
 
 TEST_CASE("run syncs every interval, and SIGTERM finishes with one last sync and exit 0") {
     Site site;
-    const std::vector<std::string> argv{NAS_SYNC_BINARY_FOR_TESTS, "--config", (site.dir / "A.yaml").string(), "run", "--json"};
-    const auto out_file = site.dir / "run.out";
-    const auto err_file = site.dir / "run.err";
-    const pid_t pid = fork();
-    if (pid == 0) {
-        // Both streams go to files: a child left running must not hold the test runner's pipe open.
-        dup2(::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
-        dup2(::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    struct KillIfLeft {  // a failed check must not leave `run` syncing forever
-        pid_t pid;
-        bool reaped = false;
-        ~KillIfLeft() {
-            if (reaped) return;
-            kill(pid, SIGKILL);
-            waitpid(pid, nullptr, 0);
-        }
-    } child{pid};
-    INFO("run's stderr: " << read_file(err_file));  // read if a check fails
+    RunningRun run(site.config("A"), {"--json"});
+    INFO("run's stderr: " << run.err());  // read if a check fails
     // The "complete" events in whole lines of run's output so far.
     auto completes = [&] {
         int n = 0;
-        std::istringstream lines(read_file(out_file));
-        for (std::string line; std::getline(lines, line) && !lines.eof();)
+        for (const auto& line : RunningRun::whole_lines(run.out()))
             if (json::parse(line)["event"] == "complete") ++n;
         return n;
     };
-    // Two syncs by the interval (however slow this machine is), then a row and the stop.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (completes() < 2 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    REQUIRE(completes() >= 2);
+    // Two syncs by the interval, then a row and the stop.
+    REQUIRE(run.wait_for([&] { return completes() >= 2; }));
     {
         // As an application would: with a busy timeout, since `run` may be in a write transaction now.
         SQLite::Database app((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE);
         app.setBusyTimeout(5000);
         app.exec("INSERT INTO notes VALUES('late','written just before stop','2026-01-01T00:00:00Z')");
     }
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    child.reaped = true;
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(run.stop() == 0);
     CHECK(completes() >= 3);  // the last one, after SIGTERM
     // the last sync published the row written just before the stop
     CHECK(site.nas_sync("B", {"sync"}).status == 0);
@@ -387,7 +322,7 @@ TEST_CASE("run says each warning once, and again only after a sync without it") 
     Site site;
     SQLite::Database((site.dir / "A.sqlite").string(), SQLite::OPEN_READWRITE)
         .exec("CREATE TABLE audit(id TEXT PRIMARY KEY, what TEXT)");  // no timestamp column: a discovery warning
-    RunningRun run(site, "A", {});
+    RunningRun run(site.config("A"), {});
     INFO("run's stderr: " << run.err());
     REQUIRE(run.wait_for([&] { return count_of(run.err(), "synced with") >= 3; }));  // run logs on stderr
     CHECK(run.stop() == 0);
@@ -409,7 +344,7 @@ TEST_CASE("one sync of a database at a time: a second one ends at once naming th
 
     // `run` follows the same rule: its syncs fail while the other one runs, then go on.
     {
-        RunningRun run(site, "A", {});
+        RunningRun run(site.config("A"), {});
         REQUIRE(run.wait_for([&] { return count_of(run.err(), "another sync of database") >= 1; }));
         running.reset();
         REQUIRE(run.wait_for([&] { return count_of(run.err(), "synced with") >= 1; }));
@@ -456,7 +391,7 @@ TEST_CASE("one run of a database at a time: a second `run` ends at once naming t
 
     // --wait: the second run starts once the first ends.
     fs::remove(site.dir / "nas" / "client-A.sqlite");
-    RunningRun second(site, "A", {"--wait"});
+    RunningRun second(site.config("A"), {"--wait"});
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK_FALSE(fs::exists(site.dir / "nas" / "client-A.sqlite"));  // still waiting
     running.reset();

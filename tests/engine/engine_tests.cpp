@@ -12,6 +12,7 @@
 #include "nas_sync/error.hpp"
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 using namespace nas_sync;
@@ -251,6 +252,10 @@ TEST_CASE("a peer with another schema version is skipped and reported") {
     CHECK(r.skipped_remotes[0].client == "C");
     CHECK(r.skipped_remotes[0].remote_schema_version != r.skipped_remotes[0].local_schema_version);
     CHECK(r.clients_synced == 1);
+    // Both peers listed; C's copy is what is left unread.
+    std::map<std::string, std::int64_t> unread;
+    for (const auto& p : r.peers) unread[p.client] = p.unread_objects;
+    CHECK(unread == std::map<std::string, std::int64_t>{{"A", 0}, {"C", 1}});
 }
 
 TEST_CASE("an idle sync publishes nothing and fetches nothing") {
@@ -852,10 +857,15 @@ TEST_CASE("journal: a segment that cannot be read ends the one-pass merge before
     INFO(first.warnings[0]);
     CHECK(first.warnings[0].find("peer 'A': '" + ("journal/A/" + segments[segments.size() - 2]) + "' is refused (torn") !=
           std::string::npos);
+    REQUIRE(first.peers.size() == 1);
+    CHECK(first.peers[0].client == "A");
+    CHECK(first.peers[0].unread_objects == 2);  // the torn segment and the one after it
     fs::remove(torn);
     fs::rename(kept, torn);
-    late.sync("D");
+    const auto second = late.sync("D");
     CHECK(late.dump("D") == fleet.dump("A"));
+    REQUIRE(second.peers.size() == 1);
+    CHECK(second.peers[0].unread_objects == 0);
 }
 
 TEST_CASE("pruning removes the change log's old first rows and stops at the first row to keep") {

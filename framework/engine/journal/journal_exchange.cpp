@@ -12,6 +12,26 @@
 namespace nas_sync {
 namespace fs = std::filesystem;
 
+namespace {
+
+// The highest number of a peer's segments and bases.
+std::int64_t newest_number(const PeerJournal& journal) {
+    return std::max(journal.segments.empty() ? 0 : journal.segments.rbegin()->first,
+                    journal.bases.empty() ? 0 : journal.bases.rbegin()->first);
+}
+
+// What of a peer's journal is after segment `read`: its segments, or its
+// newest base when the segments it covers are gone. A journal that went back
+// below `read` (restored) is all unread until its base is merged.
+std::int64_t unread_objects(const PeerJournal& journal, std::int64_t read) {
+    if (read > newest_number(journal)) read = 0;
+    const auto segments = std::distance(journal.segments.upper_bound(read), journal.segments.end());
+    if (segments == 0 && !journal.bases.empty() && journal.bases.rbegin()->first > read) return 1;
+    return segments;
+}
+
+}  // namespace
+
 SyncResult JournalExchange::sync() {
     SyncResult result;
     const auto& me = ctx_.settings.client_id;
@@ -24,7 +44,10 @@ SyncResult JournalExchange::sync() {
     ctx_.guard.check(client_objects, publisher_.own_objects(own != journals.end() ? own->second : PeerJournal{}), work);
     round_.check_clocks(result);
     for (const auto& [peer, journal] : journals)
-        if (peer != me && publishes_journal(journal)) pull(peer, journal, work, result);
+        if (peer != me && publishes_journal(journal)) {
+            const std::int64_t read = pull(peer, journal, work, result);
+            result.peers.push_back({peer, journal.newest, unread_objects(journal, read)});
+        }
 
     // Peers that publish only snapshots: the original's clients, snapshot-layout nas-sync.
     std::optional<std::uint64_t> own_snapshot_size;
@@ -77,12 +100,11 @@ bool JournalExchange::apply_segment(const std::string& peer, const ObjectInfo& o
     return applied;
 }
 
-void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, const WorkFolder& work,
-                           SyncResult& result) {
+std::int64_t JournalExchange::pull(const std::string& peer, const PeerJournal& journal, const WorkFolder& work,
+                                   SyncResult& result) {
     const auto progress = ctx_.db.peers().journal_read(peer);
     std::int64_t read = progress.value_or(0);
-    const std::int64_t newest = std::max(journal.segments.empty() ? 0 : journal.segments.rbegin()->first,
-                                         journal.bases.empty() ? 0 : journal.bases.rbegin()->first);
+    const std::int64_t newest = newest_number(journal);
     // Numbered below what we read: the peer's journal went back (restored, or
     // names planted ahead of it removed). Its newest base starts us again.
     const bool went_back = progress && *progress > newest;
@@ -98,7 +120,7 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
     if (!progress && journal.bases.empty()) {
         result.warnings.push_back(fmt::format(
             "peer '{}' has published journal segments but no base yet; it is read once it has one", peer));
-        return;
+        return read;
     }
     merge_.take_newest_remote_ms();  // what follows is this peer's
     try {
@@ -108,7 +130,7 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
                 result.warnings.push_back(fmt::format(
                     "peer '{}': the journal segments after {} are gone; merging its base snapshot", peer, read));
             const auto merged = merge_base_and_segments(ctx_, round_, merge_, peer, journal, work, result);
-            if (!merged) return;
+            if (!merged) return read;
             read = *merged;
         }
         bool read_all = true;  // false: a segment cannot be used now (reported); the rest next round
@@ -124,6 +146,7 @@ void JournalExchange::pull(const std::string& peer, const PeerJournal& journal, 
     } catch (const Error& e) {
         result.warnings.push_back(fmt::format("peer '{}' skipped this round: {}", peer, e.what()));
     }
+    return read;
 }
 
 Status JournalExchange::status() {

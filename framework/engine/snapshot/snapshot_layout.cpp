@@ -26,13 +26,19 @@ std::string client_of_snapshot_object(const std::string& object_name) {
 
 void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
                           SyncResult& result) {
+    const bool read = read_copy(peer, object, work, result);
+    result.peers.push_back({peer, object.modified, read ? 0 : 1});
+}
+
+bool SnapshotLayout::read_copy(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
+                               SyncResult& result) {
     auto& progress = ctx_.db.peers();
     const std::int64_t size = static_cast<std::int64_t>(object.size);
     const std::int64_t modified = to_ms(object.modified);
     const auto read = progress.snapshot_read(peer);
     if (read.merged && read.object_size == size && read.object_modified == modified) {
         ++result.clients_synced;  // unchanged since we last read it
-        return;
+        return true;
     }
     if (read.merged && holds_nothing_unread(peer, progress.last_seen_id(peer), result.warnings)) {
         // Changed only by what the peer merged from others: nothing of its own to read.
@@ -40,9 +46,10 @@ void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, con
         progress.record_snapshot_read(peer, progress.last_seen_id(peer), size, modified);
         tx.commit();
         ++result.clients_synced;
-        return;
+        return true;
     }
     const fs::path copy = work.file("peer-" + peer + ".sqlite");
+    bool merged = false;
     try {
         if (round_.fetch(peer, object, copy, result)) {
             const PeerDatabase database(copy);
@@ -71,6 +78,7 @@ void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, con
                 round_.check_peer_clock(peer, merge_.take_newest_remote_ms(), object.modified, result);
                 round_.report_skipped_keys(peer, database, result);
                 ++result.clients_synced;
+                merged = true;
             }
         }
     } catch (const Error& e) {
@@ -82,6 +90,7 @@ void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, con
     }
     std::error_code ec;
     fs::remove(copy, ec);
+    return merged;
 }
 
 bool SnapshotLayout::holds_nothing_unread(const std::string& peer, std::int64_t last_seen,

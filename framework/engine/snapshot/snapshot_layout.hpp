@@ -28,7 +28,8 @@ public:
     SnapshotLayout(SyncContext& context, SyncRound& round, PeerMerge& merge)
         : ctx_(context), round_(round), merge_(merge) {}
 
-    // Reads one peer's snapshot object (skipped when unchanged since last read).
+    // Reads one peer's snapshot object (skipped when unchanged since last read),
+    // and adds the peer to result.peers.
     void pull(const std::string& peer, const ObjectInfo& object, const WorkFolder& work, SyncResult& result);
     // Publishes our copy (after its sequence note) when it holds changes of
     // our own it did not, or when our object on the share is missing or not
@@ -42,6 +43,8 @@ public:
                            std::vector<std::string>& warnings);
 
 private:
+    // pull's reading: true when nothing of the peer's copy is left unread.
+    bool read_copy(const std::string& peer, const ObjectInfo& object, const WorkFolder& work, SyncResult& result);
     // Whether the peer's sequence note says its copy holds nothing of its own
     // after `last_seen` (and has our schema version); false when it has no
     // note (being replaced, or an older client), or one that cannot be read

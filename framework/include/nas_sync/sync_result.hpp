@@ -31,6 +31,17 @@ struct ConflictEvent {
     bool remote_deleted = false;
 };
 
+// A peer as a sync found it in its listing of the share, and what of it that
+// sync left unread: for /metrics, with no read of the share beyond the sync's own.
+struct PeerLag {
+    std::string client;
+    std::chrono::system_clock::time_point last_publish;  // its newest object on the share, by the share's clock
+    // Its objects still unread after the sync: journal segments (its newest
+    // base when the segments after what we read are gone), or its snapshot copy
+    // (1: not read, e.g. skipped for its schema version or refused).
+    std::int64_t unread_objects = 0;
+};
+
 struct SyncResult {
     int clients_synced = 0;         // peers read (or found unchanged) this round
     std::int64_t inserted = 0;      // rows created here from peers' states
@@ -43,6 +54,8 @@ struct SyncResult {
     // The first max_listed_conflicts conflicts this sync decided (conflicts_resolved counts them all).
     static constexpr std::size_t max_listed_conflicts = 100;
     std::vector<ConflictEvent> conflicts;
+    // Every peer listed, read or not. Not in `sync --json` (status --json shows peers).
+    std::vector<PeerLag> peers;
     bool had_changelog_gap = false;
     std::uint64_t bytes_published = 0;
     std::uint64_t bytes_fetched = 0;
