@@ -126,10 +126,13 @@ void Connection::wait_for_checkpoint(std::chrono::milliseconds at_most) {
 WriteTransaction::WriteTransaction(Connection& connection) : connection_(connection) { connection_.exec("BEGIN IMMEDIATE"); }
 
 WriteTransaction::~WriteTransaction() {
-    if (!done_) sqlite3_exec(connection_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (done_) return;
+    sqlite3_exec(connection_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (connection_.on_rollback_) connection_.on_rollback_();
 }
 
 void WriteTransaction::commit() {
+    if (connection_.before_commit_) connection_.before_commit_();
     connection_.exec("COMMIT");
     done_ = true;
     // Copying the WAL in large steps copies a page changed by several commits

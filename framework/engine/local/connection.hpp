@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,14 @@ public:
 
     ApplyPace& apply_pace() { return apply_pace_; }
 
+    // Called by every WriteTransaction just before it commits (what was
+    // gathered in memory for this transaction is written), and when it rolls
+    // back (it is forgotten).
+    void on_commit(std::function<void()> before_commit, std::function<void()> on_rollback) {
+        before_commit_ = std::move(before_commit);
+        on_rollback_ = std::move(on_rollback);
+    }
+
 private:
     friend class WriteTransaction;  // its commit counts the WAL's frames (see flush_wal)
     void use_wal();
@@ -81,6 +90,7 @@ private:
     bool applying_ = false;
     std::optional<Statement> data_version_;  // prepared once: asked before every write transaction
     ApplyPace apply_pace_;
+    std::function<void()> before_commit_, on_rollback_;
 };
 
 // RAII write transaction (BEGIN IMMEDIATE); rolls back unless committed.

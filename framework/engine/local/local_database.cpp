@@ -25,6 +25,7 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
       changes_(connection_, bookkeeping_, peers_, records_, tables_),
       foreign_keys_(connection_, tables_) {
     records_.watch(foreign_keys_.parent_tables(), foreign_keys_.synced_child_tables());
+    connection_.on_commit([this] { digests_.flush(); }, [this] { digests_.discard(); });
 }
 
 void LocalDatabase::install() {

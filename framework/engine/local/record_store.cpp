@@ -278,7 +278,7 @@ void RecordStore::store_version(const std::string& table, const std::string& key
             ->bind(1, table).bind(2, key).bind(3, v.time_ms).bind(4, std::int64_t{v.deletion ? 1 : 0})
             .bind(5, static_cast<std::int64_t>(v.content_hash)).run();
     } catch (...) {
-        digests_.discard();
+        digests_.forget_write();
         throw;
     }
     digests_.after_write();
@@ -293,7 +293,7 @@ void RecordStore::write_versions(Statement& statement, std::size_t width) {
     try {
         write_row_by_row(statement, staged_versions_, width);
     } catch (...) {
-        digests_.discard();
+        digests_.forget_write();
         throw;
     }
     digests_.after_write();

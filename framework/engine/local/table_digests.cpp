@@ -54,14 +54,27 @@ void TableDigests::before_write(const std::string& table, const std::string& key
     }
     const std::optional<std::uint64_t> now = deleted ? std::nullopt : std::optional(hash);
     if (old == now) return;
-    auto& change = pending_[table];
+    auto& change = statement_[table];
     change.rows += (now ? 1 : 0) - (old ? 1 : 0);
     change.digest ^= old.value_or(0) ^ now.value_or(0);
     written_[std::move(id)] = now;
 }
 
 void TableDigests::after_write() {
+    for (const auto& [table, change] : statement_) {
+        auto& total = pending_[table];
+        total.rows += change.rows;
+        total.digest ^= change.digest;
+    }
+    forget_write();
+}
+
+void TableDigests::forget_write() {
+    statement_.clear();
     written_.clear();
+}
+
+void TableDigests::flush() {
     for (const auto& [table, change] : pending_)
         cache_.use("UPDATE _nas_sync_digest SET rows = rows + ?2, digest = (digest | ?3) & ~(digest & ?3) "
                    "WHERE tableName = ?1")
@@ -73,7 +86,7 @@ void TableDigests::after_write() {
 }
 
 void TableDigests::discard() {
-    written_.clear();
+    forget_write();
     pending_.clear();
 }
 

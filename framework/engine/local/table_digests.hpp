@@ -39,12 +39,15 @@ public:
     // The digest of each table that has one.
     std::map<std::string, TableDigest> read() const;
 
-    // Around a statement that writes versions, in its transaction: each
-    // version it writes before it runs (the record's current version is read
-    // then), and after it, when the digests change.
+    // Around a statement that writes versions: each version it writes before
+    // it runs (the record's current version is read then), and after it.
+    // A statement that failed (SQLite undid it) calls forget_write() instead.
     void before_write(const std::string& table, const std::string& key, bool deleted, std::uint64_t hash);
     void after_write();
-    // The statement failed: what before_write() gathered is forgotten.
+    void forget_write();
+    // Before the transaction commits: the digests' changes, one update per
+    // table (Connection::on_commit). When it rolls back: forgotten.
+    void flush();
     void discard();
 
 private:
@@ -53,7 +56,8 @@ private:
     sqlite3* db_;
     mutable StatementCache cache_;
     std::optional<std::set<std::string>> digested_;  // tables with a digest, read once
-    std::map<std::string, TableDigest> pending_;     // changes of the write being prepared, by table
+    std::map<std::string, TableDigest> pending_;     // changes in this transaction, by table
+    std::map<std::string, TableDigest> statement_;   // changes of the statement about to run
     // Live hashes written earlier in the same statement (a key twice in one group), by table and key.
     std::unordered_map<std::string, std::optional<std::uint64_t>> written_;
 };
