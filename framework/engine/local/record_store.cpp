@@ -271,8 +271,9 @@ std::vector<std::string> RecordStore::unique_holders(const TableInfo& table, std
     return others;
 }
 
-void RecordStore::store_version(const std::string& table, const std::string& key, const Version& v) {
-    digests_.before_write(table, key, v.deletion, v.content_hash);
+void RecordStore::store_version(const std::string& table, const std::string& key, const Version& v,
+                                bool known_absent) {
+    digests_.before_write(table, key, v.deletion, v.content_hash, known_absent);
     try {
         cache_.use(store_one_version_sql)
             ->bind(1, table).bind(2, key).bind(3, v.time_ms).bind(4, std::int64_t{v.deletion ? 1 : 0})
@@ -289,7 +290,9 @@ void RecordStore::write_versions(Statement& statement, std::size_t width) {
         digests_.before_write(std::get<std::string>(staged_versions_[row]),
                               std::get<std::string>(staged_versions_[row + 1]),
                               std::get<std::int64_t>(staged_versions_[row + 3]) != 0,
-                              static_cast<std::uint64_t>(std::get<std::int64_t>(staged_versions_[row + 4])));
+                              static_cast<std::uint64_t>(std::get<std::int64_t>(staged_versions_[row + 4])),
+                              staged_absent_[row / version_columns] != 0);
+    staged_absent_.clear();
     try {
         write_row_by_row(statement, staged_versions_, width);
     } catch (...) {
@@ -309,7 +312,7 @@ void RecordStore::remove_tombstone(const std::string& table, const std::string& 
 }
 
 void RecordStore::apply_row(const TableInfo& table, const std::string& key, const RecordState& remote,
-                            bool had_tombstone, std::int64_t rowid) {
+                            bool had_tombstone, std::int64_t rowid, bool known_absent) {
     auto& st = statements(table);
     const RowImage& row = *remote.row;
     if (st.upsert_group) {
@@ -324,14 +327,14 @@ void RecordStore::apply_row(const TableInfo& table, const std::string& key, cons
             else if (st.staged.bytes() >= max_staged_bytes)  // large values: fewer rows to a write
                 write_row_by_row(st.upsert, st.staged, table.columns.size());
         }
-        stage_version(table.name, key, remote.version);
+        stage_version(table.name, key, remote.version, known_absent);
     } else {
         for (std::size_t i = 0; i < table.columns.size(); ++i) {
             const Value* v = row.find(table.columns[i].name);
             st.upsert.bind(static_cast<int>(i + 1), v ? *v : null_value);
         }
         st.upsert.run();
-        store_version(table.name, key, remote.version);
+        store_version(table.name, key, remote.version, known_absent);
     }
     if (had_tombstone) remove_tombstone(table.name, key);
     if (watched(watched_children_, table)) events_.applied.emplace_back(&table, key);
@@ -348,7 +351,9 @@ void RecordStore::watch(std::vector<std::string> watched_parents, std::vector<st
 
 // Written with the next whole group of versions; the rest by
 // write_staged_versions() (end_apply, or ChangeCapture).
-void RecordStore::stage_version(const std::string& table, const std::string& key, const Version& v) {
+void RecordStore::stage_version(const std::string& table, const std::string& key, const Version& v,
+                                bool known_absent) {
+    staged_absent_.push_back(known_absent ? 1 : 0);
     staged_versions_.push(table);
     staged_versions_.push(key);
     staged_versions_.push(v.time_ms);
@@ -382,9 +387,10 @@ void RecordStore::apply_deletion(const TableInfo& table, const std::string& key,
     record_deletion_time(table, key, version);
 }
 
-void RecordStore::record_deletion_time(const TableInfo& table, const std::string& key, const Version& version) {
+void RecordStore::record_deletion_time(const TableInfo& table, const std::string& key, const Version& version,
+                                       bool known_absent) {
     set_tombstone(table.name, key, version.time_ms);
-    store_version(table.name, key, version);
+    store_version(table.name, key, version, known_absent);
     if (watched(watched_parents_, table)) events_.deleted.emplace_back(&table, key);
 }
 
@@ -455,7 +461,7 @@ void RecordStore::end_apply() {
 
 void RecordStore::abort_apply() {
     for (auto& [name, st] : statements_) st->staged.clear();
-    staged_versions_.clear();
+    discard_staged_versions();
     digests_.discard();
     local_changes_.clear();
     events_ = {};

@@ -69,12 +69,14 @@ public:
 
     // Apply a peer's state. `had_tombstone`: the local state was a deletion
     // (its tombstone goes). `rowid`: where state() found the key's row, when
-    // nobody changed it since.
+    // nobody changed it since. `known_absent`: no version of the key is
+    // recorded (a first contact's batch knows it), which saves reading it.
     void apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, bool had_tombstone,
-                   std::int64_t rowid = 0);
+                   std::int64_t rowid = 0, bool known_absent = false);
     void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
     // A deletion we only learn of (nothing to remove here): its version, so an older row loses to it.
-    void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version);
+    void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version,
+                              bool known_absent = false);
     // A deletion made here (a resolver's delete, a UNIQUE collision, a
     // foreign-key repair): newer than the state it removes, and published as
     // our change (see take_local_changes).
@@ -94,9 +96,12 @@ public:
 
     // Versions of local changes (ChangeCapture), written with the next group
     // or by write_staged_versions(); discarded when the transaction fails.
-    void stage_version(const std::string& table, const std::string& key, const Version& v);
+    void stage_version(const std::string& table, const std::string& key, const Version& v, bool known_absent = false);
     void write_staged_versions();
-    void discard_staged_versions() { staged_versions_.clear(); }
+    void discard_staged_versions() {
+        staged_versions_.clear();
+        staged_absent_.clear();
+    }
 
     // Around applying (LocalDatabase::begin_apply/end_apply/abort_apply):
     // end_apply writes what is staged; abort_apply forgets it.
@@ -119,7 +124,7 @@ public:
 private:
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
-    void store_version(const std::string& table, const std::string& key, const Version& v);
+    void store_version(const std::string& table, const std::string& key, const Version& v, bool known_absent = false);
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);
     bool update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row, std::int64_t rowid);
@@ -138,6 +143,7 @@ private:
     // Versions of rows applied or captured, written in groups like the rows (see stage_version).
     std::optional<Statement> versions_group_;
     StagedValues staged_versions_;
+    std::vector<char> staged_absent_;  // per staged version: known_absent
     std::vector<LocalChange> local_changes_;  // made while applying
     std::vector<std::string> watched_parents_, watched_children_;
     ApplyEvents events_;

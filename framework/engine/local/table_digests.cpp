@@ -40,24 +40,31 @@ bool TableDigests::digested(const std::string& table) {
     return digested_->count(table) != 0;
 }
 
-void TableDigests::before_write(const std::string& table, const std::string& key, bool deleted, std::uint64_t hash) {
+void TableDigests::before_write(const std::string& table, const std::string& key, bool deleted, std::uint64_t hash,
+                                bool known_absent) {
     if (!digested(table)) return;  // the heartbeat, a table before ensure()
-    std::string id = table;
-    id += '\0';
-    id += key;
+    const std::pair<std::string_view, std::string_view> id{table, key};
     std::optional<std::uint64_t> old;
     if (const auto earlier = written_.find(id); earlier != written_.end()) {
         old = earlier->second;
-    } else {
-        auto current = cache_.use("SELECT hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ? AND deleted = 0");
-        if (current->bind(1, table).bind(2, key).step()) old = static_cast<std::uint64_t>(current->integer(0));
+    } else if (!known_absent) {
+        if (!current_)
+            current_.emplace(db_, "SELECT hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ? AND deleted = 0");
+        try {
+            current_->bind(1, table).bind(2, key);
+            if (current_->step()) old = static_cast<std::uint64_t>(current_->integer(0));
+        } catch (...) {
+            current_->reset();
+            throw;
+        }
+        current_->reset();
     }
     const std::optional<std::uint64_t> now = deleted ? std::nullopt : std::optional(hash);
     if (old == now) return;
     auto& change = statement_[table];
     change.rows += (now ? 1 : 0) - (old ? 1 : 0);
     change.digest ^= old.value_or(0) ^ now.value_or(0);
-    written_[std::move(id)] = now;
+    written_[id] = now;
 }
 
 void TableDigests::after_write() {

@@ -15,7 +15,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "database/statement.hpp"
 
@@ -42,7 +44,10 @@ public:
     // Around a statement that writes versions: each version it writes before
     // it runs (the record's current version is read then), and after it.
     // A statement that failed (SQLite undid it) calls forget_write() instead.
-    void before_write(const std::string& table, const std::string& key, bool deleted, std::uint64_t hash);
+    // `table` and `key` must stay alive and unchanged until then.
+    // `known_absent`: the caller knows no version of the key is recorded.
+    void before_write(const std::string& table, const std::string& key, bool deleted, std::uint64_t hash,
+                      bool known_absent = false);
     void after_write();
     void forget_write();
     // Before the transaction commits: the digests' changes, one update per
@@ -58,8 +63,17 @@ private:
     std::optional<std::set<std::string>> digested_;  // tables with a digest, read once
     std::map<std::string, TableDigest> pending_;     // changes in this transaction, by table
     std::map<std::string, TableDigest> statement_;   // changes of the statement about to run
-    // Live hashes written earlier in the same statement (a key twice in one group), by table and key.
-    std::unordered_map<std::string, std::optional<std::uint64_t>> written_;
+    // The version now, read once per version written (prepared once: this runs for every record applied).
+    std::optional<Statement> current_;
+    // Live hashes written earlier in the same statement (a key twice in one
+    // group), by table and key: views of the caller's strings, so a record
+    // costs no allocation here.
+    struct KeyHash {
+        std::size_t operator()(const std::pair<std::string_view, std::string_view>& k) const {
+            return std::hash<std::string_view>{}(k.second) * 31 + std::hash<std::string_view>{}(k.first);
+        }
+    };
+    std::unordered_map<std::pair<std::string_view, std::string_view>, std::optional<std::uint64_t>, KeyHash> written_;
 };
 
 }  // namespace nas_sync

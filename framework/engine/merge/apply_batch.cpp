@@ -46,12 +46,13 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
         read_start_ = Clock::now();
     }
     std::int64_t rowid = 0;
-    RecordState local = known_absent(table) ? RecordState{} : read_state(table, key, hash, rowid);
+    const bool absent = known_absent(table);
+    RecordState local = absent ? RecordState{} : read_state(table, key, hash, rowid);
     queued_keys_.insert(hash);
     const bool had_row = local.kind == RecordState::Kind::row;
     const std::size_t bytes = heap_bytes(remote) + heap_bytes(local);
     queued_bytes_ += bytes;
-    queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), rowid, false, had_row, bytes});
+    queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), rowid, false, had_row, absent, bytes});
     queued_had_row_ += had_row ? 1 : 0;
     if (to_come_ && *to_come_ > 0) --*to_come_;
     if (queue_.size() >= timing_.max_buffered || queued_bytes_ >= timing_.max_buffered_bytes || ready_to_write())
@@ -130,7 +131,10 @@ void ApplyBatch::apply_some(bool leave_open) {
     while (!queue_.empty()) {
         PendingRecord& record = queue_.front();
         queued_bytes_ -= record.bytes;
-        if (record.stale) record.local = db_.records().state(*record.table, record.key, &record.local_rowid);
+        if (record.stale) {
+            record.local = db_.records().state(*record.table, record.key, &record.local_rowid);
+            record.known_absent = false;
+        }
         apply_(record);
         queued_keys_.erase(record.key_hash);
         ++applied_in_tx_;

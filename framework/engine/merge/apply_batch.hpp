@@ -57,6 +57,7 @@ struct PendingRecord {
     std::int64_t local_rowid;  // where its row was then (0: none)
     bool stale;         // another connection committed since: read again before applying
     bool had_row;       // we had a row for the key when it was queued (see ApplyPace)
+    bool known_absent;  // nothing of the key was recorded (no read needed: known_absent()), and nobody committed since
     std::size_t bytes;  // the memory of its rows when queued (heap_bytes), counted in queued_bytes_
 };
 

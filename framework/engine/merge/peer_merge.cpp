@@ -105,7 +105,7 @@ void PeerMerge::merge_record(const PendingRecord& record, const std::string& pee
         // Nothing to remove here; remember the newest deletion so that an
         // older row arriving later loses to it.
         if (remote.version > local.version) {
-            records.record_deletion_time(table, key, remote.version);
+            records.record_deletion_time(table, key, remote.version, record.known_absent);
             changed = true;
         }
         return;
@@ -165,7 +165,8 @@ bool PeerMerge::apply_row(const PendingRecord& record, const std::string& peer, 
             }
             records.delete_as_local_change(table, other_key, other.version);
         }
-    records.apply_row(table, record.key, remote, record.local.kind == RecordState::Kind::deletion, record.local_rowid);
+    records.apply_row(table, record.key, remote, record.local.kind == RecordState::Kind::deletion, record.local_rowid,
+                      record.known_absent);
     return true;
 }
 
