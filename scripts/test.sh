@@ -9,13 +9,18 @@ started=$SECONDS
 phase() { echo "== test.sh: $1 at $((SECONDS - started)) s"; }
 
 phase "release build"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNAS_SYNC_WERROR=ON
+# Line tables only (-g1): stack traces keep file and line, and the build
+# takes a quarter less time than with full debug information.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+  -DNAS_SYNC_WERROR=ON
 cmake --build build -j "$jobs"
 phase "release tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 phase "ASan+UBSan build"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNAS_SYNC_WERROR=ON \
+# The sanitizer builds at -O1 (as the sanitizers' own documentation advises):
+# their tests run about twice as fast as at -O0, with the same checks.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DNAS_SYNC_WERROR=ON \
   -DNAS_SYNC_SANITIZE=address,undefined -DNAS_SYNC_PROPERTY_SEEDS=60 -DNAS_SYNC_PROPERTY_NATS_SEEDS=10 \
   -DNAS_SYNC_PROPERTY_PRISMA_SEEDS=40
 cmake --build build-asan -j "$jobs"
@@ -26,7 +31,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 # The tests where threads meet (the background loop and the application
 # writing while syncs run) under ThreadSanitizer.
 phase "TSan build"
-cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNAS_SYNC_WERROR=ON -DNAS_SYNC_SANITIZE=thread
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DNAS_SYNC_WERROR=ON \
+  -DNAS_SYNC_SANITIZE=thread
 cmake --build build-tsan -j "$jobs" --target nas-sync engine_tests sync_cli_tests
 phase "TSan tests"
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -R '^(engine_tests|sync_cli_tests)$'
