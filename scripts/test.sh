@@ -35,7 +35,7 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEB
   -DNAS_SYNC_SANITIZE=thread
 cmake --build build-tsan -j "$jobs" --target nas-sync engine_tests sync_cli_tests
 phase "TSan tests"
-TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -R '^(engine_tests|sync_cli_tests)$'
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" -R '^(engine_tests|sync_cli_tests)$'
 
 # Fuzz the pipeline loader and the reading of peers' objects, a minute each.
 phase "fuzzing"
