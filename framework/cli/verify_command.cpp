@@ -47,8 +47,12 @@ json to_json(const FleetVerification& v) {
 }
 
 void print_text(const FleetVerification& v) {
-    std::cout << fmt::format("{} client(s) report a digest; ", v.clients.size())
-              << (v.agree ? "they hold the same rows\n" : "they do not all hold the same rows\n");
+    if (v.clients.empty())
+        std::cout << "no client has put a digest report yet (each puts one at its first sync that reads or "
+                     "publishes something): nothing to compare\n";
+    else
+        std::cout << fmt::format("{} client(s) report a digest; ", v.clients.size())
+                  << (v.agree ? "they hold the same rows\n" : "they do not all hold the same rows\n");
     for (const auto& d : v.differences) {
         std::cout << fmt::format("  '{}' differs from {} in {}: {}\n", d.client, fmt::join(d.differs_from, ", "),
                                  fmt::join(d.tables, ", "),
