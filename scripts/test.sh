@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: a warnings-as-errors build and its tests; the same
 # tests under AddressSanitizer and UndefinedBehaviorSanitizer; the threaded
-# tests under ThreadSanitizer; and a minute of fuzzing per fuzz target.
+# tests under ThreadSanitizer; and 30 seconds of fuzzing per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -21,8 +21,8 @@ phase "ASan+UBSan build"
 # The sanitizer builds at -O1 (as the sanitizers' own documentation advises):
 # their tests run about twice as fast as at -O0, with the same checks.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DNAS_SYNC_WERROR=ON \
-  -DNAS_SYNC_SANITIZE=address,undefined -DNAS_SYNC_PROPERTY_SEEDS=60 -DNAS_SYNC_PROPERTY_NATS_SEEDS=10 \
-  -DNAS_SYNC_PROPERTY_PRISMA_SEEDS=40
+  -DNAS_SYNC_SANITIZE=address,undefined -DNAS_SYNC_PROPERTY_SEEDS=40 -DNAS_SYNC_PROPERTY_NATS_SEEDS=10 \
+  -DNAS_SYNC_PROPERTY_PRISMA_SEEDS=25
 cmake --build build-asan -j "$jobs"
 phase "ASan+UBSan tests"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -37,7 +37,7 @@ cmake --build build-tsan -j "$jobs" --target nas-sync engine_tests sync_cli_test
 phase "TSan tests"
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" -R '^(engine_tests|sync_cli_tests)$'
 
-# Fuzz the pipeline loader and the reading of peers' objects, a minute each.
+# Fuzz the pipeline loader and the reading of peers' objects, 30 seconds each.
 phase "fuzzing"
-scripts/fuzz.sh 60
+scripts/fuzz.sh 30
 phase "done"
