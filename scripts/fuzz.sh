@@ -8,7 +8,7 @@ seconds=${1:-60}
 fixtures="$PWD/tests/fixtures/original"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
-  -DNAS_SYNC_FUZZ=ON -DNAS_SYNC_BUILD_TESTS=OFF >/dev/null
+  -DNAS_SYNC_FUZZ=ON -DNAS_SYNC_BUILD_TESTS=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target fuzz_pipeline fuzz_peer_object fuzz_journal_objects
 
 work=$(mktemp -d)

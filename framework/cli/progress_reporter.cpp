@@ -13,7 +13,7 @@ constexpr auto terminal_delay = std::chrono::seconds(2);
 
 ProgressMode parse_progress_mode(const std::string& text) {
     if (text == "auto") return ProgressMode::automatic;
-    if (text == "json") return ProgressMode::json;
+    if (text == "json") return ProgressMode::json_lines;
     if (text == "off") return ProgressMode::off;
     throw Error(ErrorCode::config, fmt::format("--progress '{}': use auto, json or off", text));
 }
@@ -39,7 +39,7 @@ void ProgressReporter::report(const SyncProgress& p) {
     const double rate = seconds > 0 ? static_cast<double>(p.done) / seconds : 0;
     const bool known = p.total >= 0;
     const double left = known && rate > 0 ? static_cast<double>(p.total - p.done) / rate : -1;
-    if (mode_ == ProgressMode::json) {
+    if (mode_ == ProgressMode::json_lines) {
         nlohmann::json line{{"peer", p.peer}, {"done", p.done}, {"total", known ? nlohmann::json(p.total) : nullptr},
                             {"rows_per_s", static_cast<std::int64_t>(rate)},
                             {"seconds_left", left >= 0 ? nlohmann::json(static_cast<std::int64_t>(left + 0.5)) : nullptr}};

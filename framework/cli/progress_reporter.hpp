@@ -13,7 +13,7 @@
 
 namespace nas_sync::cli {
 
-enum class ProgressMode { automatic, json, off };
+enum class ProgressMode { automatic, json_lines, off };
 
 // "auto", "json", "off"; throws Error(config) naming --progress otherwise.
 ProgressMode parse_progress_mode(const std::string& text);

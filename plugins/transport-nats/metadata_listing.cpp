@@ -22,8 +22,11 @@ std::chrono::system_clock::time_point from_nanos(std::int64_t nanos) {
         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(nanos)));
 }
 
+}  // namespace
+
 // Keeps the newest metadata message of each name. A name rewritten while we
-// read may arrive twice: the higher stream sequence counts.
+// read may arrive twice: the higher stream sequence counts. (Not in the
+// anonymous namespace: ListingCache, declared in the header, holds one.)
 class Newest {
 public:
     explicit Newest(const Layout& layout) : layout_(layout) {}
@@ -67,6 +70,8 @@ private:
     ChunkReferences references_;
     std::uint64_t highest_ = 0;
 };
+
+namespace {
 
 struct Subscription {
     natsSubscription* sub = nullptr;

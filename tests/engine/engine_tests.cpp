@@ -21,13 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* users_schema = "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, email TEXT, updatedAt TEXT);";
-
-std::int64_t count(const fs::path& db_file, const std::string& sql) {
-    SQLite::Database db(db_file.string(), SQLite::OPEN_READONLY);
-    return db.execAndGet(sql).getInt64();
-}
-
 void check_converged(Fleet& fleet) {
     const auto first = fleet.dump(fleet.ids()[0]);
     for (const auto& id : fleet.ids()) {

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* users_schema = "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT);";
+const char* fleet_schema = "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT);";
 
 std::string insert(const std::string& id, int second) {
     return "INSERT INTO users VALUES('" + id + "','" + id + "','2026-01-01T00:00:" + (second < 10 ? "0" : "") +
@@ -33,7 +33,7 @@ ClientOptions publishing_merges_at_once() {
 }  // namespace
 
 TEST_CASE("a copy that changed only by what its owner merged is not fetched; the changed peer's copy is") {
-    Fleet fleet({"A", "B", "C"}, users_schema, publishing_merges_at_once());
+    Fleet fleet({"A", "B", "C"}, fleet_schema, publishing_merges_at_once());
     fleet.sync_all(2);
     fleet.write("A", insert("a1", 1));
     fleet.sync("A");
@@ -61,7 +61,7 @@ TEST_CASE("a copy that changed only by what its owner merged is not fetched; the
 }
 
 TEST_CASE("own changes are put at once; a copy changed only by merged states waits for merged_publish_every") {
-    Fleet fleet({"A", "B", "C"}, users_schema);  // the default: 10 minutes
+    Fleet fleet({"A", "B", "C"}, fleet_schema);  // the default: 10 minutes
     fleet.sync_all(2);
     const auto before = fs::last_write_time(fleet.share() / "client-B.sqlite");
     fleet.write("A", insert("a1", 1));
@@ -80,7 +80,7 @@ TEST_CASE("own changes are put at once; a copy changed only by merged states wai
 
 TEST_CASE("a client that leaves for good: its rows reach a new client once a peer has put its copy again") {
     SUBCASE("merged_publish_every: 0s puts the merged copy at the next sync") {
-        Fleet fleet({"A", "B", "D"}, users_schema, publishing_merges_at_once());
+        Fleet fleet({"A", "B", "D"}, fleet_schema, publishing_merges_at_once());
         fleet.write("A", insert("a1", 1));
         fleet.sync("A");
         fleet.sync("B");
@@ -89,7 +89,7 @@ TEST_CASE("a client that leaves for good: its rows reach a new client once a pee
         CHECK(fleet.dump("D") == fleet.dump("B"));
     }
     SUBCASE("by default, the rows wait for the peer's next put (here: its own next change)") {
-        Fleet fleet({"A", "B", "D"}, users_schema);
+        Fleet fleet({"A", "B", "D"}, fleet_schema);
         fleet.sync("B");  // B's copy is on the share before it merges anything
         fleet.write("A", insert("a1", 1));
         fleet.sync("A");
@@ -109,7 +109,7 @@ TEST_CASE("a client that leaves for good: its rows reach a new client once a pee
 }
 
 TEST_CASE("a missing sequence note, or one that is not one, means the copy is fetched") {
-    Fleet fleet({"A", "B", "C"}, users_schema, publishing_merges_at_once());
+    Fleet fleet({"A", "B", "C"}, fleet_schema, publishing_merges_at_once());
     fleet.sync_all(2);
     fleet.write("A", insert("a1", 1));
     fleet.sync("A");
@@ -134,7 +134,7 @@ TEST_CASE("a missing sequence note, or one that is not one, means the copy is fe
 }
 
 TEST_CASE("a new schema version is put at once, though nothing else changed") {
-    Fleet fleet({"A", "B"}, users_schema);
+    Fleet fleet({"A", "B"}, fleet_schema);
     fleet.sync_all(2);
     fleet.close("A");
     auto config = fleet.config("A");

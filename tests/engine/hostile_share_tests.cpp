@@ -29,17 +29,10 @@ fs::path any_journal_database(const fs::path& folder) {
     return {};
 }
 
-const char* users_schema = "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, email TEXT, updatedAt TEXT);";
-
 ClientOptions journal() {
     ClientOptions o;
     o.exchange = ExchangeLayout::journal;
     return o;
-}
-
-bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
-    return std::any_of(warnings.begin(), warnings.end(),
-                       [&](const std::string& w) { return w.find(text) != std::string::npos; });
 }
 
 std::int64_t query(const fs::path& db_file, const std::string& sql) {

@@ -42,11 +42,6 @@ std::vector<std::string> foreign_key_violations(const fs::path& file) {
     return out;
 }
 
-std::int64_t count(const fs::path& file, const std::string& sql) {
-    SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
-    return db.execAndGet(sql).getInt64();
-}
-
 // Sync everyone in turn until every dump (models and join tables) is equal.
 void converge(Fleet& fleet) { fleet.sync_all(3); }
 

@@ -15,12 +15,6 @@ using namespace nas_sync;
 using namespace nas_sync::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-const char* users_schema = "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, email TEXT, updatedAt TEXT);";
-
-}  // namespace
-
 TEST_CASE("the first sync's duration includes the client's setup (triggers, versions of the rows already there)") {
     Fleet fleet({"A"}, users_schema);
     {
@@ -160,11 +154,6 @@ TEST_CASE("a cloned disk (the same database on two computers) is found once eith
 }
 
 namespace {
-
-bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
-    return std::any_of(warnings.begin(), warnings.end(),
-                       [&](const std::string& w) { return w.find(text) != std::string::npos; });
-}
 
 std::string iso_in(std::chrono::hours from_now) {
     const auto t = std::chrono::system_clock::now() + from_now;

@@ -18,6 +18,10 @@
 
 namespace nas_sync::test {
 
+// The users table most engine tests sync.
+inline constexpr const char* users_schema =
+    "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, email TEXT, updatedAt TEXT);";
+
 struct ClientOptions {
     std::vector<PluginSection> resolvers{{.plugin = "lww", .key = "resolvers[0]"}};
     std::string schema_version = "auto";

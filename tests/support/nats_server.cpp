@@ -2,9 +2,7 @@
 
 #include <nats/nats.h>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -52,33 +50,13 @@ bool exited(pid_t pid) {
 
 }  // namespace
 
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-        throw std::runtime_error(std::string("cannot find a free port: ") + std::strerror(errno));
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 bool nats_answers(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int fd = connect_local(port);
     if (fd < 0) return false;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    bool ok = false;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-        pollfd p{fd, POLLIN, 0};
-        char buffer[5] = {};
-        ok = ::poll(&p, 1, 1000) == 1 && ::recv(fd, buffer, sizeof buffer, MSG_WAITALL) == 5 &&
-             std::memcmp(buffer, "INFO ", 5) == 0;
-    }
+    pollfd p{fd, POLLIN, 0};
+    char buffer[5] = {};
+    const bool ok = ::poll(&p, 1, 1000) == 1 && ::recv(fd, buffer, sizeof buffer, MSG_WAITALL) == 5 &&
+                    std::memcmp(buffer, "INFO ", 5) == 0;
     ::close(fd);
     return ok;
 }

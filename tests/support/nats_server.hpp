@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "local_ports.hpp"
 #include "nas_sync/pipeline.hpp"
 #include "test_support.hpp"
 
@@ -86,9 +87,6 @@ std::string fresh_bucket(const std::string& label = "test");
 // A `transport:` section for the nats plugin.
 PluginSection nats_section(const std::vector<std::string>& servers, const std::string& bucket, int replicas = 1,
                            const std::string& timeout = "10s");
-
-// A free TCP port on 127.0.0.1 (free when asked; taken by whoever binds it first).
-int free_port();
 
 // Whether a server on 127.0.0.1:port answers with its INFO line.
 bool nats_answers(int port);

@@ -1,13 +1,11 @@
 #include "samba_server.hpp"
 
+#include "local_ports.hpp"
 #include "test_support.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,29 +43,10 @@ std::string random_hex(int bytes) {
     return out;
 }
 
-// A port nobody listens on now (bound, read, released).
-std::uint16_t free_port() {
-    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error(std::string("cannot find a free port: ") + std::strerror(errno));
-    ::close(s);
-    return ntohs(a.sin_port);
-}
-
-bool accepts_connections(std::uint16_t port) {
-    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(s);
-    return ok;
+bool accepts_connections(int port) {
+    const int fd = connect_local(port);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0;
 }
 
 // The end of a log file (smbd's are short), for messages.
@@ -111,7 +90,7 @@ SambaServer::SambaServer(std::string global_options, std::string share_options)
                               fs::perms::others_read | fs::perms::others_exec);
     fs::permissions(dir_ / "private", fs::perms::owner_all);
     hand_over(share_root_);
-    port_ = free_port();
+    port_ = static_cast<std::uint16_t>(free_port());
     write_configuration();
     add_user();
     // Another process may take the free port before smbd binds it: then a new one.
@@ -121,7 +100,7 @@ SambaServer::SambaServer(std::string global_options, std::string share_options)
             return;
         } catch (const std::runtime_error&) {
             if (attempt == 3 || running()) throw;
-            port_ = free_port();
+            port_ = static_cast<std::uint16_t>(free_port());
             write_configuration();
         }
     }

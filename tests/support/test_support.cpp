@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -135,6 +136,16 @@ fs::path test_fixtures_dir() { return source_dir() / "tests" / "fixtures"; }
 void create_database(const fs::path& file, const std::string& sql) {
     SQLite::Database db(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec(sql);
+}
+
+std::int64_t count(const fs::path& db_file, const std::string& sql) {
+    SQLite::Database db(db_file.string(), SQLite::OPEN_READONLY);
+    return db.execAndGet(sql).getInt64();
+}
+
+bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
+    return std::any_of(warnings.begin(), warnings.end(),
+                       [&](const std::string& w) { return w.find(text) != std::string::npos; });
 }
 
 }  // namespace nas_sync::test

@@ -62,4 +62,10 @@ std::filesystem::path test_fixtures_dir();    // tests/fixtures
 // Creates a database file with the given SQL.
 void create_database(const std::filesystem::path& file, const std::string& sql);
 
+// The integer a query returns (a count, most often), read from a database file.
+std::int64_t count(const std::filesystem::path& db_file, const std::string& sql);
+
+// Whether one of the warnings contains `text`.
+bool has_warning(const std::vector<std::string>& warnings, const std::string& text);
+
 }  // namespace nas_sync::test

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/share/hex_id.hpp"
 #include "engine/versions/versions.hpp"
 #include "nas_sync/pipeline.hpp"
 
@@ -11,8 +12,6 @@ using nlohmann::json;
 namespace {
 
 constexpr int report_format = 1;
-
-std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
 
 // Each field checked as read: a wrong one is named in the thrown message.
 struct Reader {
@@ -36,10 +35,10 @@ struct Reader {
     }
 };
 
-std::uint64_t parse_hex(const std::string& text, const std::string& where) {
-    if (text.size() != 16 || text.find_first_not_of("0123456789abcdef") != std::string::npos)
-        throw std::runtime_error(where + "\"digest\" is not 16 hex digits");
-    return std::stoull(text, nullptr, 16);
+std::uint64_t parse_digest(const std::string& text, const std::string& where) {
+    const auto digest = parse_hex_id(text);
+    if (!digest) throw std::runtime_error(where + "\"digest\" is not 16 hex digits");
+    return *digest;
 }
 
 }  // namespace
@@ -66,7 +65,7 @@ json to_json(const DigestReport& r) {
         read[peer] = std::move(entry);
     }
     json tables = json::object();
-    for (const auto& [table, d] : r.tables) tables[table] = {{"rows", d.rows}, {"digest", hex(d.digest)}};
+    for (const auto& [table, d] : r.tables) tables[table] = {{"rows", d.rows}, {"digest", hex_id(d.digest)}};
     return {{"format", report_format},
             {"client", r.client},
             {"instance", r.instance},
@@ -107,7 +106,7 @@ std::variant<DigestReport, std::string> parse_digest_report(std::string_view tex
         for (const auto& [table, entry] : top.field("tables", json::value_t::object, "an object").items()) {
             if (!entry.is_object()) return fmt::format("table '{}' is not an object", table);
             const Reader digest{entry, fmt::format("table '{}' ", table)};
-            r.tables[table] = {digest.number("rows"), parse_hex(digest.text("digest"), digest.where)};
+            r.tables[table] = {digest.number("rows"), parse_digest(digest.text("digest"), digest.where)};
         }
         return r;
     } catch (const std::exception& e) {  // a Reader's message, or a number out of range

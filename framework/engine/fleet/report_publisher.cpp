@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "engine/fleet/digest_report.hpp"
+#include "engine/share/hex_id.hpp"
 #include "engine/versions/versions.hpp"
 #include "nas_sync/error.hpp"
 
@@ -19,7 +20,7 @@ DigestReport our_report(SyncContext& ctx, const std::string& exchange) {
     DigestReport r;
     r.client = ctx.settings.client_id;
     if (const auto instance = state.get(StateKey::instance_id))
-        r.instance = fmt::format("{:016x}", static_cast<std::uint64_t>(instance));
+        r.instance = hex_id(static_cast<std::uint64_t>(instance));
     r.host = host_name();
     r.exchange = exchange;
     r.schema_version = ctx.schema_version;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 
+#include "engine/share/hex_id.hpp"
 #include "engine/versions/versions.hpp"
 #include "nas_sync/error.hpp"
 #include "nas_sync/pipeline.hpp"
@@ -28,13 +29,6 @@ std::uint64_t random_id() {
     std::uint64_t id = 0;
     while (id == 0) id = rng();  // 0 means "none" in the bookkeeping
     return id;
-}
-
-std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
-
-std::optional<std::uint64_t> parse_hex(const std::string& text) {
-    if (text.size() != 16 || text.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
-    return std::stoull(text, nullptr, 16);
 }
 
 std::string where_share(Transport& transport) { return transport.describe(); }
@@ -68,7 +62,7 @@ std::string host_name() {
 }
 
 std::string owner_object_name(const std::string& client_id, std::uint64_t token) {
-    return fmt::format("client-{}.owner-{}.json", client_id, hex(token));
+    return fmt::format("client-{}.owner-{}.json", client_id, hex_id(token));
 }
 
 std::optional<std::pair<std::string, std::uint64_t>> parse_owner_object_name(const std::string& name) {
@@ -81,11 +75,8 @@ std::optional<std::pair<std::string, std::uint64_t>> parse_owner_object_name(con
     const std::size_t hex_at = name.size() - tail.size() - digits;
     if (name.compare(hex_at - middle.size(), middle.size(), middle) != 0) return std::nullopt;
     const std::string id = name.substr(head.size(), hex_at - middle.size() - head.size());
-    const std::string hex_digits = name.substr(hex_at, digits);
-    if (!std::all_of(hex_digits.begin(), hex_digits.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }) ||
-        !is_valid_client_id(id))
-        return std::nullopt;
-    const auto token = parse_hex(hex_digits);
+    if (!is_valid_client_id(id)) return std::nullopt;
+    const auto token = parse_hex_id(name.substr(hex_at, digits));
     if (!token || *token == 0) return std::nullopt;
     return std::pair{id, *token};
 }
@@ -98,7 +89,7 @@ std::optional<ShareGuard::Marker> ShareGuard::read_marker(const WorkFolder&) {
         if (e.code() == ErrorCode::not_found) return std::nullopt;
         throw;
     }
-    const auto id = content ? parse_hex(text_of(*content, "share_id")) : std::nullopt;
+    const auto id = content ? parse_hex_id(text_of(*content, "share_id")) : std::nullopt;
     if (!id || *id == 0)
         throw Error(ErrorCode::corrupt,
                     fmt::format("the share marker '{}' on {} is not a nas-sync share marker (remove it, then run "
@@ -123,7 +114,7 @@ std::optional<ShareGuard::Marker> ShareGuard::read_marker_or_damage(const WorkFo
 std::uint64_t ShareGuard::write_marker(const WorkFolder& work) {
     const std::uint64_t id = random_id();
     put_json(transport_,
-             {{"share_id", hex(id)}, {"created", format_timestamp_ms(now_ms())}, {"created_by", client_id_}},
+             {{"share_id", hex_id(id)}, {"created", format_timestamp_ms(now_ms())}, {"created_by", client_id_}},
              work.file("share.json"), share_marker_name);
     return id;
 }
@@ -170,8 +161,8 @@ void ShareGuard::check(const std::vector<ObjectInfo>& client_objects, OwnObjects
             throw Error(ErrorCode::refused,
                         fmt::format("{} is another share than the one client '{}' synced with (its marker {} has share "
                                     "id {}, written {} by '{}'; ours is {}): it looks replaced. {}",
-                                    where_share(transport_), client_id_, share_marker_name, hex(marker->share_id),
-                                    marker->created, marker->created_by, hex(recorded), how_to_adopt));
+                                    where_share(transport_), client_id_, share_marker_name, hex_id(marker->share_id),
+                                    marker->created, marker->created_by, hex_id(recorded), how_to_adopt));
         // Our own objects are there as we left them: a marker written after
         // ours by a client that started at the same time is this share's.
         record(marker->share_id, true);
@@ -204,7 +195,7 @@ void ShareGuard::check_owners(const std::vector<ObjectInfo>& client_objects, con
                                     "installation {} on host '{}', database '{}'. Nothing was published: give one of "
                                     "them another client_id in its pipeline file and sync again (both keep their "
                                     "rows, and they reach everyone once renamed)",
-                                    client_id_, describe_owner(object.name, work), hex(token_of(StateKey::instance_id)),
+                                    client_id_, describe_owner(object.name, work), hex_id(token_of(StateKey::instance_id)),
                                     host_name(), db_.file().string()));
         }
     }
@@ -256,7 +247,7 @@ void ShareGuard::claim(const WorkFolder& work) {
     const std::int64_t put_at = now_ms();
     put_json(transport_,
              {{"client_id", client_id_},
-              {"instance", hex(static_cast<std::uint64_t>(state.get(StateKey::instance_id)))},
+              {"instance", hex_id(static_cast<std::uint64_t>(state.get(StateKey::instance_id)))},
               {"host", host_name()},
               {"database", db_.file().string()},
               {"claimed", format_timestamp_ms(put_at)}},
@@ -297,7 +288,7 @@ std::string ShareGuard::adopt(const WorkFolder& work) {
     db_.bookkeeping().set(StateKey::share_id, static_cast<std::int64_t>(id));
     db_.bookkeeping().set(StateKey::share_verified, marker ? 1 : 0);
     tx.commit();
-    return hex(id);
+    return hex_id(id);
 }
 
 }  // namespace nas_sync
