@@ -15,6 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// users without the email column of the shared users_schema.
 const char* fleet_schema = "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT);";
 
 std::string insert(const std::string& id, int second) {

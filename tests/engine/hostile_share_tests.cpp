@@ -35,11 +35,6 @@ ClientOptions journal() {
     return o;
 }
 
-std::int64_t query(const fs::path& db_file, const std::string& sql) {
-    SQLite::Database db(db_file.string(), SQLite::OPEN_READONLY);
-    return db.execAndGet(sql).getInt64();
-}
-
 std::vector<std::string> names_in(const fs::path& folder) {
     std::vector<std::string> out;
     for (const auto& e : fs::directory_iterator(folder)) out.push_back(e.path().filename().string());
@@ -108,11 +103,11 @@ TEST_CASE("hostile share: a version time of INT64_MAX from a peer is read at the
         fleet.write("B", "INSERT INTO users VALUES('u2','other','o@x','2026-01-01T00:00:00Z')");
         fleet.sync("B");
         fleet.sync("A");
-        CHECK(query(fleet.database("A"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") <= max_version_time);
+        CHECK(count(fleet.database("A"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") <= max_version_time);
         // A later edit on A: its version is made newer than the bound allows, without overflowing.
         fleet.write("A", "UPDATE users SET name = 'edited on A', updatedAt = '2026-02-01T00:00:00Z' WHERE id = 'u1'");
         fleet.sync_all();
-        CHECK(query(fleet.database("A"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") == max_version_time);
+        CHECK(count(fleet.database("A"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") == max_version_time);
         CHECK(fleet.dump("A") == fleet.dump("B"));  // whichever state the bound leaves, every client agrees
         // A deletion at the bound outranks a row at the bound: the record is never locked.
         fleet.write("A", "DELETE FROM users WHERE id = 'u1'");
@@ -140,12 +135,12 @@ TEST_CASE("hostile share: a version time of INT64_MAX planted in a peer's copy o
     fs::copy_file(planted, office.share() / "client-P.sqlite");
     office.sync("C");  // first contact with P: its whole copy
     REQUIRE(office.dump("C")["users"].size() == 1);
-    CHECK(query(office.database("C"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") == max_version_time);
+    CHECK(count(office.database("C"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") == max_version_time);
     // A later edit on C stays at the bound (no `time + 1` past INT64_MAX; UBSan
     // would report it), and C, which then merges P whole, still has one row.
     office.write("C", "UPDATE users SET name = 'edited on C' WHERE id = 'u1'");
     office.sync("C");
-    CHECK(query(office.database("C"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") == max_version_time);
+    CHECK(count(office.database("C"), "SELECT time FROM _nas_sync_versions WHERE recordId = 'u1'") == max_version_time);
     CHECK(office.dump("C")["users"].size() == 1);
 }
 
@@ -287,6 +282,6 @@ TEST_CASE("hostile share: counts are of rows committed, not of a transaction tha
     fleet.write("A", "CREATE TRIGGER refuse BEFORE INSERT ON users WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END");
     const auto r = fleet.sync("A");
     CHECK(has_warning(r.warnings, "peer 'B' skipped this round"));
-    CHECK(r.inserted == query(fleet.database("A"), "SELECT count(*) FROM users"));
+    CHECK(r.inserted == count(fleet.database("A"), "SELECT count(*) FROM users"));
     CHECK(r.inserted == 0);
 }

@@ -5,7 +5,6 @@
 
 #include <SQLiteCpp/Database.h>
 
-#include <algorithm>
 #include <chrono>
 #include <ctime>
 

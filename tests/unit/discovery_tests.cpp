@@ -3,8 +3,6 @@
 // plugin libraries, on real SQLite files.
 #include <doctest/doctest.h>
 
-#include <algorithm>
-
 #include "database/schema.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "test_support.hpp"
@@ -39,10 +37,7 @@ std::vector<std::string> names(const DiscoveryResult& r) {
     return out;
 }
 
-bool any_warning_mentions(const DiscoveryResult& r, const std::string& text) {
-    return std::any_of(r.warnings.begin(), r.warnings.end(),
-                       [&](const std::string& w) { return w.find(text) != std::string::npos; });
-}
+bool any_warning_mentions(const DiscoveryResult& r, const std::string& text) { return has_warning(r.warnings, text); }
 
 const char* app_schema = R"(
 CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT);
