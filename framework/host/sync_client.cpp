@@ -119,7 +119,7 @@ SyncClient::SyncClient(PipelineConfig config, const TransportWrapper& wrap_trans
     impl.tables = impl.pipeline.discover_tables(impl.discovery_warnings);
     const std::string schema_version =
         cfg.schema_version == "auto" ? auto_schema_version(impl.tables) : cfg.schema_version;
-    impl.db = std::make_unique<LocalDatabase>(cfg.database, impl.tables);
+    impl.db = std::make_unique<LocalDatabase>(cfg.database, impl.tables, cfg.client_id);
     impl.db->install();
     // Conflicts and progress go to whichever callback is set when they happen.
     auto report_conflict = [&impl](const ConflictEvent& e) {

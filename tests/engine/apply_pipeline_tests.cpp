@@ -43,7 +43,7 @@ struct Local {
     std::unique_ptr<LocalDatabase> db;
     Local() {
         create_database(file, "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, updatedAt TEXT);");
-        db = std::make_unique<LocalDatabase>(file, std::vector<TableInfo>{users});
+        db = std::make_unique<LocalDatabase>(file, std::vector<TableInfo>{users}, "local");
         db->install();
     }
     // With a long min_release, nothing is applied before finish() unless the
@@ -53,7 +53,7 @@ struct Local {
     }
     ApplyBatch batch(ApplyBatch::Timing timing) {
         return ApplyBatch(*db, [this](PendingRecord& r) {
-            if (r.remote.version > r.local.version) db->records().apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
+            if (r.remote.version > r.local.version) db->records().apply_row(*r.table, r.key, r.remote, r.remote_lineage, false, r.local_rowid);
         }, timing);
     }
     std::string name_of(const std::string& id) {
@@ -67,7 +67,7 @@ void apply_one(LocalDatabase& db, const TableInfo& table, const std::string& key
                std::int64_t rowid) {
     WriteTransaction tx(db.connection());
     db.begin_apply();
-    db.records().apply_row(table, key, remote, false, rowid);
+    db.records().apply_row(table, key, remote, {}, false, rowid);
     db.end_apply();
     tx.commit();
 }
@@ -103,7 +103,7 @@ private:
 void add_new_rows(ApplyBatch& batch, int count) {
     for (int i = 0; i < count; ++i) {
         const std::string key = "k" + std::to_string(i);
-        batch.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
+        batch.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"), {});
     }
 }
 
@@ -112,7 +112,7 @@ void add_new_rows(ApplyBatch& batch, int count) {
 TEST_CASE("a state read before the write lock is read again when the application committed meanwhile") {
     Local local;  // empty: a new client, whose lookups are skipped while nobody else commits
     auto batch = local.batch();
-    batch.add(users, "k1", row_state("k1", "from the peer", "2026-01-01T00:00:00Z"));
+    batch.add(users, "k1", row_state("k1", "from the peer", "2026-01-01T00:00:00Z"), {});
     {
         SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
         app.exec("INSERT INTO users VALUES('k1', 'newer, from the application', '2026-06-01T00:00:00Z')");
@@ -124,10 +124,10 @@ TEST_CASE("a state read before the write lock is read again when the application
 TEST_CASE("a state read before the write lock is read again when another sync of the database applied meanwhile") {
     Local local;
     auto batch = local.batch();
-    batch.add(users, "k1", row_state("k1", "older, from one peer", "2026-01-01T00:00:00Z"));
+    batch.add(users, "k1", row_state("k1", "older, from one peer", "2026-01-01T00:00:00Z"), {});
     {
         // A second sync of the same database: its applies are not in the change log.
-        LocalDatabase other(local.file, {users});
+        LocalDatabase other(local.file, {users}, "local");
         apply_one(other, users, "k1", row_state("k1", "newer, from another peer", "2026-06-01T00:00:00Z"), 0);
     }
     batch.finish([] {});
@@ -141,7 +141,7 @@ TEST_CASE("an application commit makes only the keys it changed be read again") 
     // Three records fill the queue, and a write transaction takes one: k0 is
     // applied (an apply, as other syncs would see it), k1 and k2 wait.
     auto batch = local.batch(ApplyBatch::Timing{0ms, 10ms, 3});
-    for (const char* key : {"k0", "k1", "k2"}) batch.add(users, key, row_state(key, "from the peer", "2026-04-01T00:00:00Z"));
+    for (const char* key : {"k0", "k1", "k2"}) batch.add(users, key, row_state(key, "from the peer", "2026-04-01T00:00:00Z"), {});
     REQUIRE(local.name_of("k0") == "from the peer");
     // The application renames k1 and, without a trigger (so without a change
     // log row: what a change of its own would never do), k2: k2's state read
@@ -159,7 +159,7 @@ TEST_CASE("after an application write of more rows than are queued, every queued
     SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
     app.exec("INSERT INTO users VALUES('k1', 'ours', '2026-03-01T00:00:00Z')");
     auto batch = local.batch();
-    batch.add(users, "k1", row_state("k1", "from the peer", "2026-04-01T00:00:00Z"));
+    batch.add(users, "k1", row_state("k1", "from the peer", "2026-04-01T00:00:00Z"), {});
     // k1 changed without a change-log row (its trigger dropped), then a bulk
     // write of other keys: the log is not read key by key, k1 is read again.
     app.exec("DROP TRIGGER \"_changelog_after_update_users\"");
@@ -172,8 +172,8 @@ TEST_CASE("after an application write of more rows than are queued, every queued
 TEST_CASE("a key met twice is applied before its state is read again") {
     Local local;
     auto batch = local.batch(10ms);
-    batch.add(users, "k1", row_state("k1", "newer", "2026-06-01T00:00:00Z"));
-    batch.add(users, "k1", row_state("k1", "older", "2026-01-01T00:00:00Z"));
+    batch.add(users, "k1", row_state("k1", "newer", "2026-06-01T00:00:00Z"), {});
+    batch.add(users, "k1", row_state("k1", "older", "2026-01-01T00:00:00Z"), {});
     batch.finish([] {});
     CHECK(local.name_of("k1") == "newer");
 }
@@ -197,9 +197,9 @@ TEST_CASE("records are applied before finish() once the queued rows hold max_buf
         return app.execAndGet("SELECT count(*) FROM users").getInt();
     };
     for (int i = 0; i < 3; ++i)
-        batch.add(users, "k" + std::to_string(i), row_state("k" + std::to_string(i), large, "2026-01-01T00:00:00Z"));
+        batch.add(users, "k" + std::to_string(i), row_state("k" + std::to_string(i), large, "2026-01-01T00:00:00Z"), {});
     CHECK(applied() == 0);
-    batch.add(users, "k3", row_state("k3", large, "2026-01-01T00:00:00Z"));
+    batch.add(users, "k3", row_state("k3", large, "2026-01-01T00:00:00Z"), {});
     CHECK(applied() == 4);
 }
 
@@ -213,7 +213,8 @@ TEST_CASE("a state from the recorded version alone is the state read with the ro
         CAPTURE(key);
         std::int64_t rowid = -1, recorded_rowid = -1;
         const RecordState full = local.db->records().state(users, key, &rowid);
-        const auto recorded = local.db->records().recorded_state(users, key, &recorded_rowid);
+        Lineage lineage;
+        const auto recorded = local.db->records().recorded_state(users, key, recorded_rowid, lineage);
         REQUIRE(recorded);
         CHECK(recorded->kind == full.kind);
         CHECK(recorded->version == full.version);
@@ -224,7 +225,8 @@ TEST_CASE("a state from the recorded version alone is the state read with the ro
     // reading it tells its state.
     app.exec("INSERT INTO users VALUES('new', 'ours', '2026-03-01T00:00:00Z')");
     std::int64_t rowid = 0;
-    CHECK_FALSE(local.db->records().recorded_state(users, "new", &rowid));
+    Lineage lineage;
+    CHECK_FALSE(local.db->records().recorded_state(users, "new", rowid, lineage));
 }
 
 TEST_CASE("without a resolver reading rows, states come from recorded versions, except for keys changed since the last capture") {
@@ -240,11 +242,11 @@ TEST_CASE("without a resolver reading rows, states come from recorded versions, 
         std::vector<std::pair<std::string, bool>> rows_seen;  // key, whether its state had our row
         ApplyBatch batch(*local.db, [&](PendingRecord& r) {
             rows_seen.emplace_back(r.key, r.local.row.has_value());
-            if (r.remote.version > r.local.version) local.db->records().apply_row(*r.table, r.key, r.remote, false, r.local_rowid);
+            if (r.remote.version > r.local.version) local.db->records().apply_row(*r.table, r.key, r.remote, r.remote_lineage, false, r.local_rowid);
         }, ApplyBatch::Timing{50ms, 1h, 1000});
         batch.set_rows_needed([&](const TableInfo&) { return rows_needed; });
         for (const char* key : {"clean", "changed"})
-            batch.add(users, key, row_state(key, "from the peer", "2026-04-01T00:00:00Z"));
+            batch.add(users, key, row_state(key, "from the peer", "2026-04-01T00:00:00Z"), {});
         batch.finish([] {});
         CHECK(rows_seen == std::vector<std::pair<std::string, bool>>{{"clean", rows_needed}, {"changed", true}});
         CHECK(local.name_of("changed") == "renamed");  // its May row beats April
@@ -284,7 +286,7 @@ TEST_CASE("rows of a table with a column named rowid, and of a WITHOUT ROWID tab
                            {{"id", "TEXT", false, 1}, {"rowid", "TEXT", false, 0}, {"updatedAt", "TEXT", false, 0}}};
     const TableInfo plain{"plain", {"id"}, "updatedAt", {{"id", "TEXT", false, 1}, {"name", "TEXT", false, 0},
                                                        {"updatedAt", "TEXT", false, 0}}};
-    LocalDatabase db(file, {shadow, plain});
+    LocalDatabase db(file, {shadow, plain}, "local");
     db.install();
     std::int64_t shadow_rowid = -1, plain_rowid = -1;
     db.records().state(shadow, "k1", &shadow_rowid);
@@ -343,14 +345,14 @@ std::vector<std::size_t> capacities_taken_after_giving_back(const std::vector<st
         for (std::size_t i = 0; i < first.size(); ++i) {
             std::string key = "k" + std::to_string(i);
             key.reserve(first[i]);
-            emit(emit.take(users, key, state));
+            emit(emit.take(users, key, state, {}));
         }
         done.wait();
         // The records given back are taken in when the next block is handed
         // over, and the block after gets them.
         for (std::size_t i = 0; i < 2 * ReadAhead::block_size; ++i) {
             std::string key = "m";
-            emit(emit.take(users, key, state));
+            emit(emit.take(users, key, state, {}));
             taken.push_back(key.capacity());
         }
     });
@@ -405,7 +407,7 @@ TEST_CASE("read-ahead ends a block once its records hold max_block_bytes, so lar
             std::string key = "k" + std::to_string(i);
             key.reserve(large);
             RecordState state;
-            emit(emit.take(users, key, state));
+            emit(emit.take(users, key, state, {}));
         }
     });
     std::vector<std::size_t> sizes;
@@ -422,7 +424,7 @@ TEST_CASE("read-ahead holds at most max_read_ahead_bytes of blocks beyond one, h
             std::string key = "k" + std::to_string(i);
             key.reserve(large);
             RecordState state;
-            emit(emit.take(users, key, state));
+            emit(emit.take(users, key, state, {}));
             ++emitted;
         }
     });
@@ -451,7 +453,7 @@ TEST_CASE("rows staged for a grouped write are written once they hold max_staged
     const std::string large(3u << 20, 'x');  // three of them pass 8 MiB
     for (int i = 0; i < 3; ++i) {
         const std::string key = "big" + std::to_string(i);
-        local.db->records().apply_row(users, key, row_state(key, large, "2026-01-01T00:00:00Z"), false);
+        local.db->records().apply_row(users, key, row_state(key, large, "2026-01-01T00:00:00Z"), {}, false);
     }
     CHECK(written == 3);  // before end_apply
     local.db->end_apply();
@@ -473,7 +475,7 @@ TEST_CASE("a peer's rows read into the memory of records given back are read exa
                             {"x", "REAL", false, 0}, {"data", "BLOB", false, 0}, {"updatedAt", "TEXT", false, 0}}};
     const PeerDatabase snapshot(file);
     std::vector<std::string> seen;
-    snapshot.for_each_row(things, [&](std::string& key, RecordState& state) {
+    snapshot.for_each_row(things, [&](std::string& key, RecordState& state, const Lineage&) {
         const RecordState alone = snapshot.state(things, key);
         CHECK(state.kind == alone.kind);
         CHECK(state.version == alone.version);
@@ -519,7 +521,7 @@ TEST_CASE("the pace of new rows and of rewritten rows is learned apart on the co
         auto batch = local.batch(200ms);  // applies 1,000 records at a time (the queue is full)
         for (int i = 0; i < 2000; ++i) {
             const std::string key = "k" + std::to_string(i);
-            batch.add(users, key, row_state(key, name, "2026-01-0" + std::to_string(i % 2 + 1) + "T00:00:00Z"));
+            batch.add(users, key, row_state(key, name, "2026-01-0" + std::to_string(i % 2 + 1) + "T00:00:00Z"), {});
         }
         batch.finish([] {});
     };
@@ -546,7 +548,7 @@ TEST_CASE("the pace of new rows and of rewritten rows is learned apart on the co
     auto small = local.batch(200ms);
     for (int i = 0; i < 10; ++i) {
         const std::string key = "s" + std::to_string(i);
-        small.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
+        small.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"), {});
     }
     small.finish([] {});
     CHECK(local.db->connection().apply_pace().new_row.commit_ms == new_row.commit_ms);
@@ -567,7 +569,7 @@ TEST_CASE("the first measured commit time replaces the guess; later ones lower i
     auto again = local.batch(ApplyBatch::Timing{1h, 1h, 1000});
     for (int i = 0; i < 999; ++i) {
         const std::string key = "n" + std::to_string(i);
-        again.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"));
+        again.add(users, key, row_state(key, "from the peer", "2026-01-01T00:00:00Z"), {});
     }
     again.finish([] {});
     CHECK(local.db->connection().apply_pace().new_row.commit_ms == 500);

@@ -117,16 +117,21 @@ std::optional<std::int64_t> merge_base_and_segments(SyncContext& context, SyncRo
     auto records = [&](ReadAhead::Sink& emit) {
         for (const auto& table : tables) {
             NewestInSegments newest(segments, table);
-            auto visit = [&](std::string& key, RecordState& state) {
+            // The key's state in the segment that holds its newest.
+            auto from_segment = [&](const std::string& key, std::size_t segment) {
+                Lineage lineage;
+                RecordState state = segments[segment]->state(table, key, &lineage);
+                emit({&table, key, std::move(state), lineage});
+            };
+            auto visit = [&](std::string& key, RecordState& state, const Lineage& lineage) {
                 const auto segment = newest.take(key);
-                if (!segment) return emit(emit.take(table, key, state));
-                emit({&table, key, segments[*segment]->state(table, key)});
+                if (!segment) return emit(emit.take(table, key, state, lineage));
+                from_segment(key, *segment);
             };
             base.for_each_row(table, visit);
             base.for_each_deletion(table, visit);
             // Keys the base does not have, in key order (our table is written in order).
-            newest.for_each_left(
-                [&](const std::string& key, std::size_t segment) { emit({&table, key, segments[segment]->state(table, key)}); });
+            newest.for_each_left(from_segment);
         }
     };
     merge.apply(peer, records, result, [&] { context.db.peers().record_journal_read(peer, last); },

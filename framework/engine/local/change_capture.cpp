@@ -83,10 +83,12 @@ std::vector<ChangeCapture::Change> ChangeCapture::read_changes(std::int64_t from
         auto changed = cache_.use("SELECT DISTINCT tableName, recordId FROM _changelog WHERE id > ? AND id <= ?");
         changed->bind(1, from).bind(2, to);
         while (changed->step())
-            if (const TableInfo* table = find_table(changed->text(0))) changes.push_back({table, changed->text(1), {}});
+            if (const TableInfo* table = find_table(changed->text(0))) changes.push_back({table, changed->text(1), {}, {}});
     }
     for (auto& change : changes) {
-        change.state = records_.state(*change.table, change.key);
+        std::optional<StoredVersion> stored;
+        change.state = records_.state(*change.table, change.key, nullptr, now_ms(), &stored);
+        change.lineage = captured_lineage(change.state, stored, records_.origin());
         // Storing a change needs its kind and version only: the row image
         // (which can be 100 MB) is let go at once, so a slice of 2,000 large
         // rows holds one of them at a time, not all.
@@ -110,7 +112,7 @@ void ChangeCapture::store_changes(const std::vector<Change>& changes, std::int64
                 if (before && replaced.time_ms == max_version_time && !(change.state.version > replaced))
                     outranked.push_back(change.table->name + " '" + change.key + "'");
             }
-            records_.stage_version(change.table->name, change.key, change.state.version);
+            records_.stage_version(change.table->name, change.key, change.state.version, change.lineage);
         }
         records_.write_staged_versions();
     } catch (...) {

@@ -73,6 +73,7 @@ private:
         const TableInfo* table;
         std::string key;
         RecordState state;  // its kind and version; no row image
+        Lineage lineage;    // as a change made here (captured_lineage)
     };
     std::vector<Change> read_changes(std::int64_t from, std::int64_t to);
     void store_changes(const std::vector<Change>& changes, std::int64_t captured_to);

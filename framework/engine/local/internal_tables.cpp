@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "database/schema.hpp"
+#include "database/statement.hpp"
 #include "engine/tables/record_key.hpp"
 
 namespace nas_sync {
@@ -14,7 +15,7 @@ CREATE TABLE IF NOT EXISTS _sync_state (remoteClientId TEXT PRIMARY KEY, lastSee
 CREATE TABLE IF NOT EXISTS _tombstone (tableName TEXT NOT NULL, recordId TEXT NOT NULL, deletedAt TEXT NOT NULL DEFAULT (datetime('now')), PRIMARY KEY (tableName, recordId));
 CREATE TABLE IF NOT EXISTS _heartbeat (id TEXT PRIMARY KEY, updatedAt TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS _sync_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS _nas_sync_versions (tableName TEXT NOT NULL, recordId TEXT NOT NULL, time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, PRIMARY KEY (tableName, recordId)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _nas_sync_versions (tableName TEXT NOT NULL, recordId TEXT NOT NULL, time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, origin INTEGER NOT NULL DEFAULT 0, base INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (tableName, recordId)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS _nas_sync_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS _nas_sync_peers (clientId TEXT PRIMARY KEY, merged INTEGER NOT NULL DEFAULT 0, objectSize INTEGER, objectModified INTEGER);
 CREATE TABLE IF NOT EXISTS _nas_sync_journal (clientId TEXT PRIMARY KEY, segment INTEGER NOT NULL);
@@ -26,6 +27,15 @@ CREATE TABLE IF NOT EXISTS _nas_sync_digest (tableName TEXT PRIMARY KEY, rows IN
 const std::vector<std::string> published_internal_tables = {
     "_changelog",         "_sync_state",     "_tombstone",      "_heartbeat",       "_sync_meta",
     "_nas_sync_versions", "_nas_sync_state", "_nas_sync_peers", "_nas_sync_journal", "_nas_sync_digest"};
+
+void upgrade_internal_tables(sqlite3* db) {
+    for (const char* column : {"origin", "base"}) {
+        Statement has(db, "SELECT count(*) FROM pragma_table_info('_nas_sync_versions') WHERE name = ?");
+        has.bind(1, std::string(column));
+        if (has.step() && has.integer(0) == 0)
+            exec(db, fmt::format("ALTER TABLE _nas_sync_versions ADD COLUMN {} INTEGER NOT NULL DEFAULT 0", column));
+    }
+}
 
 std::string trigger_name(const std::string& operation, const std::string& table) {
     return "_changelog_after_" + operation + "_" + table;

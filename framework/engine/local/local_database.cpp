@@ -14,14 +14,15 @@ std::vector<TableInfo> with_heartbeat(std::vector<TableInfo> tables) {
 }
 }  // namespace
 
-LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables)
+LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables,
+                             const std::string& client_id)
     : tables_(with_heartbeat(std::move(tables))),
       connection_(file),
       bookkeeping_(connection_.handle()),
       peers_(connection_.handle()),
       conflicts_(connection_.handle()),
       digests_(connection_.handle()),
-      records_(connection_, tables_, digests_),
+      records_(connection_, tables_, digests_, origin_digest(client_id)),
       changes_(connection_, bookkeeping_, peers_, records_, tables_),
       foreign_keys_(connection_, tables_) {
     records_.watch(foreign_keys_.parent_tables(), foreign_keys_.synced_child_tables());
@@ -31,6 +32,7 @@ LocalDatabase::LocalDatabase(const std::filesystem::path& file, std::vector<Tabl
 void LocalDatabase::install() {
     WriteTransaction tx(connection_);
     connection_.exec(internal_tables_sql);
+    upgrade_internal_tables(connection_.handle());
     Statement existing(connection_.handle(), "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?");
     for (const auto& table : tables_) {
         for (const std::string operation : {"insert", "update", "delete"}) {

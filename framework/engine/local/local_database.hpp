@@ -32,8 +32,9 @@ namespace nas_sync {
 class LocalDatabase {
 public:
     // Opens (WAL, busy timeout) the database; `tables` are the synced tables
-    // (the heartbeat table is added).
-    LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables);
+    // (the heartbeat table is added). `client_id`: ours, the origin of the
+    // changes made here (Lineage).
+    LocalDatabase(const std::filesystem::path& file, std::vector<TableInfo> tables, const std::string& client_id);
     LocalDatabase(const LocalDatabase&) = delete;
     LocalDatabase& operator=(const LocalDatabase&) = delete;
 

@@ -144,13 +144,15 @@ void write_segment(Connection& connection, const std::vector<TableInfo>& tables,
                 "CREATE TABLE segment._tombstone (tableName TEXT NOT NULL, recordId TEXT NOT NULL, deletedAt TEXT NOT NULL, "
                 "PRIMARY KEY (tableName, recordId));"
                 "CREATE TABLE segment._nas_sync_versions (tableName TEXT NOT NULL, recordId TEXT NOT NULL, "
-                "time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, PRIMARY KEY (tableName, recordId));"
+                "time INTEGER NOT NULL, deleted INTEGER NOT NULL, hash INTEGER NOT NULL, origin INTEGER NOT NULL, "
+                "base INTEGER NOT NULL, PRIMARY KEY (tableName, recordId));"
                 // CROSS JOIN: one lookup per changed key. Left to the planner, a
                 // table of keys without statistics was scanned against ours.
                 "INSERT INTO segment._tombstone SELECT t.tableName, t.recordId, t.deletedAt "
                 "FROM temp._nas_sync_segment_keys AS k CROSS JOIN main._tombstone AS t "
                 "ON t.tableName = k.tableName AND t.recordId = k.recordId;"
-                "INSERT INTO segment._nas_sync_versions SELECT v.tableName, v.recordId, v.time, v.deleted, v.hash "
+                "INSERT INTO segment._nas_sync_versions SELECT v.tableName, v.recordId, v.time, v.deleted, v.hash, "
+                "v.origin, v.base "
                 "FROM temp._nas_sync_segment_keys AS k CROSS JOIN main._nas_sync_versions AS v "
                 "ON v.tableName = k.tableName AND v.recordId = k.recordId;");
         Statement meta(h, "INSERT INTO segment._sync_meta VALUES ('schemaVersion', ?)");

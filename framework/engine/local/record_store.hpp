@@ -36,25 +36,33 @@ struct LocalChange {
 
 class RecordStore {
 public:
-    // Every version written is reported to `digests`.
-    RecordStore(Connection& connection, const std::vector<TableInfo>& tables, TableDigests& digests);
+    // Every version written is reported to `digests`. `origin`: ours
+    // (origin_digest), the origin of the changes made here.
+    RecordStore(Connection& connection, const std::vector<TableInfo>& tables, TableDigests& digests,
+                std::uint64_t origin);
     ~RecordStore();
     RecordStore(const RecordStore&) = delete;
     RecordStore& operator=(const RecordStore&) = delete;
 
+    std::uint64_t origin() const { return origin_; }
+
     // `rowid`, when given, receives the row's rowid (0: no row, or a WITHOUT
-    // ROWID table), which apply_row can use to update it in place.
+    // ROWID table), which apply_row can use to update it in place; `stored`
+    // what _nas_sync_versions records of the key.
     // `unstamped_time`: the version time of a row of a table without a
     // timestamp column that changed since its recorded version (now: the
     // change is being captured).
     RecordState state(const TableInfo& table, const std::string& key, std::int64_t* rowid = nullptr,
-                      std::int64_t unstamped_time = now_ms());
+                      std::int64_t unstamped_time = now_ms(), std::optional<StoredVersion>* stored = nullptr);
+    // The state, its rowid (as above) and its lineage.
+    RecordState state(const TableInfo& table, const std::string& key, std::int64_t& rowid, Lineage& lineage);
     // The state from the key's recorded version, without reading its row
     // (its state carries no row image), which is cheaper: right only while
     // the application has not changed the row since it was last captured
     // (the caller checks the change log). Nothing when there is a row without
     // a version of its own: then only state() can tell.
-    std::optional<RecordState> recorded_state(const TableInfo& table, const std::string& key, std::int64_t* rowid);
+    std::optional<RecordState> recorded_state(const TableInfo& table, const std::string& key, std::int64_t& rowid,
+                                              Lineage& lineage);
     // No row, no recorded version and no tombstone of the table.
     bool holds_nothing_of(const TableInfo& table);
 
@@ -67,16 +75,17 @@ public:
     std::vector<std::string> unique_holders(const TableInfo& table, std::size_t index, const std::string& key,
                                             const RowImage& row);
 
-    // Apply a peer's state. `had_tombstone`: the local state was a deletion
-    // (its tombstone goes). `rowid`: where state() found the key's row, when
-    // nobody changed it since. `known_absent`: no version of the key is
-    // recorded (a first contact's batch knows it), which saves reading it.
-    void apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, bool had_tombstone,
-                   std::int64_t rowid = 0, bool known_absent = false);
-    void apply_deletion(const TableInfo& table, const std::string& key, const Version& version);
+    // Apply a peer's state, with its lineage. `had_tombstone`: the local
+    // state was a deletion (its tombstone goes). `rowid`: where state() found
+    // the key's row, when nobody changed it since. `known_absent`: no version
+    // of the key is recorded (a first contact's batch knows it), which saves
+    // reading it.
+    void apply_row(const TableInfo& table, const std::string& key, const RecordState& remote, const Lineage& lineage,
+                   bool had_tombstone, std::int64_t rowid = 0, bool known_absent = false);
+    void apply_deletion(const TableInfo& table, const std::string& key, const Version& version, const Lineage& lineage);
     // A deletion we only learn of (nothing to remove here): its version, so an older row loses to it.
     void record_deletion_time(const TableInfo& table, const std::string& key, const Version& version,
-                              bool known_absent = false);
+                              const Lineage& lineage, bool known_absent = false);
     // A deletion made here (a resolver's delete, a UNIQUE collision, a
     // foreign-key repair): newer than the state it removes, and published as
     // our change (see take_local_changes).
@@ -96,7 +105,8 @@ public:
 
     // Versions of local changes (ChangeCapture), written with the next group
     // or by write_staged_versions(); discarded when the transaction fails.
-    void stage_version(const std::string& table, const std::string& key, const Version& v, bool known_absent = false);
+    void stage_version(const std::string& table, const std::string& key, const Version& v, const Lineage& lineage,
+                       bool known_absent = false);
     void write_staged_versions();
     void discard_staged_versions() {
         staged_versions_.clear();
@@ -124,7 +134,10 @@ public:
 private:
     struct TableStatements;
     TableStatements& statements(const TableInfo& table);
-    void store_version(const std::string& table, const std::string& key, const Version& v, bool known_absent = false);
+    void store_version(const std::string& table, const std::string& key, const Version& v, const Lineage& lineage,
+                       bool known_absent = false);
+    // The lineage of a change made here to the key now (see captured_lineage).
+    Lineage local_change_lineage(const std::string& table, const std::string& key);
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);
     bool update_in_place(TableStatements& st, const TableInfo& table, const RowImage& row, std::int64_t rowid);
@@ -138,6 +151,7 @@ private:
     sqlite3* db_;
     const std::vector<TableInfo>& tables_;
     TableDigests& digests_;
+    const std::uint64_t origin_;
     std::map<std::string, std::unique_ptr<TableStatements>> statements_;
     StatementCache cache_;  // per-record queries on the bookkeeping tables
     // Versions of rows applied or captured, written in groups like the rows (see stage_version).

@@ -27,7 +27,7 @@ ApplyBatch::~ApplyBatch() {
     if (tx_) db_.abort_apply();
 }
 
-void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote) {
+void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote, const Lineage& remote_lineage) {
     // A key read twice: its first record is applied before its state is read
     // again, and tables are no longer assumed empty (see known_absent).
     const std::uint64_t hash = queue_key(table.name, key);
@@ -46,13 +46,15 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
         read_start_ = Clock::now();
     }
     std::int64_t rowid = 0;
+    Lineage local_lineage;
     const bool absent = known_absent(table);
-    RecordState local = absent ? RecordState{} : read_state(table, key, hash, rowid);
+    RecordState local = absent ? RecordState{} : read_state(table, key, hash, rowid, local_lineage);
     queued_keys_.insert(hash);
     const bool had_row = local.kind == RecordState::Kind::row;
     const std::size_t bytes = heap_bytes(remote) + heap_bytes(local);
     queued_bytes_ += bytes;
-    queue_.push_back({&table, std::move(key), hash, std::move(remote), std::move(local), rowid, false, had_row, absent, bytes});
+    queue_.push_back({&table, std::move(key), hash, std::move(remote), remote_lineage, std::move(local), local_lineage,
+                      rowid, false, had_row, absent, bytes});
     queued_had_row_ += had_row ? 1 : 0;
     if (to_come_ && *to_come_ > 0) --*to_come_;
     if (queue_.size() >= timing_.max_buffered || queued_bytes_ >= timing_.max_buffered_bytes || ready_to_write())
@@ -60,10 +62,10 @@ void ApplyBatch::add(const TableInfo& table, std::string key, RecordState remote
 }
 
 RecordState ApplyBatch::read_state(const TableInfo& table, const std::string& key, std::uint64_t key_hash,
-                                   std::int64_t& rowid) {
+                                   std::int64_t& rowid, Lineage& lineage) {
     if (rows_needed_ && !rows_needed_(table) && !uncaptured_.contains(key_hash))
-        if (auto recorded = db_.records().recorded_state(table, key, &rowid)) return std::move(*recorded);
-    return db_.records().state(table, key, &rowid);
+        if (auto recorded = db_.records().recorded_state(table, key, rowid, lineage)) return std::move(*recorded);
+    return db_.records().state(table, key, rowid, lineage);
 }
 
 // In the read transaction: adds the keys the application changed (logged)
@@ -132,7 +134,7 @@ void ApplyBatch::apply_some(bool leave_open) {
         PendingRecord& record = queue_.front();
         queued_bytes_ -= record.bytes;
         if (record.stale) {
-            record.local = db_.records().state(*record.table, record.key, &record.local_rowid);
+            record.local = db_.records().state(*record.table, record.key, record.local_rowid, record.local_lineage);
             record.known_absent = false;
         }
         apply_(record);

@@ -53,7 +53,9 @@ struct PendingRecord {
     std::string key;
     std::uint64_t key_hash;  // of table and key
     RecordState remote;
+    Lineage remote_lineage;
     RecordState local;  // our state of the key when it was read
+    Lineage local_lineage;
     std::int64_t local_rowid;  // where its row was then (0: none)
     bool stale;         // another connection committed since: read again before applying
     bool had_row;       // we had a row for the key when it was queued (see ApplyPace)
@@ -87,7 +89,7 @@ public:
 
     // Reads our state of the key now and queues the record; applies queued
     // records once the lock has been free for min_release, or the queue is full.
-    void add(const TableInfo& table, std::string key, RecordState remote);
+    void add(const TableInfo& table, std::string key, RecordState remote, const Lineage& remote_lineage);
     // Which tables' records need our row itself (a resolver reads it), not
     // only our version: the others' states are read from the recorded
     // version alone (RecordStore::recorded_state), unless the change log
@@ -115,7 +117,8 @@ private:
     std::optional<double> hold_ms(std::size_t had_row, std::size_t new_row) const;
     double commit_ms(std::size_t had_row, std::size_t new_row) const;
     bool known_absent(const TableInfo& table);
-    RecordState read_state(const TableInfo& table, const std::string& key, std::uint64_t key_hash, std::int64_t& rowid);
+    RecordState read_state(const TableInfo& table, const std::string& key, std::uint64_t key_hash, std::int64_t& rowid,
+                           Lineage& lineage);
     void note_uncaptured();
     void mark_changed_records_stale();
     void open_write();

@@ -26,7 +26,9 @@ void PeerMerge::merge(const std::string& peer, const PeerDatabase& database, std
         [&database, &tables, &changed, after_id](ReadAhead::Sink& emit) {
             if (!after_id) {
                 for (const auto& table : tables) {
-                    auto visit = [&](std::string& key, RecordState& remote) { emit(emit.take(table, key, remote)); };
+                    auto visit = [&](std::string& key, RecordState& remote, const Lineage& lineage) {
+                        emit(emit.take(table, key, remote, lineage));
+                    };
                     database.for_each_row(table, visit);
                     database.for_each_deletion(table, visit);
                 }
@@ -34,7 +36,11 @@ void PeerMerge::merge(const std::string& peer, const PeerDatabase& database, std
             }
             for (const auto& [table_name, key] : changed)
                 for (const auto& table : tables)
-                    if (table.name == table_name) emit({&table, key, database.state(table, key)});
+                    if (table.name == table_name) {
+                        Lineage lineage;
+                        RecordState remote = database.state(table, key, &lineage);
+                        emit({&table, key, std::move(remote), lineage});
+                    }
         },
         result, record_progress, total);
 }
@@ -58,7 +64,7 @@ void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& record
         // until a block fills, 16 rows of 100 MB were all held to the end.
         const std::size_t bytes = heap_bytes(r.remote);
         if (bytes > ReadAhead::max_block_bytes) return;
-        spent.push_back({r.table, std::move(r.key), std::move(r.remote)});
+        spent.push_back({r.table, std::move(r.key), std::move(r.remote), {}});
         spent_bytes += bytes;
         if (spent.size() == ReadAhead::block_size || spent_bytes >= ReadAhead::max_block_bytes) {
             records.give_back(std::exchange(spent, {}));
@@ -80,7 +86,7 @@ void PeerMerge::apply(const std::string& peer, const ReadAhead::Producer& record
     batch.set_rows_needed([this](const TableInfo& table) { return resolvers_.reads_rows_of(table.name); });
     for (std::vector<IncomingRecord> block; records.next(block);) {
         if (const auto left = records.left()) batch.last_records(*left + block.size());
-        for (auto& r : block) batch.add(*r.table, std::move(r.key), std::move(r.remote));
+        for (auto& r : block) batch.add(*r.table, std::move(r.key), std::move(r.remote), r.lineage);
     }
     batch.finish([&] {
         if (changed) db_.bookkeeping().increment(StateKey::applied_seq);
@@ -105,14 +111,16 @@ void PeerMerge::merge_record(const PendingRecord& record, const std::string& pee
         // Nothing to remove here; remember the newest deletion so that an
         // older row arriving later loses to it.
         if (remote.version > local.version) {
-            records.record_deletion_time(table, key, remote.version, record.known_absent);
+            records.record_deletion_time(table, key, remote.version, record.remote_lineage, record.known_absent);
             changed = true;
         }
         return;
     }
 
     const auto decision = resolvers_.decide({table.name, key, peer, local, remote});
-    if (local.kind != Kind::absent) {
+    // A peer's update of a record it had from us (or a state of ours it has
+    // not merged yet) is no conflict; edits made apart from each other are.
+    if (concurrent_edits(local, record.local_lineage, remote, record.remote_lineage, records.origin())) {
         ++counts.conflicts_resolved;
         report_conflict({table.name, key, peer, to_string(decision.resolution), std::string(decision.decided_by),
                          local.version.time_ms, local.kind == Kind::deletion, remote.version.time_ms,
@@ -129,7 +137,7 @@ void PeerMerge::merge_record(const PendingRecord& record, const std::string& pee
                 else
                     ++(local.kind == Kind::row ? counts.deleted : counts.skipped);
             } else {
-                records.apply_deletion(table, key, remote.version);
+                records.apply_deletion(table, key, remote.version, record.remote_lineage);
                 ++counts.deleted;
             }
             changed = true;
@@ -165,8 +173,8 @@ bool PeerMerge::apply_row(const PendingRecord& record, const std::string& peer, 
             }
             records.delete_as_local_change(table, other_key, other.version);
         }
-    records.apply_row(table, record.key, remote, record.local.kind == RecordState::Kind::deletion, record.local_rowid,
-                      record.known_absent);
+    records.apply_row(table, record.key, remote, record.remote_lineage, record.local.kind == RecordState::Kind::deletion,
+                      record.local_rowid, record.known_absent);
     return true;
 }
 

@@ -47,7 +47,8 @@ void ReadAhead::emit(IncomingRecord record) {
     }
 }
 
-IncomingRecord ReadAhead::Sink::take(const TableInfo& table, std::string& key, RecordState& state) {
+IncomingRecord ReadAhead::Sink::take(const TableInfo& table, std::string& key, RecordState& state,
+                                     const Lineage& lineage) {
     IncomingRecord record;
     if (!owner_.spare_.empty()) {
         record = std::move(owner_.spare_.back());
@@ -57,6 +58,7 @@ IncomingRecord ReadAhead::Sink::take(const TableInfo& table, std::string& key, R
     record.table = &table;
     std::swap(record.key, key);
     std::swap(record.remote, state);
+    record.lineage = lineage;
     return record;
 }
 

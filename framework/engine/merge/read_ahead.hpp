@@ -28,6 +28,7 @@ struct IncomingRecord {
     const TableInfo* table;
     std::string key;
     RecordState remote;
+    Lineage lineage;  // the remote state's
 };
 
 class ReadAhead {
@@ -40,7 +41,7 @@ public:
         // contents of a record the caller gave back: the producer gets that
         // memory (strings, row vectors) to read its next row into, so that a
         // producer reading rows in place allocates nothing once warm.
-        IncomingRecord take(const TableInfo& table, std::string& key, RecordState& state);
+        IncomingRecord take(const TableInfo& table, std::string& key, RecordState& state, const Lineage& lineage);
 
     private:
         friend class ReadAhead;

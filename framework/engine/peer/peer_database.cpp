@@ -127,6 +127,9 @@ PeerDatabase::PeerDatabase(const fs::path& file, int cache_kib) {
             while (columns.step()) list.push_back(columns.text(0));
             columns.reset();
         }
+        const auto& versions = columns_["_nas_sync_versions"];
+        keeps_lineage_ = keeps_versions_ && std::count(versions.begin(), versions.end(), "origin") != 0 &&
+                         std::count(versions.begin(), versions.end(), "base") != 0;
     } catch (...) {
         sqlite3_close(db_);
         throw;
@@ -199,8 +202,8 @@ std::string PeerDatabase::select_columns(const TableInfo& table) const {
 }
 
 std::optional<StoredVersion> PeerDatabase::stored_version(const std::string& table, const std::string& key) const {
-    if (!tables_.count("_nas_sync_versions")) return std::nullopt;  // the original's clients keep none
-    return read_stored_version(cache_, table, key);
+    if (!keeps_versions_) return std::nullopt;  // the original's clients keep none
+    return read_stored_version(cache_, table, key, keeps_lineage_);
 }
 
 std::optional<std::string> PeerDatabase::tombstone(const std::string& table, const std::string& key) const {
@@ -213,16 +216,18 @@ std::optional<std::string> PeerDatabase::tombstone(const std::string& table, con
 // name). See row_state.
 std::string PeerDatabase::rows_sql(const TableInfo& table, const std::string& and_select) const {
     const std::string extra = and_select.empty() ? "" : ", " + and_select;
-    if (!tables_.count("_nas_sync_versions"))
+    if (!keeps_versions_)
         return fmt::format("SELECT {}{} FROM {} AS t", select_columns(table), extra, quote_identifier(table.name));
-    return fmt::format("SELECT {}, v.time, v.deleted, v.hash{} FROM {} AS t LEFT JOIN _nas_sync_versions AS v "
+    return fmt::format("SELECT {}, v.time, v.deleted, v.hash{}{} FROM {} AS t LEFT JOIN _nas_sync_versions AS v "
                        "ON v.tableName = ?1 AND v.recordId = {}",
-                       select_columns(table), extra, quote_identifier(table.name), key_expression(table, "t"));
+                       select_columns(table), keeps_lineage_ ? ", v.origin, v.base" : "", extra,
+                       quote_identifier(table.name), key_expression(table, "t"));
 }
 
 // The state of the row a statement of rows_sql stands on, read into `into`
 // (reusing the memory of the row it holds).
-void PeerDatabase::read_row_state(const Statement& s, const TableInfo& table, RecordState& into) const {
+void PeerDatabase::read_row_state(const Statement& s, const TableInfo& table, RecordState& into,
+                                  Lineage& lineage) const {
     const auto& columns = shared_columns(table);
     const int width = static_cast<int>(columns.size());
     RowImage& row = into.row ? *into.row : into.row.emplace();
@@ -230,12 +235,17 @@ void PeerDatabase::read_row_state(const Statement& s, const TableInfo& table, Re
     row.values.resize(columns.size());
     for (int i = 0; i < width; ++i) s.read_value(i, row.values[static_cast<std::size_t>(i)]);
     std::optional<StoredVersion> stored;
-    if (keeps_versions_ && !s.is_null(width))
-        stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2))};
+    if (keeps_versions_ && !s.is_null(width)) {
+        stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2)), {}};
+        if (keeps_lineage_)
+            stored->lineage = {static_cast<std::uint64_t>(s.integer(width + 3)),
+                               static_cast<std::uint64_t>(s.integer(width + 4))};
+    }
     into = derive_state(std::move(into.row), table.timestamp_column, std::nullopt, stored);
+    lineage = lineage_of(into, stored);
 }
 
-RecordState PeerDatabase::state(const TableInfo& table, const std::string& key) const {
+RecordState PeerDatabase::state(const TableInfo& table, const std::string& key, Lineage* lineage) const {
     if (!has_table(table)) return {};
     if (!canonical_key(table, key)) {  // named by its change log or a tombstone, not a key we could make
         ++skipped_keys_[table.name];
@@ -250,11 +260,16 @@ RecordState PeerDatabase::state(const TableInfo& table, const std::string& key) 
         s->bind(1, table.name).bind(2, key);
         if (s->step()) {
             RecordState state;
-            read_row_state(*s, table, state);
+            Lineage found;
+            read_row_state(*s, table, state, found);
+            if (lineage) *lineage = found;
             return state;
         }
     }
-    return derive_state(std::nullopt, table.timestamp_column, tombstone(table.name, key), stored_version(table.name, key));
+    const auto stored = stored_version(table.name, key);
+    RecordState state = derive_state(std::nullopt, table.timestamp_column, tombstone(table.name, key), stored);
+    if (lineage) *lineage = lineage_of(state, stored);
+    return state;
 }
 
 bool PeerDatabase::canonical_key(const TableInfo& table, const std::string& key) const {
@@ -267,21 +282,22 @@ bool PeerDatabase::canonical_key(const TableInfo& table, const std::string& key)
 void PeerDatabase::for_each_row(const TableInfo& table, const Visitor& visit) const {
     if (!has_table(table)) return;
     // The key after the row's columns and their version (see read_row_state).
-    const int key_index = static_cast<int>(shared_columns(table).size()) + (keeps_versions_ ? 3 : 0);
+    const int key_index = static_cast<int>(shared_columns(table).size()) + version_columns();
     // In key order, so that our own tables are written in order too (far fewer
     // page splits than random UUID order).
     Statement s(db_, rows_sql(table, key_expression(table, "t")) + " ORDER BY " + key_column_list(table, "t"));
-    if (tables_.count("_nas_sync_versions")) s.bind(1, table.name);
+    if (keeps_versions_) s.bind(1, table.name);
     std::string key;
     RecordState state;
+    Lineage lineage;
     while (s.step()) {
         if (!s.is_text(key_index)) {  // our keys are text: such a row could not be written, nor changed, here
             ++skipped_keys_[table.name];
             continue;
         }
         s.read_text(key_index, key);
-        read_row_state(s, table, state);
-        visit(key, state);
+        read_row_state(s, table, state, lineage);
+        visit(key, state, lineage);
     }
 }
 
@@ -292,8 +308,9 @@ void PeerDatabase::for_each_deletion(const TableInfo& table, const Visitor& visi
     std::vector<std::string> keys;
     while (s.step()) keys.push_back(s.text(0));
     for (auto& key : keys) {
-        RecordState st = state(table, key);
-        if (st.kind == RecordState::Kind::deletion) visit(key, st);
+        Lineage lineage;
+        RecordState st = state(table, key, &lineage);
+        if (st.kind == RecordState::Kind::deletion) visit(key, st, lineage);
     }
 }
 

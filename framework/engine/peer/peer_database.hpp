@@ -60,12 +60,13 @@ public:
 
     // Whether the peer has the table (an ordinary table) and our key column.
     bool has_table(const TableInfo& table) const;
-    RecordState state(const TableInfo& table, const std::string& key) const;
+    // The record's state, and its lineage when `lineage` is given.
+    RecordState state(const TableInfo& table, const std::string& key, Lineage* lineage = nullptr) const;
     // Every row of a table, and every deletion (tombstones of rows it no
     // longer has). The visitor may take the key and state (swap them for
     // others, see ReadAhead::Sink::take): the next row is read into what it
     // leaves, reusing that memory.
-    using Visitor = std::function<void(std::string& key, RecordState& state)>;
+    using Visitor = std::function<void(std::string& key, RecordState& state, const Lineage& lineage)>;
     void for_each_row(const TableInfo& table, const Visitor& visit) const;
     void for_each_deletion(const TableInfo& table, const Visitor& visit) const;
     // How many rows and deletions of `tables` it holds (what a whole merge
@@ -86,7 +87,10 @@ private:
     std::string select_columns(const TableInfo& table) const;  // t."a", t."b", ... of shared_columns()
     // `and_select`: one more expression after the row's columns and version.
     std::string rows_sql(const TableInfo& table, const std::string& and_select = "") const;
-    void read_row_state(const Statement& s, const TableInfo& table, RecordState& into) const;
+    void read_row_state(const Statement& s, const TableInfo& table, RecordState& into, Lineage& lineage) const;
+    // The version columns a statement of rows_sql reads after the row's: none,
+    // time, deleted and hash, or those and origin and base.
+    int version_columns() const { return !keeps_versions_ ? 0 : keeps_lineage_ ? 5 : 3; }
     // Our columns of `table` that the peer's copy has too, in our order.
     const std::vector<std::string>& shared_columns(const TableInfo& table) const;
 
@@ -94,6 +98,7 @@ private:
     mutable StatementCache cache_{nullptr};  // per-record lookups
     std::set<std::string> tables_;  // ordinary tables in the file
     bool keeps_versions_ = false;   // it has _nas_sync_versions (the original's clients keep none)
+    bool keeps_lineage_ = false;    // and its origin and base columns (written before they were: none)
     std::map<std::string, std::vector<std::string>> columns_;  // every table's columns
     mutable std::map<std::string, std::vector<std::string>> shared_columns_;
     mutable std::map<std::string, std::string> state_sql_;  // per table, see state()

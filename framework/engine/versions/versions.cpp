@@ -277,6 +277,50 @@ std::int64_t later_than(std::int64_t time) {
     return time >= max_version_time ? max_version_time : clamp_version_time(time) + 1;
 }
 
+std::uint64_t origin_digest(const std::string& client_id) {
+    const std::uint64_t digest = XXH3_64bits(client_id.data(), client_id.size());
+    return digest == 0 ? 1 : digest;
+}
+
+std::uint64_t version_fingerprint(const Version& v) {
+    unsigned char bytes[17];
+    for (int i = 0; i < 8; ++i) {  // little-endian whatever the host
+        bytes[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(v.time_ms) >> (8 * i));
+        bytes[9 + i] = static_cast<unsigned char>(v.content_hash >> (8 * i));
+    }
+    bytes[8] = v.deletion ? 1 : 0;
+    const std::uint64_t fingerprint = XXH3_64bits(bytes, sizeof bytes);
+    return fingerprint == 0 ? 1 : fingerprint;
+}
+
+namespace {
+// The version a stored entry gives a state that is still the one it recorded.
+Version recorded_version(const StoredVersion& stored) {
+    return {clamp_version_time(stored.time_ms), stored.deleted, stored.deleted ? 0 : stored.content_hash};
+}
+}  // namespace
+
+Lineage lineage_of(const RecordState& state, const std::optional<StoredVersion>& stored) {
+    if (!stored || state.kind == RecordState::Kind::absent || state.version != recorded_version(*stored)) return {};
+    return stored->lineage;
+}
+
+Lineage captured_lineage(const RecordState& state, const std::optional<StoredVersion>& stored, std::uint64_t origin) {
+    if (stored && state.version == recorded_version(*stored)) return stored->lineage;
+    if (!stored) return {origin, 0};
+    // Our own earlier change carries what it was made on; another's state is it.
+    return {origin, stored->lineage.origin == origin ? stored->lineage.base
+                                                     : version_fingerprint(recorded_version(*stored))};
+}
+
+bool concurrent_edits(const RecordState& local, const Lineage& local_lineage, const RecordState& remote,
+                      const Lineage& remote_lineage, std::uint64_t origin) {
+    if (local.kind == RecordState::Kind::absent || local_lineage.origin != origin || remote_lineage.origin == origin)
+        return false;
+    return remote_lineage.base != version_fingerprint(local.version) &&
+           local_lineage.base != version_fingerprint(remote.version);
+}
+
 RecordState recorded_row_state(const StoredVersion& stored) {
     RecordState state;
     state.kind = RecordState::Kind::row;
@@ -324,11 +368,17 @@ RecordState derive_state(std::optional<RowImage> row, const std::string& timesta
 namespace nas_sync {
 
 std::optional<StoredVersion> read_stored_version(StatementCache& statements, const std::string& table,
-                                                 const std::string& key) {
-    auto s = statements.use("SELECT time, deleted, hash FROM _nas_sync_versions WHERE tableName = ? AND recordId = ?");
+                                                 const std::string& key, bool with_lineage) {
+    auto s = statements.use(with_lineage ? "SELECT time, deleted, hash, origin, base FROM _nas_sync_versions "
+                                           "WHERE tableName = ? AND recordId = ?"
+                                         : "SELECT time, deleted, hash FROM _nas_sync_versions "
+                                           "WHERE tableName = ? AND recordId = ?");
     s->bind(1, table).bind(2, key);
     if (!s->step()) return std::nullopt;
-    return StoredVersion{s->integer(0), s->integer(1) != 0, static_cast<std::uint64_t>(s->integer(2))};
+    StoredVersion stored{s->integer(0), s->integer(1) != 0, static_cast<std::uint64_t>(s->integer(2)), {}};
+    if (with_lineage)
+        stored.lineage = {static_cast<std::uint64_t>(s->integer(3)), static_cast<std::uint64_t>(s->integer(4))};
+    return stored;
 }
 
 std::optional<std::string> read_tombstone(StatementCache& statements, const std::string& table, const std::string& key) {

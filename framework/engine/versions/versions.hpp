@@ -60,17 +60,50 @@ std::int64_t to_ms(std::chrono::system_clock::time_point t);
 // the same on every client for the same content.
 std::uint64_t content_hash(const RowImage& row);
 
+// Who made a record state, and on top of what: kept beside its version so
+// that a merge can tell a peer's plain update of a record (made after that
+// peer had our state) from a concurrent edit, a conflict. `origin` is a
+// digest of the writer's client id (origin_digest); `base` the fingerprint
+// of the newest state made by another client that the writer's change
+// replaced, carried through the writer's own later changes of the record, so
+// that several edits in a row by one client still say what they were made
+// on. 0 is unknown (states of the original's clients, of versions kept before
+// lineage was, or a new record's base).
+struct Lineage {
+    std::uint64_t origin = 0;
+    std::uint64_t base = 0;
+};
+
 // What a client remembers of a record: _nas_sync_versions.
 struct StoredVersion {
     std::int64_t time_ms = unknown_time;
     bool deleted = false;
     std::uint64_t content_hash = 0;
+    Lineage lineage;
 };
 
+// A client's origin: a 64-bit digest of its id, never 0.
+std::uint64_t origin_digest(const std::string& client_id);
+// A version as one 64-bit value, the same on every client, never 0.
+std::uint64_t version_fingerprint(const Version& v);
+// The lineage of `state` when it is the state `stored` recorded, else unknown.
+Lineage lineage_of(const RecordState& state, const std::optional<StoredVersion>& stored);
+// The lineage of `state` as a change captured here by `origin`: what was
+// recorded when the state is still the recorded one, else a change made on
+// top of the recorded state (none: a new record).
+Lineage captured_lineage(const RecordState& state, const std::optional<StoredVersion>& stored, std::uint64_t origin);
+// Whether a peer's state and ours (made by `origin`) are concurrent edits, as
+// far as their lineages tell: ours was made here, the peer's elsewhere, and
+// neither was made on top of the other.
+bool concurrent_edits(const RecordState& local, const Lineage& local_lineage, const RecordState& remote,
+                      const Lineage& remote_lineage, std::uint64_t origin);
+
 // What a database (ours or a peer's copy) holds about a record besides its
-// row: its _nas_sync_versions entry and its _tombstone's deletedAt.
+// row: its _nas_sync_versions entry and its _tombstone's deletedAt. A copy
+// written before lineage was kept has no origin and base columns:
+// `with_lineage` false reads without them.
 std::optional<StoredVersion> read_stored_version(StatementCache& statements, const std::string& table,
-                                                 const std::string& key);
+                                                 const std::string& key, bool with_lineage = true);
 std::optional<std::string> read_tombstone(StatementCache& statements, const std::string& table, const std::string& key);
 
 // The state of a row whose content is what `stored` recorded (not deleted),

@@ -48,7 +48,7 @@ struct SyncResult {
     std::int64_t updated = 0;       // rows replaced by a peer's newer state
     std::int64_t deleted = 0;       // rows removed (a peer's deletion, a resolver, a UNIQUE collision)
     std::int64_t skipped = 0;       // peers' states not applied because ours was kept
-    std::int64_t conflicts_resolved = 0;  // records both sides had, decided by the resolver chain
+    std::int64_t conflicts_resolved = 0;  // records we and the peer edited apart, decided by the resolver chain
     std::vector<std::string> warnings;
     std::vector<SkippedRemote> skipped_remotes;
     // The first max_listed_conflicts conflicts this sync decided (conflicts_resolved counts them all).
