@@ -19,6 +19,16 @@ std::int64_t logged_conflicts(const Fleet& fleet, const std::string& id) {
     return count(fleet.database(id), "SELECT count(*) FROM _nas_sync_conflicts");
 }
 
+// Rows written on A, then A and B synced: both hold A's states.
+void both_hold(Fleet& fleet, const std::string& values) {
+    fleet.write("A", "INSERT INTO users VALUES" + values);
+    fleet.sync("A");
+    fleet.sync("B");
+}
+
+const char* const ann_and_bob = "('u1','Ann','a@x','2026-01-01T00:00:00Z'),('u2','Bob','b@x','2026-01-01T00:00:00Z')";
+const char* const ann = "('u1','Ann','a@x','2026-01-01T00:00:00Z')";
+
 ClientOptions with_exchange(ExchangeLayout exchange) {
     ClientOptions options;
     options.exchange = exchange;
@@ -31,10 +41,7 @@ TEST_CASE("a peer's updates of records it had from us are not conflicts, however
     for (const auto exchange : {ExchangeLayout::snapshot, ExchangeLayout::journal}) {
         CAPTURE(static_cast<int>(exchange));
         Fleet fleet({"A", "B"}, users_schema, with_exchange(exchange));
-        fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z'),"
-                         "('u2','Bob','b@x','2026-01-01T00:00:00Z')");
-        fleet.sync("A");
-        fleet.sync("B");
+        both_hold(fleet, ann_and_bob);
         // B edits A's rows, u2 twice with a sync between: A reads only the
         // newest state of u2 from a snapshot, made on B's own earlier edit.
         fleet.write("B", "UPDATE users SET name='Ann (B)', updatedAt='2026-01-02T00:00:00Z'");
@@ -64,10 +71,7 @@ TEST_CASE("edits of one record made apart are a conflict for each client that me
     for (const auto exchange : {ExchangeLayout::snapshot, ExchangeLayout::journal}) {
         CAPTURE(static_cast<int>(exchange));
         Fleet fleet({"A", "B"}, users_schema, with_exchange(exchange));
-        fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z'),"
-                         "('u2','Bob','b@x','2026-01-01T00:00:00Z')");
-        fleet.sync("A");
-        fleet.sync("B");
+        both_hold(fleet, ann_and_bob);
         // u1: the newer edit is shared first, and A takes it before publishing
         // its own, so B never meets A's edit. u2: the older edit is shared
         // first; A keeps its newer one, and B meets it next.
@@ -96,7 +100,7 @@ TEST_CASE("edits of one record made apart are a conflict for each client that me
 
 TEST_CASE("a client that only relays a record is not in its conflicts; the two writers are") {
     Fleet fleet({"A", "B", "C"}, users_schema);
-    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.write("A", std::string("INSERT INTO users VALUES") + ann);
     fleet.sync_all(1);
     fleet.write("A", "UPDATE users SET name='from A', updatedAt='2026-01-02T00:00:00Z'");
     fleet.write("B", "UPDATE users SET name='from B', updatedAt='2026-01-03T00:00:00Z'");
@@ -109,9 +113,7 @@ TEST_CASE("a client that only relays a record is not in its conflicts; the two w
 
 TEST_CASE("a copy written before versions kept their lineage is read; its edits of our records count as conflicts") {
     Fleet fleet({"A", "B"}, users_schema);
-    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
-    fleet.sync("A");
-    fleet.sync("B");
+    both_hold(fleet, ann);
     fleet.write("B", "UPDATE users SET name='from B', updatedAt='2026-01-02T00:00:00Z'");
     fleet.sync("B");
     {
@@ -129,9 +131,7 @@ TEST_CASE("a copy written before versions kept their lineage is read; its edits 
 
 TEST_CASE("a database set up before lineage was kept gains its columns, and its records' writers are unknown") {
     Fleet fleet({"A", "B"}, users_schema);
-    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
-    fleet.sync("A");
-    fleet.sync("B");
+    both_hold(fleet, ann);
     fleet.close("A");
     {
         SQLite::Database db(fleet.database("A").string(), SQLite::OPEN_READWRITE);
@@ -154,7 +154,7 @@ TEST_CASE("a database set up before lineage was kept gains its columns, and its 
 TEST_CASE("rows every client had before it first synced (one database copied to each) are a common base") {
     Fleet fleet({"A", "B"}, users_schema);
     for (const char* id : {"A", "B"})  // before either syncs: the rows are recorded as they were
-        fleet.write(id, "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+        fleet.write(id, std::string("INSERT INTO users VALUES") + ann);
     fleet.sync("A");
     fleet.sync("B");
     fleet.write("A", "UPDATE users SET name='from A', updatedAt='2026-01-02T00:00:00Z'");
@@ -171,7 +171,7 @@ TEST_CASE("rows every client had before it first synced (one database copied to 
 
 TEST_CASE("one key created apart on two clients before either synced is a conflict") {
     Fleet fleet({"A", "B"}, users_schema);
-    fleet.write("A", "INSERT INTO users VALUES('u1','Ann','a@x','2026-01-01T00:00:00Z')");
+    fleet.write("A", std::string("INSERT INTO users VALUES") + ann);
     fleet.write("B", "INSERT INTO users VALUES('u1','Ann B','b@x','2026-01-02T00:00:00Z')");
     fleet.sync("A");
     const SyncResult b = fleet.sync("B");
