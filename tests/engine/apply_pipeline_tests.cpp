@@ -203,6 +203,35 @@ TEST_CASE("records are applied before finish() once the queued rows hold max_buf
     CHECK(applied() == 4);
 }
 
+TEST_CASE("our state's lineage: a peer's as applied, and ours once the application changed it, captured or not") {
+    Local local;
+    const std::uint64_t ours = origin_digest("local"), theirs = origin_digest("peer");
+    const RecordState from_peer = row_state("k1", "from the peer", "2026-01-01T00:00:00Z");
+    {
+        WriteTransaction tx(local.db->connection());
+        local.db->begin_apply();
+        local.db->records().apply_row(users, "k1", from_peer, {theirs, 7}, false);
+        local.db->end_apply();
+        tx.commit();
+    }
+    std::int64_t rowid = 0;
+    Lineage lineage;
+    local.db->records().state(users, "k1", rowid, lineage);
+    CHECK(lineage.origin == theirs);
+    CHECK(lineage.base == 7);
+    // Changed by the application, not captured yet: made here, on the peer's state.
+    SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);
+    app.exec("UPDATE users SET name = 'ours', updatedAt = '2026-02-01T00:00:00Z' WHERE id = 'k1'");
+    local.db->records().state(users, "k1", rowid, lineage);
+    CHECK(lineage.origin == ours);
+    CHECK(lineage.base == version_fingerprint(from_peer.version));
+    capture_all(*local.db);
+    Lineage captured;
+    REQUIRE(local.db->records().recorded_state(users, "k1", rowid, captured));
+    CHECK(captured.origin == ours);
+    CHECK(captured.base == lineage.base);
+}
+
 TEST_CASE("a state from the recorded version alone is the state read with the row, without the row") {
     Local local;
     SQLite::Database app(local.file.string(), SQLite::OPEN_READWRITE);

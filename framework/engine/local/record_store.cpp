@@ -233,7 +233,7 @@ RecordState RecordStore::state(const TableInfo& table, const std::string& key, s
 RecordState RecordStore::state(const TableInfo& table, const std::string& key, std::int64_t& rowid, Lineage& lineage) {
     std::optional<StoredVersion> stored;
     RecordState found = state(table, key, &rowid, now_ms(), &stored);
-    lineage = lineage_of(found, stored);
+    lineage = captured_lineage(found, stored, origin_);  // a change not captured yet was made here
     return found;
 }
 
@@ -256,7 +256,7 @@ std::optional<RecordState> RecordStore::recorded_state(const TableInfo& table, c
         return std::nullopt;  // a row with no version of its own: read it
     else
         recorded = recorded_row_state(*found.stored);
-    lineage = lineage_of(recorded, found.stored);
+    lineage = captured_lineage(recorded, found.stored, origin_);
     return recorded;
 }
 

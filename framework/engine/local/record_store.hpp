@@ -54,7 +54,8 @@ public:
     // change is being captured).
     RecordState state(const TableInfo& table, const std::string& key, std::int64_t* rowid = nullptr,
                       std::int64_t unstamped_time = now_ms(), std::optional<StoredVersion>* stored = nullptr);
-    // The state, its rowid (as above) and its lineage.
+    // The state, its rowid (as above) and its lineage (a change the
+    // application made that is not captured yet counts as made here).
     RecordState state(const TableInfo& table, const std::string& key, std::int64_t& rowid, Lineage& lineage);
     // The state from the key's recorded version, without reading its row
     // (its state carries no row image), which is cheaper: right only while
