@@ -86,11 +86,7 @@ struct StateColumns {
 };
 
 StateColumns read_state_columns(const Statement& s, int width) {
-    StateColumns c{std::nullopt, std::nullopt, s.integer(width + 6) != 0, s.integer(width + 7)};
-    if (!s.is_null(width))
-        c.stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2)),
-                                 {static_cast<std::uint64_t>(s.integer(width + 3)),
-                                  static_cast<std::uint64_t>(s.integer(width + 4))}};
+    StateColumns c{stored_version_at(s, width, true), std::nullopt, s.integer(width + 6) != 0, s.integer(width + 7)};
     if (!s.is_null(width + 5)) c.tombstone = s.text(width + 5);
     return c;
 }
@@ -438,7 +434,7 @@ void RecordStore::record_update_as_local_change(const TableInfo& table, const st
 }
 
 Lineage RecordStore::local_change_lineage(const std::string& table, const std::string& key) {
-    return captured_lineage(RecordState{}, read_stored_version(cache_, table, key), origin_);
+    return change_lineage(read_stored_version(cache_, table, key), origin_);
 }
 
 void RecordStore::record_baseline(const TableInfo& table, Bookkeeping& bookkeeping) {

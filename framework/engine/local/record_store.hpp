@@ -137,7 +137,7 @@ private:
     TableStatements& statements(const TableInfo& table);
     void store_version(const std::string& table, const std::string& key, const Version& v, const Lineage& lineage,
                        bool known_absent = false);
-    // The lineage of a change made here to the key now (see captured_lineage).
+    // The lineage of a change made here to the key now (change_lineage).
     Lineage local_change_lineage(const std::string& table, const std::string& key);
     void set_tombstone(const std::string& table, const std::string& key, std::int64_t time_ms);
     void remove_tombstone(const std::string& table, const std::string& key);

@@ -234,13 +234,7 @@ void PeerDatabase::read_row_state(const Statement& s, const TableInfo& table, Re
     row.columns = columns;  // element by element: the names fit the strings there
     row.values.resize(columns.size());
     for (int i = 0; i < width; ++i) s.read_value(i, row.values[static_cast<std::size_t>(i)]);
-    std::optional<StoredVersion> stored;
-    if (keeps_versions_ && !s.is_null(width)) {
-        stored = StoredVersion{s.integer(width), s.integer(width + 1) != 0, static_cast<std::uint64_t>(s.integer(width + 2)), {}};
-        if (keeps_lineage_)
-            stored->lineage = {static_cast<std::uint64_t>(s.integer(width + 3)),
-                               static_cast<std::uint64_t>(s.integer(width + 4))};
-    }
+    const auto stored = keeps_versions_ ? stored_version_at(s, width, keeps_lineage_) : std::nullopt;
     into = derive_state(std::move(into.row), table.timestamp_column, std::nullopt, stored);
     lineage = lineage_of(into, stored);
 }

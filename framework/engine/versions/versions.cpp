@@ -305,12 +305,16 @@ Lineage lineage_of(const RecordState& state, const std::optional<StoredVersion>&
     return stored->lineage;
 }
 
+Lineage change_lineage(const std::optional<StoredVersion>& replaced, std::uint64_t origin) {
+    if (!replaced) return {origin, 0};
+    // Our own earlier change carries what it was made on; another's state is it.
+    return {origin, replaced->lineage.origin == origin ? replaced->lineage.base
+                                                       : version_fingerprint(recorded_version(*replaced))};
+}
+
 Lineage captured_lineage(const RecordState& state, const std::optional<StoredVersion>& stored, std::uint64_t origin) {
     if (stored && state.version == recorded_version(*stored)) return stored->lineage;
-    if (!stored) return {origin, 0};
-    // Our own earlier change carries what it was made on; another's state is it.
-    return {origin, stored->lineage.origin == origin ? stored->lineage.base
-                                                     : version_fingerprint(recorded_version(*stored))};
+    return change_lineage(stored, origin);
 }
 
 bool concurrent_edits(const RecordState& local, const Lineage& local_lineage, const RecordState& remote,
@@ -375,9 +379,14 @@ std::optional<StoredVersion> read_stored_version(StatementCache& statements, con
                                            "WHERE tableName = ? AND recordId = ?");
     s->bind(1, table).bind(2, key);
     if (!s->step()) return std::nullopt;
-    StoredVersion stored{s->integer(0), s->integer(1) != 0, static_cast<std::uint64_t>(s->integer(2)), {}};
+    return stored_version_at(*s, 0, with_lineage);
+}
+
+std::optional<StoredVersion> stored_version_at(const Statement& s, int first, bool with_lineage) {
+    if (s.is_null(first)) return std::nullopt;
+    StoredVersion stored{s.integer(first), s.integer(first + 1) != 0, static_cast<std::uint64_t>(s.integer(first + 2)), {}};
     if (with_lineage)
-        stored.lineage = {static_cast<std::uint64_t>(s->integer(3)), static_cast<std::uint64_t>(s->integer(4))};
+        stored.lineage = {static_cast<std::uint64_t>(s.integer(first + 3)), static_cast<std::uint64_t>(s.integer(first + 4))};
     return stored;
 }
 

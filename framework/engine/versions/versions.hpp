@@ -88,9 +88,11 @@ std::uint64_t origin_digest(const std::string& client_id);
 std::uint64_t version_fingerprint(const Version& v);
 // The lineage of `state` when it is the state `stored` recorded, else unknown.
 Lineage lineage_of(const RecordState& state, const std::optional<StoredVersion>& stored);
+// The lineage of a change `origin` makes on top of the recorded state
+// `replaced` (none: a new record).
+Lineage change_lineage(const std::optional<StoredVersion>& replaced, std::uint64_t origin);
 // The lineage of `state` as a change captured here by `origin`: what was
-// recorded when the state is still the recorded one, else a change made on
-// top of the recorded state (none: a new record).
+// recorded when the state is still the recorded one, else change_lineage.
 Lineage captured_lineage(const RecordState& state, const std::optional<StoredVersion>& stored, std::uint64_t origin);
 // Whether a peer's state and ours (made by `origin`) are concurrent edits, as
 // far as their lineages tell: ours was made here, the peer's elsewhere, and
@@ -104,6 +106,9 @@ bool concurrent_edits(const RecordState& local, const Lineage& local_lineage, co
 // `with_lineage` false reads without them.
 std::optional<StoredVersion> read_stored_version(StatementCache& statements, const std::string& table,
                                                  const std::string& key, bool with_lineage = true);
+// The stored version a statement's columns hold from `first` on: time,
+// deleted, hash and, `with_lineage`, origin and base; nothing when time is NULL.
+std::optional<StoredVersion> stored_version_at(const Statement& s, int first, bool with_lineage);
 std::optional<std::string> read_tombstone(StatementCache& statements, const std::string& table, const std::string& key);
 
 // The state of a row whose content is what `stored` recorded (not deleted),
