@@ -6,6 +6,7 @@
 #include <nas_sync/error.hpp>
 #include <nas_sync/object_name.hpp>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,40 +111,73 @@ std::vector<ObjectInfo> FsTransport::list(std::string_view prefix) {
     const std::string folder_part = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
     if (!folder_part.empty()) require_safe_object_name(folder_part);
     std::vector<ObjectInfo> out;
-    if (!open_folder(root_, folder_part, false)) {  // refuses a link on the way
+    auto folder = open_folder(root_, folder_part, false);  // refuses a link on the way
+    if (!folder) {
         if (folder_part.empty()) throw_os_error("cannot list share folder '" + root_.string() + "'", ENOENT);
         return out;
     }
-    const fs::path start = folder_part.empty() ? root_ : root_ / folder_part;
-    std::error_code ec;
-    // Links are not followed: a linked folder is not entered, a linked file not listed (each said once).
-    fs::recursive_directory_iterator it(start, fs::directory_options::none, ec), end;
-    if (ec) throw Error(ErrorCode::io, "cannot list share folder '" + start.string() + "': " + ec.message());
-    for (; it != end; it.increment(ec)) {
-        if (ec) throw Error(ErrorCode::io, "cannot list share folder '" + start.string() + "': " + ec.message());
-        std::error_code entry_ec;
-        const auto status = it->symlink_status(entry_ec);
-        const std::string name = it->path().lexically_relative(root_).generic_string();
-        if (fs::is_symlink(status)) {
-            if (name.starts_with(prefix))
-                warnings_.push_back("'" + name + "' on the share is a symbolic link; nas-sync does not follow links "
-                                    "on the share, so it is ignored");
-            continue;
-        }
-        // A listing of `client-` does not walk `journal/` and every client's folder in it.
-        if (fs::is_directory(status) && !may_hold(name, prefix)) it.disable_recursion_pending();
-        if (!fs::is_regular_file(status)) continue;
-        if (!name.starts_with(prefix) || is_temporary_name(it->path().filename().string())) continue;
-        struct stat st {};
-        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // removed or replaced while we listed
-        ObjectInfo info;
-        info.name = name;
-        info.size = static_cast<std::uint64_t>(st.st_size);
-        info.modified = modified_of(st);
-        out.push_back(std::move(info));
-    }
+    walk(std::move(*folder), folder_part, prefix, out);
     std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
     return out;
+}
+
+// Reads folder `name` (relative to the share) through its descriptor: each
+// entry's type comes with the listing, and only the files listed are
+// stat'ed, relative to their folder (no path walked again per name).
+// getdents64 rather than readdir: a fleet's listing opens a folder per
+// client, and fdopendir costs two more system calls and a buffer each.
+void FsTransport::walk(FileDescriptor folder, const std::string& name, std::string_view prefix,
+                       std::vector<ObjectInfo>& out) {
+    const int fd = folder.get();
+    alignas(struct dirent64) char buffer[16384];
+    while (true) {
+        const ssize_t got = ::getdents64(fd, buffer, sizeof buffer);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            throw_os_error("cannot list share folder '" + (root_ / name).string() + "'", errno);
+        }
+        if (got == 0) return;
+        for (ssize_t at = 0; at < got;) {
+            const auto* entry = reinterpret_cast<const struct dirent64*>(buffer + at);
+            at += entry->d_reclen;
+            add_entry(fd, entry->d_name, entry->d_type, name, prefix, out);
+        }
+    }
+}
+
+void FsTransport::add_entry(int folder, const char* filename_text, unsigned char type, const std::string& name,
+                            std::string_view prefix, std::vector<ObjectInfo>& out) {
+    const std::string_view filename = filename_text;
+    if (filename == "." || filename == "..") return;
+    const std::string object = name.empty() ? std::string(filename) : name + "/" + std::string(filename);
+    struct stat st {};
+    bool stated = false;
+    if (type == DT_UNKNOWN) {  // file systems that do not say (some network ones)
+        if (::fstatat(folder, filename_text, &st, AT_SYMLINK_NOFOLLOW) != 0) return;  // removed meanwhile
+        stated = true;
+        type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    if (type == DT_LNK) {  // never followed: a linked folder is not entered, a linked file not listed
+        if (object.starts_with(prefix))
+            warnings_.push_back("'" + object + "' on the share is a symbolic link; nas-sync does not follow links on "
+                                "the share, so it is ignored");
+        return;
+    }
+    if (type == DT_DIR) {
+        // A listing of `client-` does not walk `journal/` and every client's folder in it.
+        if (!may_hold(object, prefix)) return;
+        FileDescriptor inner(::openat(folder, filename_text, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (inner.get() < 0) {
+            if (errno == ENOENT || errno == ENOTDIR) return;  // removed or replaced while we listed
+            throw_os_error("cannot list share folder '" + (root_ / object).string() + "'", errno);
+        }
+        walk(std::move(inner), object, prefix, out);
+        return;
+    }
+    if (type != DT_REG || !object.starts_with(prefix) || is_temporary_name(std::string(filename))) return;
+    if (!stated && ::fstatat(folder, filename_text, &st, AT_SYMLINK_NOFOLLOW) != 0) return;  // removed meanwhile
+    if (!S_ISREG(st.st_mode)) return;  // replaced while we listed
+    out.push_back({object, static_cast<std::uint64_t>(st.st_size), modified_of(st)});
 }
 
 std::vector<std::string> FsTransport::take_warnings() {

@@ -3,6 +3,8 @@
 
 #include <nas_sync/transport.hpp>
 
+#include "no_follow.hpp"
+
 #include <filesystem>
 
 namespace nas_sync::fs_transport {
@@ -24,6 +26,12 @@ public:
     static bool is_temporary_name(const std::string& filename);
 
 private:
+    // Adds the objects of folder `name` (its descriptor) and of its subfolders that may start with `prefix`.
+    void walk(FileDescriptor folder, const std::string& name, std::string_view prefix, std::vector<ObjectInfo>& out);
+    // Adds one entry of that folder (`type` as the listing gave it): a file, or a subfolder's objects.
+    void add_entry(int folder, const char* filename, unsigned char type, const std::string& name,
+                   std::string_view prefix, std::vector<ObjectInfo>& out);
+
     std::filesystem::path root_;
     std::vector<std::string> warnings_;  // links met while listing
 };

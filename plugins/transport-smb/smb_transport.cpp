@@ -74,6 +74,14 @@ bool connection_was_lost(int err) {
     return err == ECONNABORTED || err == ECONNRESET || err == ENETRESET || err == EPIPE || err == ENOTCONN;
 }
 
+// A temporary file left by a killed put: by a process of this machine that
+// is gone, or older than any put takes.
+bool abandoned(const DirectoryEntry& e) {
+    return e.kind == DirectoryEntry::Kind::file && plugin_common::is_temporary_name(e.name) &&
+           (plugin_common::abandoned_by_dead_local_process(e.name) ||
+            std::chrono::system_clock::now() - to_system(e.modified) > plugin_common::stale_temporary_age);
+}
+
 // Whether names under `folder_prefix` ("journal/") can start with `prefix`.
 bool may_hold(const std::string& folder_prefix, std::string_view prefix) {
     return folder_prefix.starts_with(prefix) || prefix.starts_with(folder_prefix);
@@ -190,6 +198,7 @@ void SmbTransport::walk(const std::string& folder, std::string_view prefix, int 
                 }
                 break;
             case DirectoryEntry::Kind::file:
+                if (abandoned(e)) abandoned_seen_[folder].insert(e.name);
                 if (plugin_common::is_temporary_name(e.name) || !name.starts_with(prefix)) break;
                 out.push_back({name, e.size, to_system(e.modified)});
                 break;
@@ -200,19 +209,23 @@ void SmbTransport::walk(const std::string& folder, std::string_view prefix, int 
     }
 }
 
-void SmbTransport::remove_abandoned_temporaries(const std::string& folder, bool& folder_exists) {
-    std::vector<DirectoryEntry> entries;
-    const int err = first_request([&] { return context_->list_folder(url(folder), entries); });
-    folder_exists = err != ENOENT;
-    if (!folder_exists) return;
-    if (err) fail("cannot list folder '" + folder + "' of " + display_ + " before a put", err, false);
-    const auto now = std::chrono::system_clock::now();
-    for (const auto& e : entries) {
-        if (e.kind != DirectoryEntry::Kind::file || !plugin_common::is_temporary_name(e.name)) continue;
-        if (plugin_common::abandoned_by_dead_local_process(e.name) ||
-            now - to_system(e.modified) > plugin_common::stale_temporary_age)
-            context_->unlink(url(join(folder, e.name)));  // another put may have removed it first
+void SmbTransport::remove_abandoned_temporaries(const std::string& folder) {
+    std::set<std::string> abandoned_here;
+    if (const auto seen = abandoned_seen_.find(folder); seen != abandoned_seen_.end()) {
+        abandoned_here = std::move(seen->second);
+        abandoned_seen_.erase(seen);
     }
+    const auto now = std::chrono::steady_clock::now();
+    const auto swept = swept_.find(folder);
+    if (swept == swept_.end() || now - swept->second > plugin_common::stale_temporary_age) {
+        std::vector<DirectoryEntry> entries;
+        const int err = first_request([&] { return context_->list_folder(url(folder), entries); });
+        if (err && err != ENOENT) fail("cannot list folder '" + folder + "' of " + display_ + " before a put", err, false);
+        for (const auto& e : entries)
+            if (abandoned(e)) abandoned_here.insert(e.name);
+        swept_[folder] = now;
+    }
+    for (const auto& name : abandoned_here) context_->unlink(url(join(folder, name)));  // another put may have removed it first
 }
 
 void SmbTransport::create_folders(const std::string& folder) {
@@ -234,14 +247,13 @@ void SmbTransport::put(const std::filesystem::path& local_file, std::string_view
 
     const auto slash = name.rfind('/');
     const std::string folder = slash == std::string::npos ? "" : name.substr(0, slash);
-    bool folder_exists = true;
-    remove_abandoned_temporaries(folder, folder_exists);
-    if (!folder_exists) create_folders(folder);
+    remove_abandoned_temporaries(folder);
 
+    // A fresh name: creating it again on a new connection changes nothing else.
     const std::string temp = join(folder, plugin_common::temporary_name_for(name.substr(slash + 1)));
     SmbContext::File out;
-    int err = context_->open(url(temp), O_WRONLY | O_CREAT | O_EXCL, out);
-    if (err == ENOENT) {  // the folder was removed since we looked
+    int err = first_request([&] { return context_->open(url(temp), O_WRONLY | O_CREAT | O_EXCL, out); });
+    if (err == ENOENT) {  // a folder not made yet, or removed since
         create_folders(folder);
         err = context_->open(url(temp), O_WRONLY | O_CREAT | O_EXCL, out);
     }

@@ -17,12 +17,16 @@
 // get not_found and try next round); while another client has the target
 // open the rename is refused (EEXIST), and the put tries again until the
 // timeout, then fails with Error(io) and removes its temporary file.
+// Leftovers of killed puts are removed by the next put into their folder.
 #pragma once
 
 #include <nas_sync/transport.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "smb_context.hpp"
 #include "smb_url.hpp"
@@ -57,7 +61,12 @@ private:
     // Adds the objects of a folder (its listing, or the error listing it gave) and of its subfolders.
     void walk(const std::string& folder, std::string_view prefix, int err, const std::vector<DirectoryEntry>& entries,
               std::vector<ObjectInfo>& out);
-    void remove_abandoned_temporaries(const std::string& folder, bool& folder_exists);
+    // Removes the temporary files of killed puts in `folder` before a put:
+    // those a listing saw since the last put there, and, at the first put
+    // into the folder (again once stale_temporary_age has passed), those a
+    // listing of the folder finds. A listing is a few round trips to the
+    // server, so later puts do without one.
+    void remove_abandoned_temporaries(const std::string& folder);
     void create_folders(const std::string& folder);
     void rename_into_place(const std::string& temp, const std::string& name, const std::string& what);
     int replace_when_free(const std::string& temp, const std::string& name);
@@ -67,6 +76,10 @@ private:
     std::string display_;  // smb://user@host:port/share/folder
     std::unique_ptr<SmbContext> context_;
     bool connected_ = false;
+    // Temporary files of killed puts that listings saw, by folder.
+    std::map<std::string, std::set<std::string>> abandoned_seen_;
+    // When a put last listed each folder for them.
+    std::map<std::string, std::chrono::steady_clock::time_point> swept_;
 };
 
 }  // namespace nas_sync::smb_transport

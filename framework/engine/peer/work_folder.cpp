@@ -21,25 +21,23 @@ std::set<fs::path>& open_folders() {
     static std::set<fs::path> folders;
     return folders;
 }
-}  // namespace
 
-void remove_work_folders_now() {
-    std::lock_guard lock(open_folders_mutex);
-    for (const auto& folder : open_folders()) {
-        std::error_code ec;
-        fs::remove_all(folder, ec);
-    }
-    open_folders().clear();
-    closed_for_exit = true;  // a folder made after this would outlive the process
+// Whether this process has not looked for `client_id`'s leftovers yet (and
+// now counts as having looked). A sync of this process that is killed ends the
+// process, so leftovers are looked for once, not at every sync of a long run
+// (the temporary folder can hold many names).
+bool first_look_for_leftovers(const std::string& client_id) {
+    static std::mutex mutex;
+    static std::set<std::string> looked;
+    std::lock_guard lock(mutex);
+    return looked.insert(client_id).second;
 }
 
-WorkFolder::WorkFolder(const std::string& client_id) {
-    const fs::path base = fs::temp_directory_path();
-    const std::string prefix = "nas-sync-" + client_id + "-";
+// Leftovers of killed syncs of this client: "nas-sync-<client>-<pid>-<8 hex>"
+// whose pid no longer runs. The whole name is matched: client "pc" must not
+// take "nas-sync-pc-7777-<pid>-<hex>" of client "pc-7777" for its own.
+void remove_leftovers_of_killed_syncs(const fs::path& base, const std::string& prefix) {
     std::error_code ec;
-    // Leftovers of killed syncs of this client: "nas-sync-<client>-<pid>-<8 hex>"
-    // whose pid no longer runs. The whole name is matched: client "pc" must not
-    // take "nas-sync-pc-7777-<pid>-<hex>" of client "pc-7777" for its own.
     for (fs::directory_iterator it(base, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
         if (!name.starts_with(prefix)) continue;
@@ -57,6 +55,24 @@ WorkFolder::WorkFolder(const std::string& client_id) {
             fs::remove_all(it->path(), remove_ec);
         }
     }
+}
+}  // namespace
+
+void remove_work_folders_now() {
+    std::lock_guard lock(open_folders_mutex);
+    for (const auto& folder : open_folders()) {
+        std::error_code ec;
+        fs::remove_all(folder, ec);
+    }
+    open_folders().clear();
+    closed_for_exit = true;  // a folder made after this would outlive the process
+}
+
+WorkFolder::WorkFolder(const std::string& client_id) {
+    const fs::path base = fs::temp_directory_path();
+    const std::string prefix = "nas-sync-" + client_id + "-";
+    if (first_look_for_leftovers(client_id)) remove_leftovers_of_killed_syncs(base, prefix);
+    std::error_code ec;
     std::random_device rd;
     path_ = base / fmt::format("{}{}-{:08x}", prefix, ::getpid(), rd());
     // Made and registered under one lock: an interrupt between the two would

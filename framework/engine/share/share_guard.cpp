@@ -176,14 +176,15 @@ void ShareGuard::check_owners(const std::vector<ObjectInfo>& client_objects, con
     const std::uint64_t current = token_of(StateKey::owner_token);
     // Claims of ours that a sync killed half-way may have left on the share.
     const std::vector<StateKey> leftovers = {StateKey::owner_token_pending, StateKey::owner_token_previous};
+    std::vector<std::uint64_t> leftover_tokens;  // read once, not per name on the share
+    for (const auto key : leftovers)
+        if (const auto token = token_of(key)) leftover_tokens.push_back(token);
     std::vector<std::string> ours_to_remove;
     for (const auto& object : client_objects) {
         const auto owner = parse_owner_object_name(object.name);
         if (!owner) continue;
         const auto& [id, token] = *owner;
-        const std::uint64_t claimed = token;  // not a structured binding: clang 14 does not let a lambda capture one
-        const bool leftover =
-            std::any_of(leftovers.begin(), leftovers.end(), [&](StateKey k) { return claimed == token_of(k); });
+        const bool leftover = std::find(leftover_tokens.begin(), leftover_tokens.end(), token) != leftover_tokens.end();
         if (token == current && id == client_id_) {
             share_offset_ms_ = to_ms(object.modified) - state.get(StateKey::owner_put_ms);
         } else if (token == current || leftover) {
@@ -200,6 +201,7 @@ void ShareGuard::check_owners(const std::vector<ObjectInfo>& client_objects, con
         }
     }
     remove_claims(ours_to_remove);  // a failure here throws: nothing claimed yet, tried again next sync
+    if (leftover_tokens.empty()) return;
     WriteTransaction tx(db_.connection());
     for (const auto key : leftovers) state.clear(key);
     tx.commit();
