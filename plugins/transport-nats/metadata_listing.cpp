@@ -16,6 +16,9 @@ constexpr std::int64_t max_consumer_wait_ms = 1000;
 // How long listings walk after a consumer could not be created.
 constexpr auto walk_after_consumer_failure = std::chrono::minutes(1);
 constexpr auto sweep_interval = std::chrono::hours(1);
+// From how many new stream messages on (chunks count too) a listing that
+// kept the last one streams the new metadata through a consumer.
+constexpr std::uint64_t min_streamed_messages = 64;
 
 std::chrono::system_clock::time_point from_nanos(std::int64_t nanos) {
     return std::chrono::system_clock::time_point(
@@ -87,8 +90,10 @@ struct MessageMetadata {
     ~MessageMetadata() { jsMsgMetaData_Destroy(meta); }
 };
 
-// The one pass; false when the consumer could not be created in time.
-bool read_by_consumer(NatsConnection& connection, const Layout& layout, Newest& newest) {
+// The one pass: the newest metadata message of every name, or (from > 0)
+// every metadata message from stream sequence `from` on. False when the
+// consumer could not be created in time.
+bool read_by_consumer(NatsConnection& connection, const Layout& layout, Newest& newest, std::uint64_t from = 0) {
     const std::string stream = layout.stream();
     jsOptions o = connection.js_options();
     o.Wait = std::min(connection.timeout_ms(), max_consumer_wait_ms);
@@ -96,7 +101,12 @@ bool read_by_consumer(NatsConnection& connection, const Layout& layout, Newest& 
     jsSubOptions_Init(&so);
     so.Stream = stream.c_str();
     so.Ordered = true;
-    so.Config.DeliverPolicy = js_DeliverLastPerSubject;
+    if (from > 0) {
+        so.Config.DeliverPolicy = js_DeliverByStartSequence;
+        so.Config.OptStartSeq = from;
+    } else {
+        so.Config.DeliverPolicy = js_DeliverLastPerSubject;
+    }
     Subscription sub;
     jsErrCode js_error = static_cast<jsErrCode>(0);
     natsStatus s = js_SubscribeSync(&sub.sub, connection.js(), layout.all_metadata().c_str(), &o, &so, &js_error);
@@ -105,10 +115,16 @@ bool read_by_consumer(NatsConnection& connection, const Layout& layout, Newest& 
         if (s == NATS_TIMEOUT || js_error != 0) return false;
         connection.fail("cannot list objects", s, js_error);
     }
-    while (true) {
+    for (bool first = true;; first = false) {
+        // From a sequence on, the newest message may have been rolled up
+        // since we asked for it, leaving nothing to deliver: the walk finds out.
+        const bool may_be_none = first && from > 0;
         natsMsg* raw = nullptr;
-        s = natsSubscription_NextMsg(&raw, sub.sub, connection.timeout_ms());
+        s = natsSubscription_NextMsg(&raw, sub.sub,
+                                     may_be_none ? std::min(connection.timeout_ms(), max_consumer_wait_ms)
+                                                 : connection.timeout_ms());
         const MsgPtr msg(raw);
+        if (s == NATS_TIMEOUT && may_be_none) return false;
         if (s != NATS_OK) connection.fail("cannot list objects", s);
         MessageMetadata md;
         if (natsMsg_GetMetaData(&md.meta, msg.get()) != NATS_OK || !md.meta)
@@ -169,6 +185,13 @@ std::vector<ObjectInfo> list_objects(NatsConnection& connection, const Layout& l
     // Kept, and not behind the stream (purged back or made anew: read everything again).
     if (state.cache && !sweep && state.cache->newest.highest() <= last_sequence) {
         auto& newest = state.cache->newest;
+        const std::uint64_t from = newest.highest() + 1;
+        // A few messages: a direct get each. Many (a fleet that wrote a lot
+        // since): streamed by a consumer, one request to make it and one to
+        // delete it rather than a round trip per message.
+        if (last_sequence >= from + min_streamed_messages && now >= state.walk_until) {
+            if (!read_by_consumer(connection, layout, newest, from)) state.walk_until = now + walk_after_consumer_failure;
+        }
         if (newest.highest() < last_sequence) read_by_walk(connection, layout, newest, newest.highest() + 1);
         // Direct gets may be answered by a replica behind the stream's leader:
         // one that has not reached the newest message is not trusted, and

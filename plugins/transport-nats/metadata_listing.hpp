@@ -29,8 +29,12 @@ namespace nas_sync::nats_transport {
 // What a listing read is kept: the next one asks for the stream's newest
 // metadata message, and when it is the one read last, answers from what it
 // kept (an idle sync's two listings cost one request each); when it is newer,
-// it reads only the metadata messages after it (direct gets), and everything
-// again if those did not reach it (a replica behind the leader answered).
+// it reads only the metadata messages after it: by direct gets when they are
+// few, streamed by an ordered consumer from that sequence on when the stream
+// grew by 64 messages or more (a fleet of 50 writes about three metadata
+// messages per client and round, and a get each was a round trip each); and
+// everything again if those did not reach it (a replica behind the leader
+// answered).
 //
 // The first listing of a transport, and then one an hour, reads everything
 // again and also sweeps the chunks no metadata names and old deleted markers

@@ -120,6 +120,20 @@ void RawNats::publish(const std::string& subject, const std::string& data, bool 
     check(s, "publish " + subject);
 }
 
+RawNats::Listener::Listener(RawNats& nats, const std::string& subject) : nc_(nats.nc_) {
+    check(natsConnection_SubscribeSync(&sub_, nc_, subject.c_str()), "subscribe " + subject);
+    check(natsConnection_Flush(nc_), "flush");  // the server has the subscription before anyone publishes
+}
+
+RawNats::Listener::~Listener() { natsSubscription_Destroy(sub_); }
+
+int RawNats::Listener::heard() {
+    check(natsConnection_Flush(nc_), "flush");
+    int messages = 0, bytes = 0;
+    check(natsSubscription_GetPending(sub_, &messages, &bytes), "pending");
+    return messages;
+}
+
 void RawNats::add_stream(const std::string& name, const std::vector<std::string>& subjects, bool allow_rollup,
                          bool allow_direct, bool memory) {
     std::vector<const char*> s;

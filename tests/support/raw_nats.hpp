@@ -45,6 +45,22 @@ public:
     void add_stream(const std::string& name, const std::vector<std::string>& subjects, bool allow_rollup,
                     bool allow_direct, bool memory = false);
 
+    // Counts the messages any client publishes on `subject` (wildcards
+    // allowed) from its creation on: requests to the JetStream API, say.
+    class Listener {
+    public:
+        Listener(RawNats& nats, const std::string& subject);
+        ~Listener();
+        Listener(const Listener&) = delete;
+        Listener& operator=(const Listener&) = delete;
+        // Those the server sent before this call (a round trip to it first).
+        int heard();
+
+    private:
+        natsConnection* nc_;
+        natsSubscription* sub_ = nullptr;
+    };
+
 private:
     natsConnection* nc_ = nullptr;
     jsCtx* js_ = nullptr;

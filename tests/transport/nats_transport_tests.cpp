@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <thread>
@@ -384,6 +385,44 @@ TEST_CASE("nats: a listing kept from the last one follows what another writer pu
     writer->remove("client-c.obj");
     CHECK(reader->list("client-").empty());
     CHECK(reader->list("").empty());
+}
+
+TEST_CASE("nats: a kept listing follows a fleet's worth of writes since (streamed, not a get per message)") {
+    Bucket b;
+    TempDir local;
+    auto reader = make(b.name);
+    auto writer = make(b.name);
+    write_file(local / "x", content(100));
+    writer->put(local / "x", "journal/a/read-1.txt");
+    REQUIRE(reader->list("journal/").size() == 1);  // read in full, then kept
+    // Far more than the 64 new stream messages from which a kept listing
+    // streams them: 50 clients putting, one replacing, one removing.
+    for (int i = 0; i < 50; ++i) {
+        write_file(local / "x", content(static_cast<std::size_t>(200 + i), static_cast<unsigned>(i)));
+        writer->put(local / "x", "journal/c" + std::to_string(i) + "/read-2.txt");
+    }
+    write_file(local / "x", content(777, 3));
+    writer->put(local / "x", "journal/c7/read-2.txt");  // replaced
+    writer->remove("journal/a/read-1.txt");            // a deleted marker
+    RawNats raw({process_nats_server().url()});
+    RawNats::Listener direct_gets(raw, "$JS.API.DIRECT.GET.>");
+    const auto after = reader->list("journal/");
+    CHECK_MESSAGE(direct_gets.heard() < 10, direct_gets.heard());  // a walk makes one per message: over 50
+    REQUIRE(after.size() == 50);
+    for (const auto& o : after) CHECK(o.name.ends_with("/read-2.txt"));
+    const auto c7 = std::find_if(after.begin(), after.end(), [](const auto& o) { return o.name == "journal/c7/read-2.txt"; });
+    REQUIRE(c7 != after.end());
+    CHECK(c7->size == 777);
+    const auto c9 = std::find_if(after.begin(), after.end(), [](const auto& o) { return o.name == "journal/c9/read-2.txt"; });
+    REQUIRE(c9 != after.end());
+    CHECK(c9->size == 209);
+    // The same as a listing read from scratch.
+    const auto fresh = make(b.name)->list("journal/");
+    REQUIRE(fresh.size() == after.size());
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+        CHECK(fresh[i].name == after[i].name);
+        CHECK(fresh[i].size == after[i].size);
+    }
 }
 
 TEST_CASE("nats: a stream that exists is used as it is, unless its settings cannot work") {
