@@ -61,8 +61,11 @@ void remove_leftovers_of_killed_syncs(const fs::path& base, const std::string& p
 void remove_work_folders_now() {
     std::lock_guard lock(open_folders_mutex);
     for (const auto& folder : open_folders()) {
+        // The sync goes on meanwhile: a file it makes after remove_all read
+        // the folder keeps the folder (not empty). Again until it is gone.
         std::error_code ec;
-        fs::remove_all(folder, ec);
+        for (int attempt = 0; attempt < 100 && fs::exists(fs::symlink_status(folder, ec)); ++attempt)
+            fs::remove_all(folder, ec);
     }
     open_folders().clear();
     closed_for_exit = true;  // a folder made after this would outlive the process
