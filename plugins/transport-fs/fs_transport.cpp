@@ -116,7 +116,8 @@ std::vector<ObjectInfo> FsTransport::list(std::string_view prefix) {
         if (folder_part.empty()) throw_os_error("cannot list share folder '" + root_.string() + "'", ENOENT);
         return out;
     }
-    walk(std::move(*folder), folder_part, prefix, out);
+    std::vector<char> buffer(16384);  // one for every folder: each is read whole before its subfolders
+    walk(std::move(*folder), folder_part, prefix, buffer, out);
     std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
     return out;
 }
@@ -126,27 +127,38 @@ std::vector<ObjectInfo> FsTransport::list(std::string_view prefix) {
 // stat'ed, relative to their folder (no path walked again per name).
 // getdents64 rather than readdir: a fleet's listing opens a folder per
 // client, and fdopendir costs two more system calls and a buffer each.
+// Subfolders are entered once the folder is read, so a deep tree on the
+// share costs a descriptor per level (as readdir's walk did), not a buffer.
 void FsTransport::walk(FileDescriptor folder, const std::string& name, std::string_view prefix,
-                       std::vector<ObjectInfo>& out) {
-    const int fd = folder.get();
-    alignas(struct dirent64) char buffer[16384];
+                       std::vector<char>& buffer, std::vector<ObjectInfo>& out) {
+    std::vector<std::string> subfolders;
     while (true) {
-        const ssize_t got = ::getdents64(fd, buffer, sizeof buffer);
+        const ssize_t got = ::getdents64(folder.get(), buffer.data(), buffer.size());
         if (got < 0) {
             if (errno == EINTR) continue;
             throw_os_error("cannot list share folder '" + (root_ / name).string() + "'", errno);
         }
-        if (got == 0) return;
+        if (got == 0) break;
         for (ssize_t at = 0; at < got;) {
-            const auto* entry = reinterpret_cast<const struct dirent64*>(buffer + at);
+            const auto* entry = reinterpret_cast<const struct dirent64*>(buffer.data() + at);
             at += entry->d_reclen;
-            add_entry(fd, entry->d_name, entry->d_type, name, prefix, out);
+            add_entry(folder.get(), entry->d_name, entry->d_type, name, prefix, subfolders, out);
         }
+    }
+    for (const auto& subfolder : subfolders) {
+        const std::string object = name.empty() ? subfolder : name + "/" + subfolder;
+        FileDescriptor inner(::openat(folder.get(), subfolder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (inner.get() < 0) {
+            if (errno == ENOENT || errno == ENOTDIR) continue;  // removed or replaced while we listed
+            throw_os_error("cannot list share folder '" + (root_ / object).string() + "'", errno);
+        }
+        walk(std::move(inner), object, prefix, buffer, out);
     }
 }
 
 void FsTransport::add_entry(int folder, const char* filename_text, unsigned char type, const std::string& name,
-                            std::string_view prefix, std::vector<ObjectInfo>& out) {
+                            std::string_view prefix, std::vector<std::string>& subfolders,
+                            std::vector<ObjectInfo>& out) {
     const std::string_view filename = filename_text;
     if (filename == "." || filename == "..") return;
     const std::string object = name.empty() ? std::string(filename) : name + "/" + std::string(filename);
@@ -165,13 +177,7 @@ void FsTransport::add_entry(int folder, const char* filename_text, unsigned char
     }
     if (type == DT_DIR) {
         // A listing of `client-` does not walk `journal/` and every client's folder in it.
-        if (!may_hold(object, prefix)) return;
-        FileDescriptor inner(::openat(folder, filename_text, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (inner.get() < 0) {
-            if (errno == ENOENT || errno == ENOTDIR) return;  // removed or replaced while we listed
-            throw_os_error("cannot list share folder '" + (root_ / object).string() + "'", errno);
-        }
-        walk(std::move(inner), object, prefix, out);
+        if (may_hold(object, prefix)) subfolders.emplace_back(filename);
         return;
     }
     if (type != DT_REG || !object.starts_with(prefix) || is_temporary_name(std::string(filename))) return;

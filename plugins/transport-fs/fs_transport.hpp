@@ -6,6 +6,8 @@
 #include "no_follow.hpp"
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace nas_sync::fs_transport {
 
@@ -26,11 +28,14 @@ public:
     static bool is_temporary_name(const std::string& filename);
 
 private:
-    // Adds the objects of folder `name` (its descriptor) and of its subfolders that may start with `prefix`.
-    void walk(FileDescriptor folder, const std::string& name, std::string_view prefix, std::vector<ObjectInfo>& out);
-    // Adds one entry of that folder (`type` as the listing gave it): a file, or a subfolder's objects.
+    // Adds the objects of folder `name` (its descriptor) and of its
+    // subfolders that may start with `prefix`; `buffer` receives its listing.
+    void walk(FileDescriptor folder, const std::string& name, std::string_view prefix, std::vector<char>& buffer,
+              std::vector<ObjectInfo>& out);
+    // One entry of that folder (`type` as the listing gave it): a file is
+    // added, a subfolder to enter noted.
     void add_entry(int folder, const char* filename, unsigned char type, const std::string& name,
-                   std::string_view prefix, std::vector<ObjectInfo>& out);
+                   std::string_view prefix, std::vector<std::string>& subfolders, std::vector<ObjectInfo>& out);
 
     std::filesystem::path root_;
     std::vector<std::string> warnings_;  // links met while listing

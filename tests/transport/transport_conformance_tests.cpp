@@ -245,6 +245,31 @@ TEST_CASE("fs: a temporary file of a dead process of this machine is removed by 
     CHECK(fs::exists(alive));
 }
 
+TEST_CASE("fs: a folder tree 600 levels deep on the share is listed, not a crash") {
+    // A stranger's share may hold any tree under journal/: a listing walks it
+    // with a descriptor per level and little stack (a 16 KiB buffer per
+    // level, 600 levels deep, overflowed the stack of a thread).
+    TempDir store, local;
+    auto transport = fs_transport(store.path());
+    fs::path deep = store / "journal";
+    std::string name = "journal";
+    for (int level = 0; level < 600; ++level) {
+        deep /= "d";
+        name += "/d";
+    }
+    fs::create_directories(deep);
+    write_file(deep / "obj", "at the bottom");
+    write_file(local / "a", "x");
+    transport->put(local / "a", "journal/A/seg-000000000001.sqlite");
+    std::vector<ObjectInfo> listed;
+    // In a thread: its stack (8 MiB here, often less elsewhere) is what a sync's listing has.
+    std::thread([&] { listed = transport->list("journal/"); }).join();
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].name == "journal/A/seg-000000000001.sqlite");
+    CHECK(listed[1].name == name + "/obj");
+    CHECK(listed[1].size == 13);
+}
+
 TEST_CASE("fs: objects are copied whole within one file system and between two (kernel copy or its fallback)") {
     TempDir local;
     std::vector<fs::path> shares{local / "share"};
