@@ -7,10 +7,13 @@
 
 namespace nas_sync {
 
+// The longest object name a transport takes.
+inline constexpr std::size_t max_object_name_length = 1024;
+
 // True for names of '/'-separated segments, each of letters, digits, '.', '_',
 // '-', none empty, "." or "..": nothing that could leave the store's root.
 inline bool is_safe_object_name(std::string_view name) {
-    if (name.empty() || name.size() > 1024) return false;
+    if (name.empty() || name.size() > max_object_name_length) return false;
     std::size_t start = 0;
     while (start <= name.size()) {
         const std::size_t end = std::min(name.find('/', start), name.size());

@@ -136,7 +136,9 @@ void FsTransport::walk(FileDescriptor folder, const std::string& name, std::stri
         const ssize_t got = ::getdents64(folder.get(), buffer.data(), buffer.size());
         if (got < 0) {
             if (errno == EINTR) continue;
-            throw_os_error("cannot list share folder '" + (root_ / name).string() + "'", errno);
+            if (errno == ENOENT) return;  // removed since we opened it: nothing in it
+            throw Error(ErrorCode::io, "cannot list share folder '" + (root_ / name).string() + "': " +
+                                           std::strerror(errno));
         }
         if (got == 0) break;
         for (ssize_t at = 0; at < got;) {
@@ -150,7 +152,8 @@ void FsTransport::walk(FileDescriptor folder, const std::string& name, std::stri
         FileDescriptor inner(::openat(folder.get(), subfolder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (inner.get() < 0) {
             if (errno == ENOENT || errno == ENOTDIR) continue;  // removed or replaced while we listed
-            throw_os_error("cannot list share folder '" + (root_ / object).string() + "'", errno);
+            throw Error(ErrorCode::io, "cannot list share folder '" + (root_ / object).string() + "': " +
+                                           std::strerror(errno));
         }
         walk(std::move(inner), object, prefix, buffer, out);
     }
@@ -176,8 +179,10 @@ void FsTransport::add_entry(int folder, const char* filename_text, unsigned char
         return;
     }
     if (type == DT_DIR) {
-        // A listing of `client-` does not walk `journal/` and every client's folder in it.
-        if (may_hold(object, prefix)) subfolders.emplace_back(filename);
+        // A listing of `client-` does not walk `journal/` and every client's
+        // folder in it; nor a folder too deep to hold an object name (a
+        // stranger's tree would otherwise hold a descriptor per level).
+        if (may_hold(object, prefix) && object.size() + 2 <= max_object_name_length) subfolders.emplace_back(filename);
         return;
     }
     if (type != DT_REG || !object.starts_with(prefix) || is_temporary_name(std::string(filename))) return;

@@ -198,7 +198,8 @@ void SmbTransport::walk(const std::string& folder, std::string_view prefix, int 
                 }
                 break;
             case DirectoryEntry::Kind::file:
-                if (abandoned(e)) abandoned_seen_[folder].insert(e.name);
+                // Only in folders we put into: those are the ones our puts clean.
+                if (abandoned(e) && swept_.count(folder)) abandoned_seen_[folder].insert(e.name);
                 if (plugin_common::is_temporary_name(e.name) || !name.starts_with(prefix)) break;
                 out.push_back({name, e.size, to_system(e.modified)});
                 break;
@@ -210,22 +211,22 @@ void SmbTransport::walk(const std::string& folder, std::string_view prefix, int 
 }
 
 void SmbTransport::remove_abandoned_temporaries(const std::string& folder) {
-    std::set<std::string> abandoned_here;
-    if (const auto seen = abandoned_seen_.find(folder); seen != abandoned_seen_.end()) {
-        abandoned_here = std::move(seen->second);
-        abandoned_seen_.erase(seen);
-    }
+    auto& abandoned_here = abandoned_seen_[folder];
     const auto now = std::chrono::steady_clock::now();
     const auto swept = swept_.find(folder);
     if (swept == swept_.end() || now - swept->second > plugin_common::stale_temporary_age) {
         std::vector<DirectoryEntry> entries;
-        const int err = first_request([&] { return context_->list_folder(url(folder), entries); });
-        if (err && err != ENOENT) fail("cannot list folder '" + folder + "' of " + display_ + " before a put", err, false);
+        const int err = context_->list_folder(url(folder), entries);
+        if (err) fail("cannot list folder '" + folder + "' of " + display_ + " before a put", err, false);
         for (const auto& e : entries)
             if (abandoned(e)) abandoned_here.insert(e.name);
         swept_[folder] = now;
     }
-    for (const auto& name : abandoned_here) context_->unlink(url(join(folder, name)));  // another put may have removed it first
+    for (auto it = abandoned_here.begin(); it != abandoned_here.end();) {
+        const int err = context_->unlink(url(join(folder, *it)));
+        // Gone, or removed by another put first; otherwise tried again at the next put.
+        it = err == 0 || err == ENOENT ? abandoned_here.erase(it) : std::next(it);
+    }
 }
 
 void SmbTransport::create_folders(const std::string& folder) {
@@ -247,18 +248,22 @@ void SmbTransport::put(const std::filesystem::path& local_file, std::string_view
 
     const auto slash = name.rfind('/');
     const std::string folder = slash == std::string::npos ? "" : name.substr(0, slash);
-    remove_abandoned_temporaries(folder);
-
     // A fresh name: creating it again on a new connection changes nothing else.
     const std::string temp = join(folder, plugin_common::temporary_name_for(name.substr(slash + 1)));
     SmbContext::File out;
-    int err = first_request([&] { return context_->open(url(temp), O_WRONLY | O_CREAT | O_EXCL, out); });
+    int err = 0;
+    try {
+        err = first_request([&] { return context_->open(url(temp), O_WRONLY | O_CREAT | O_EXCL, out); });
+    } catch (const Error& e) {  // the server cannot be reached again: say which put that cost
+        throw Error(e.code(), what + ": " + e.what());
+    }
     if (err == ENOENT) {  // a folder not made yet, or removed since
         create_folders(folder);
         err = context_->open(url(temp), O_WRONLY | O_CREAT | O_EXCL, out);
     }
     if (err) fail(what, err, false);
     try {
+        remove_abandoned_temporaries(folder);  // connected now: a lost connection was replaced by the open
         std::vector<char> buffer(chunk_size);
         while (true) {
             const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());

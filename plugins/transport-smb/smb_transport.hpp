@@ -17,7 +17,9 @@
 // get not_found and try next round); while another client has the target
 // open the rename is refused (EEXIST), and the put tries again until the
 // timeout, then fails with Error(io) and removes its temporary file.
-// Leftovers of killed puts are removed by the next put into their folder.
+// Leftovers of killed puts are removed by a later put into their folder: the
+// first put into a folder (and one an hour) lists it for them; later puts
+// remove those the listings of the sync saw, without a listing of their own.
 #pragma once
 
 #include <nas_sync/transport.hpp>
@@ -61,11 +63,11 @@ private:
     // Adds the objects of a folder (its listing, or the error listing it gave) and of its subfolders.
     void walk(const std::string& folder, std::string_view prefix, int err, const std::vector<DirectoryEntry>& entries,
               std::vector<ObjectInfo>& out);
-    // Removes the temporary files of killed puts in `folder` before a put:
-    // those a listing saw since the last put there, and, at the first put
-    // into the folder (again once stale_temporary_age has passed), those a
-    // listing of the folder finds. A listing is a few round trips to the
-    // server, so later puts do without one.
+    // Removes the temporary files of killed puts in `folder` during a put:
+    // those a listing saw in it since, and, at the first put into the folder
+    // (again once stale_temporary_age has passed), those a listing of the
+    // folder finds. A listing is a few round trips to the server, so later
+    // puts do without one.
     void remove_abandoned_temporaries(const std::string& folder);
     void create_folders(const std::string& folder);
     void rename_into_place(const std::string& temp, const std::string& name, const std::string& what);
@@ -76,7 +78,7 @@ private:
     std::string display_;  // smb://user@host:port/share/folder
     std::unique_ptr<SmbContext> context_;
     bool connected_ = false;
-    // Temporary files of killed puts that listings saw, by folder.
+    // Temporary files of killed puts that listings saw, by folder (only those we put into).
     std::map<std::string, std::set<std::string>> abandoned_seen_;
     // When a put last listed each folder for them.
     std::map<std::string, std::chrono::steady_clock::time_point> swept_;

@@ -127,11 +127,15 @@ RawNats::Listener::Listener(RawNats& nats, const std::string& subject) : nc_(nat
 
 RawNats::Listener::~Listener() { natsSubscription_Destroy(sub_); }
 
-int RawNats::Listener::heard() {
+std::vector<std::string> RawNats::Listener::heard() {
     check(natsConnection_Flush(nc_), "flush");
-    int messages = 0, bytes = 0;
-    check(natsSubscription_GetPending(sub_, &messages, &bytes), "pending");
-    return messages;
+    std::vector<std::string> out;
+    natsMsg* m = nullptr;
+    while (natsSubscription_NextMsg(&m, sub_, 0) == NATS_OK) {
+        out.emplace_back(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+        natsMsg_Destroy(m);
+    }
+    return out;
 }
 
 void RawNats::add_stream(const std::string& name, const std::vector<std::string>& subjects, bool allow_rollup,

@@ -53,8 +53,8 @@ public:
         ~Listener();
         Listener(const Listener&) = delete;
         Listener& operator=(const Listener&) = delete;
-        // Those the server sent before this call (a round trip to it first).
-        int heard();
+        // The payloads of those the server sent since the last call (a round trip to it first).
+        std::vector<std::string> heard();
 
     private:
         natsConnection* nc_;

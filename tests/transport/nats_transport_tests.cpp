@@ -392,9 +392,19 @@ TEST_CASE("nats: a kept listing follows a fleet's worth of writes since (streame
     TempDir local;
     auto reader = make(b.name);
     auto writer = make(b.name);
+    RawNats raw({process_nats_server().url()});
+    RawNats::Listener direct_gets(raw, "$JS.API.DIRECT.GET.>");
+    RawNats::Listener new_consumers(raw, "$JS.API.CONSUMER.CREATE.>");
     write_file(local / "x", content(100));
     writer->put(local / "x", "journal/a/read-1.txt");
     REQUIRE(reader->list("journal/").size() == 1);  // read in full, then kept
+    direct_gets.heard();
+    new_consumers.heard();
+    // A few writes since: a direct get each.
+    for (int i = 0; i < 3; ++i) writer->put(local / "x", "journal/b" + std::to_string(i) + "/read-1.txt");
+    CHECK(reader->list("journal/").size() == 4);
+    CHECK(direct_gets.heard().size() >= 3);
+    CHECK(new_consumers.heard().empty());
     // Far more than the 64 new stream messages from which a kept listing
     // streams them: 50 clients putting, one replacing, one removing.
     for (int i = 0; i < 50; ++i) {
@@ -404,18 +414,20 @@ TEST_CASE("nats: a kept listing follows a fleet's worth of writes since (streame
     write_file(local / "x", content(777, 3));
     writer->put(local / "x", "journal/c7/read-2.txt");  // replaced
     writer->remove("journal/a/read-1.txt");            // a deleted marker
-    RawNats raw({process_nats_server().url()});
-    RawNats::Listener direct_gets(raw, "$JS.API.DIRECT.GET.>");
     const auto after = reader->list("journal/");
-    CHECK_MESSAGE(direct_gets.heard() < 10, direct_gets.heard());  // a walk makes one per message: over 50
-    REQUIRE(after.size() == 50);
-    for (const auto& o : after) CHECK(o.name.ends_with("/read-2.txt"));
+    const auto gets = direct_gets.heard().size();
+    CHECK_MESSAGE(gets < 10, gets);  // a walk makes one per message: over 50
+    const auto consumers = new_consumers.heard();
+    REQUIRE(consumers.size() == 1);  // from where the kept listing stopped, not everything again
+    CHECK_MESSAGE(consumers[0].find("by_start_sequence") != std::string::npos, consumers[0]);
+    REQUIRE(after.size() == 53);
     const auto c7 = std::find_if(after.begin(), after.end(), [](const auto& o) { return o.name == "journal/c7/read-2.txt"; });
     REQUIRE(c7 != after.end());
     CHECK(c7->size == 777);
     const auto c9 = std::find_if(after.begin(), after.end(), [](const auto& o) { return o.name == "journal/c9/read-2.txt"; });
     REQUIRE(c9 != after.end());
     CHECK(c9->size == 209);
+    CHECK(std::none_of(after.begin(), after.end(), [](const auto& o) { return o.name == "journal/a/read-1.txt"; }));
     // The same as a listing read from scratch.
     const auto fresh = make(b.name)->list("journal/");
     REQUIRE(fresh.size() == after.size());

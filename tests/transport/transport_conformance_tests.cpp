@@ -10,6 +10,7 @@
 #include <functional>
 #include <thread>
 
+#include "nas_sync/object_name.hpp"
 #include "nats_server.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "share_folder.hpp"
@@ -245,20 +246,25 @@ TEST_CASE("fs: a temporary file of a dead process of this machine is removed by 
     CHECK(fs::exists(alive));
 }
 
-TEST_CASE("fs: a folder tree 600 levels deep on the share is listed, not a crash") {
-    // A stranger's share may hold any tree under journal/: a listing walks it
-    // with a descriptor per level and little stack (a 16 KiB buffer per
-    // level, 600 levels deep, overflowed the stack of a thread).
+TEST_CASE("fs: a folder tree over 1,000 levels deep on the share is walked only as deep as object names go") {
+    // A stranger's share may hold any tree under journal/. A listing enters
+    // folders only while a name in them can be an object's (1,024
+    // characters), with little stack per level (a 16 KiB buffer per level,
+    // 600 levels deep, overflowed the stack of a thread).
     TempDir store, local;
     auto transport = fs_transport(store.path());
     fs::path deep = store / "journal";
     std::string name = "journal";
-    for (int level = 0; level < 600; ++level) {
+    while (name.size() < max_object_name_length - 10) {
         deep /= "d";
         name += "/d";
     }
     fs::create_directories(deep);
-    write_file(deep / "obj", "at the bottom");
+    write_file(deep / "obj", "as deep as a name goes");  // "journal/d/.../d/obj": under 1,024 characters
+    fs::path deeper = deep;
+    for (int level = 0; level < 600; ++level) deeper /= "d";
+    fs::create_directories(deeper);
+    write_file(deeper / "obj", "beyond any name");
     write_file(local / "a", "x");
     transport->put(local / "a", "journal/A/seg-000000000001.sqlite");
     std::vector<ObjectInfo> listed;
@@ -267,7 +273,7 @@ TEST_CASE("fs: a folder tree 600 levels deep on the share is listed, not a crash
     REQUIRE(listed.size() == 2);
     CHECK(listed[0].name == "journal/A/seg-000000000001.sqlite");
     CHECK(listed[1].name == name + "/obj");
-    CHECK(listed[1].size == 13);
+    CHECK(is_safe_object_name(listed[1].name));
 }
 
 TEST_CASE("fs: objects are copied whole within one file system and between two (kernel copy or its fallback)") {

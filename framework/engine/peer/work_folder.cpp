@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <fmt/format.h>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -22,15 +24,20 @@ std::set<fs::path>& open_folders() {
     return folders;
 }
 
-// Whether this process has not looked for `client_id`'s leftovers yet (and
-// now counts as having looked). A sync of this process that is killed ends the
-// process, so leftovers are looked for once, not at every sync of a long run
-// (the temporary folder can hold many names).
-bool first_look_for_leftovers(const std::string& client_id) {
+// Whether it is time to look for `client_id`'s leftovers (and now counts as
+// looked): at a process's first sync of the client, then once an hour. A
+// killed sync ends its process, so a long run's own syncs leave none; only
+// another process's can (a `nas-sync sync` killed beside a `run`), and the
+// temporary folder can hold many names to read at every sync.
+bool time_to_look_for_leftovers(const std::string& client_id) {
     static std::mutex mutex;
-    static std::set<std::string> looked;
+    static std::map<std::string, std::chrono::steady_clock::time_point> looked;
+    const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(mutex);
-    return looked.insert(client_id).second;
+    const auto it = looked.find(client_id);
+    if (it != looked.end() && now - it->second < std::chrono::hours(1)) return false;
+    looked[client_id] = now;
+    return true;
 }
 
 // Leftovers of killed syncs of this client: "nas-sync-<client>-<pid>-<8 hex>"
@@ -74,7 +81,7 @@ void remove_work_folders_now() {
 WorkFolder::WorkFolder(const std::string& client_id) {
     const fs::path base = fs::temp_directory_path();
     const std::string prefix = "nas-sync-" + client_id + "-";
-    if (first_look_for_leftovers(client_id)) remove_leftovers_of_killed_syncs(base, prefix);
+    if (time_to_look_for_leftovers(client_id)) remove_leftovers_of_killed_syncs(base, prefix);
     std::error_code ec;
     std::random_device rd;
     path_ = base / fmt::format("{}{}-{:08x}", prefix, ::getpid(), rd());

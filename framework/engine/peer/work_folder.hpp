@@ -1,8 +1,8 @@
 // A private temporary folder for one sync's copies of peers' databases and
 // of our own snapshot. Removed when the sync ends; folders left by a killed
-// process are removed by the first sync of the same client in a later
-// process, and those of a command interrupted by SIGINT, SIGTERM or SIGHUP by
-// the command itself.
+// process are removed by a later process's first sync of the same client
+// (and a long run's sync once an hour), and those of a command interrupted by
+// SIGINT, SIGTERM or SIGHUP by the command itself.
 #pragma once
 
 #include <filesystem>
