@@ -43,6 +43,10 @@ bool is_temporary_name(std::string_view filename) {
     return filename.size() > temp_suffix.size() + 1 && filename.front() == '.' && filename.ends_with(temp_suffix);
 }
 
+namespace {
+
+// Whether the temporary name was made by a process of this machine that no
+// longer runs: it can be removed whatever its age.
 bool abandoned_by_dead_local_process(std::string_view temporary_name) {
     std::vector<std::string_view> parts;
     std::size_t start = 0;
@@ -56,6 +60,12 @@ bool abandoned_by_dead_local_process(std::string_view temporary_name) {
     } catch (const std::exception&) {
         return false;
     }
+}
+
+}  // namespace
+
+bool left_by_killed_put(std::string_view filename, std::chrono::nanoseconds age) {
+    return is_temporary_name(filename) && (age > stale_temporary_age || abandoned_by_dead_local_process(filename));
 }
 
 }  // namespace nas_sync::plugin_common

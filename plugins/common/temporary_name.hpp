@@ -23,9 +23,9 @@ std::string temporary_name_for(std::string_view final_filename);
 // True for names of the form above (never listed by a transport).
 bool is_temporary_name(std::string_view filename);
 
-// True when the temporary name was made by a process of this machine that no
-// longer runs: it can be removed whatever its age.
-bool abandoned_by_dead_local_process(std::string_view temporary_name);
+// True for a temporary file a killed put left behind: made by a process of
+// this machine that no longer runs, or older (`age`) than any put takes.
+bool left_by_killed_put(std::string_view filename, std::chrono::nanoseconds age);
 
 // This machine's name as it appears in temporary names.
 std::string host_tag();

@@ -80,6 +80,11 @@ std::chrono::system_clock::time_point modified_of(const struct stat& st) {
         std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
 }
 
+// A listing fails with Error(io) only (a folder that is gone holds nothing).
+[[noreturn]] void throw_listing_error(const fs::path& folder, int err) {
+    throw Error(ErrorCode::io, "cannot list share folder '" + folder.string() + "': " + std::strerror(err));
+}
+
 // Whether objects under folder `folder` (relative to the share) can start with
 // `prefix`: "client-" is not under "journal", "journal/A/" is under "journal".
 bool may_hold(const std::string& folder, std::string_view prefix) {
@@ -88,10 +93,6 @@ bool may_hold(const std::string& folder, std::string_view prefix) {
 }
 
 }  // namespace
-
-bool FsTransport::is_temporary_name(const std::string& filename) {
-    return plugin_common::is_temporary_name(filename);
-}
 
 FsTransport::FsTransport(fs::path root) : root_(std::move(root)) {
     struct stat st {};
@@ -137,8 +138,7 @@ void FsTransport::walk(FileDescriptor folder, const std::string& name, std::stri
         if (got < 0) {
             if (errno == EINTR) continue;
             if (errno == ENOENT) return;  // removed since we opened it: nothing in it
-            throw Error(ErrorCode::io, "cannot list share folder '" + (root_ / name).string() + "': " +
-                                           std::strerror(errno));
+            throw_listing_error(root_ / name, errno);
         }
         if (got == 0) break;
         for (ssize_t at = 0; at < got;) {
@@ -152,8 +152,7 @@ void FsTransport::walk(FileDescriptor folder, const std::string& name, std::stri
         FileDescriptor inner(::openat(folder.get(), subfolder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (inner.get() < 0) {
             if (errno == ENOENT || errno == ENOTDIR) continue;  // removed or replaced while we listed
-            throw Error(ErrorCode::io, "cannot list share folder '" + (root_ / object).string() + "': " +
-                                           std::strerror(errno));
+            throw_listing_error(root_ / object, errno);
         }
         walk(std::move(inner), object, prefix, buffer, out);
     }
@@ -185,7 +184,7 @@ void FsTransport::add_entry(int folder, const char* filename_text, unsigned char
         if (may_hold(object, prefix) && object.size() + 2 <= max_object_name_length) subfolders.emplace_back(filename);
         return;
     }
-    if (type != DT_REG || !object.starts_with(prefix) || is_temporary_name(std::string(filename))) return;
+    if (type != DT_REG || !object.starts_with(prefix) || plugin_common::is_temporary_name(filename)) return;
     if (!stated && ::fstatat(folder, filename_text, &st, AT_SYMLINK_NOFOLLOW) != 0) return;  // removed meanwhile
     if (!S_ISREG(st.st_mode)) return;  // replaced while we listed
     out.push_back({object, static_cast<std::uint64_t>(st.st_size), modified_of(st)});
@@ -211,11 +210,13 @@ void FsTransport::put(const fs::path& local_file, std::string_view name) {
     std::error_code ec;
     for (fs::directory_iterator it(folder_path, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string f = it->path().filename().string();
-        if (!is_temporary_name(f)) continue;
+        if (!plugin_common::is_temporary_name(f)) continue;
         std::error_code time_ec;
-        const auto age = fs::file_time_type::clock::now() - it->last_write_time(time_ec);
-        if (plugin_common::abandoned_by_dead_local_process(f) || (!time_ec && age > plugin_common::stale_temporary_age))
-            ::unlinkat(folder.get(), f.c_str(), 0);
+        const auto modified = it->last_write_time(time_ec);
+        const auto age = time_ec ? std::chrono::nanoseconds::zero()  // no age known: only a dead process's
+                                 : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       fs::file_time_type::clock::now() - modified);
+        if (plugin_common::left_by_killed_put(f, age)) ::unlinkat(folder.get(), f.c_str(), 0);
     }
 
     const std::string temp = plugin_common::temporary_name_for(std::string(filename));

@@ -24,9 +24,6 @@ public:
     std::string describe() const override { return "fs:" + root_.string(); }
     std::vector<std::string> take_warnings() override;
 
-    // Temporary names of unfinished puts: ".<final name>.<host>.<pid>.<random>.nstmp".
-    static bool is_temporary_name(const std::string& filename);
-
 private:
     // Adds the objects of folder `name` (its descriptor) and of its
     // subfolders that may start with `prefix`; `buffer` receives its listing.

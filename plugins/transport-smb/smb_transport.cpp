@@ -74,12 +74,9 @@ bool connection_was_lost(int err) {
     return err == ECONNABORTED || err == ECONNRESET || err == ENETRESET || err == EPIPE || err == ENOTCONN;
 }
 
-// A temporary file left by a killed put: by a process of this machine that
-// is gone, or older than any put takes.
-bool abandoned(const DirectoryEntry& e) {
-    return e.kind == DirectoryEntry::Kind::file && plugin_common::is_temporary_name(e.name) &&
-           (plugin_common::abandoned_by_dead_local_process(e.name) ||
-            std::chrono::system_clock::now() - to_system(e.modified) > plugin_common::stale_temporary_age);
+bool left_by_killed_put(const DirectoryEntry& e) {
+    return e.kind == DirectoryEntry::Kind::file &&
+           plugin_common::left_by_killed_put(e.name, std::chrono::system_clock::now() - to_system(e.modified));
 }
 
 // Whether names under `folder_prefix` ("journal/") can start with `prefix`.
@@ -199,7 +196,9 @@ void SmbTransport::walk(const std::string& folder, std::string_view prefix, int 
                 break;
             case DirectoryEntry::Kind::file:
                 // Only in folders we put into: those are the ones our puts clean.
-                if (abandoned(e) && swept_.count(folder)) abandoned_seen_[folder].insert(e.name);
+                if (const auto put_folder = put_folders_.find(folder);
+                    put_folder != put_folders_.end() && left_by_killed_put(e))
+                    put_folder->second.leftovers.insert(e.name);
                 if (plugin_common::is_temporary_name(e.name) || !name.starts_with(prefix)) break;
                 out.push_back({name, e.size, to_system(e.modified)});
                 break;
@@ -211,21 +210,21 @@ void SmbTransport::walk(const std::string& folder, std::string_view prefix, int 
 }
 
 void SmbTransport::remove_abandoned_temporaries(const std::string& folder) {
-    auto& abandoned_here = abandoned_seen_[folder];
     const auto now = std::chrono::steady_clock::now();
-    const auto swept = swept_.find(folder);
-    if (swept == swept_.end() || now - swept->second > plugin_common::stale_temporary_age) {
+    const auto [it, first_put] = put_folders_.try_emplace(folder);
+    PutFolder& put_folder = it->second;
+    if (first_put || now - put_folder.listed > plugin_common::stale_temporary_age) {
         std::vector<DirectoryEntry> entries;
         const int err = context_->list_folder(url(folder), entries);
         if (err) fail("cannot list folder '" + folder + "' of " + display_ + " before a put", err, false);
         for (const auto& e : entries)
-            if (abandoned(e)) abandoned_here.insert(e.name);
-        swept_[folder] = now;
+            if (left_by_killed_put(e)) put_folder.leftovers.insert(e.name);
+        put_folder.listed = now;
     }
-    for (auto it = abandoned_here.begin(); it != abandoned_here.end();) {
-        const int err = context_->unlink(url(join(folder, *it)));
+    for (auto left = put_folder.leftovers.begin(); left != put_folder.leftovers.end();) {
+        const int err = context_->unlink(url(join(folder, *left)));
         // Gone, or removed by another put first; otherwise tried again at the next put.
-        it = err == 0 || err == ENOENT ? abandoned_here.erase(it) : std::next(it);
+        left = err == 0 || err == ENOENT ? put_folder.leftovers.erase(left) : std::next(left);
     }
 }
 

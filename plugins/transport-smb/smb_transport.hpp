@@ -78,10 +78,13 @@ private:
     std::string display_;  // smb://user@host:port/share/folder
     std::unique_ptr<SmbContext> context_;
     bool connected_ = false;
-    // Temporary files of killed puts that listings saw, by folder (only those we put into).
-    std::map<std::string, std::set<std::string>> abandoned_seen_;
-    // When a put last listed each folder for them.
-    std::map<std::string, std::chrono::steady_clock::time_point> swept_;
+    // A folder we put into: when a put last listed it for leftovers of
+    // killed puts, and those listings saw in it since.
+    struct PutFolder {
+        std::chrono::steady_clock::time_point listed;
+        std::set<std::string> leftovers;
+    };
+    std::map<std::string, PutFolder> put_folders_;
 };
 
 }  // namespace nas_sync::smb_transport

@@ -45,7 +45,7 @@ public:
     void add_stream(const std::string& name, const std::vector<std::string>& subjects, bool allow_rollup,
                     bool allow_direct, bool memory = false);
 
-    // Counts the messages any client publishes on `subject` (wildcards
+    // Hears the messages any client publishes on `subject` (wildcards
     // allowed) from its creation on: requests to the JetStream API, say.
     class Listener {
     public:
