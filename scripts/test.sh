@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: a warnings-as-errors build and its tests; the same
 # tests under AddressSanitizer and UndefinedBehaviorSanitizer; the threaded
-# tests under ThreadSanitizer; and 30 seconds of fuzzing per fuzz target.
+# tests under ThreadSanitizer; and 20 seconds of fuzzing per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -44,7 +44,7 @@ cmake --build build-tsan -j "$jobs" --target nas-sync engine_tests sync_cli_test
 phase "TSan tests"
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" -R '^(engine_tests|sync_cli_tests)$'
 
-# Fuzz the pipeline loader and the reading of peers' objects, 30 seconds each.
+# Fuzz the pipeline loader and the reading of peers' objects, 20 seconds each.
 phase "fuzzing"
-scripts/fuzz.sh 30
+scripts/fuzz.sh 20
 phase "done"
