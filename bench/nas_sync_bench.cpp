@@ -18,7 +18,7 @@
 //
 //   nas-sync-bench --rows 10000,100000 --clients 5,50 --changes 0,100,10000
 //                  --exchange snapshot,journal [--transport fs,smb,nats] [--schema two-table,prisma] [--rounds 5] [--save out.json] [--baseline old.json]
-//                  [--first-contacts 3] [--keep]
+//                  [--first-contacts 3] [--keep] [--build-jobs J]
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -39,6 +39,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -152,6 +153,33 @@ FleetClient original_client(const fs::path& package, const fs::path& dir, const 
         const auto published = fs::file_size(share / own, ec);
         return Measured{r.ms, bytes + (ec ? 0 : published)};
     };
+}
+
+// One sync of every client of the fleet, `jobs` of them at a time (each client
+// syncs in one thread only). Building a fleet is first contacts, M(M-1) of
+// them: at N=100k and M=50, over half an hour one at a time. The syncs of one
+// round read what the rounds before published, so two rounds leave everyone
+// having read everyone, whatever the order within a round.
+void sync_all_at_once(std::vector<FleetClient>& fleet, int jobs) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::string failure;
+    std::mutex failure_lock;
+    auto work = [&] {
+        for (std::size_t i = next++; i < fleet.size() && !failed; i = next++) {
+            try {
+                fleet[i]();
+            } catch (const std::exception& e) {
+                const std::lock_guard lock(failure_lock);
+                if (!failed.exchange(true)) failure = e.what();
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int j = 1; j < jobs; ++j) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+    if (failed) throw std::runtime_error("building the fleet: " + failure);
 }
 
 double median(std::vector<double> v) {
@@ -308,6 +336,7 @@ int main(int argc, char** argv) {
     std::string clients_arg = "5", transports_arg = "fs";
     std::string save, baseline, work = fs::temp_directory_path() / "nas-sync-bench";
     int rounds = 5, first_contacts = 3;
+    int build_jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::size_t row_bytes = 120;
     bool keep = false;
     std::string original_arg;
@@ -331,6 +360,10 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{900} << 20));
     app.add_option("--rounds", rounds, "Rounds per cell (the median is taken)");
     app.add_option("--first-contacts", first_contacts, "First contacts per N and exchange (the median is taken)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--build-jobs", build_jobs,
+                   "Clients syncing at once while a fleet is built (the number of cores); the measured rounds "
+                   "sync one client at a time")
         ->check(CLI::PositiveNumber);
     app.add_option("--work", work, "Scratch folder (needs room for M copies of the largest database)");
     app.add_flag("--keep", keep,
@@ -437,7 +470,7 @@ int main(int argc, char** argv) {
                 }
                 if (!reuse) {
                     for (int round = 0; round < 2; ++round)  // everyone has read everyone: steady state
-                        for (auto& sync : fleet) sync();
+                        sync_all_at_once(fleet, build_jobs);
                     if (transport == bench::ShareKind::fs) std::ofstream(dir / "in-sync") << "";
                 }
 
