@@ -43,9 +43,10 @@ SyncResult JournalExchange::sync() {
     const auto own = journals.find(me);
     ctx_.guard.check(client_objects, publisher_.own_objects(own != journals.end() ? own->second : PeerJournal{}), work);
     round_.check_clocks(result);
+    const PeerProgress::JournalReads progress(db.peers());
     for (const auto& [peer, journal] : journals)
         if (peer != me && publishes_journal(journal)) {
-            const std::int64_t read = pull(peer, journal, work, result);
+            const std::int64_t read = pull(peer, journal, progress.of(peer), work, result);
             result.peers.push_back({peer, journal.newest, unread_objects(journal, read)});
         }
 
@@ -100,9 +101,9 @@ bool JournalExchange::apply_segment(const std::string& peer, const ObjectInfo& o
     return applied;
 }
 
-std::int64_t JournalExchange::pull(const std::string& peer, const PeerJournal& journal, const WorkFolder& work,
-                                   SyncResult& result) {
-    const auto progress = ctx_.db.peers().journal_read(peer);
+// `progress`: the segment we read last from the peer; nothing: never read.
+std::int64_t JournalExchange::pull(const std::string& peer, const PeerJournal& journal,
+                                   std::optional<std::int64_t> progress, const WorkFolder& work, SyncResult& result) {
     std::int64_t read = progress.value_or(0);
     const std::int64_t newest = newest_number(journal);
     // Numbered below what we read: the peer's journal went back (restored, or

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "engine/exchange/exchange.hpp"
@@ -35,7 +36,8 @@ public:
 
 private:
     // Reads what is new of a peer's journal; the last segment read of it after this round.
-    std::int64_t pull(const std::string& peer, const PeerJournal& journal, const WorkFolder& work, SyncResult& result);
+    std::int64_t pull(const std::string& peer, const PeerJournal& journal, std::optional<std::int64_t> progress,
+                      const WorkFolder& work, SyncResult& result);
     // Applies one segment of the peer and records `upto` as read in the same
     // last transaction. False when it cannot be used now.
     bool apply_segment(const std::string& peer, const ObjectInfo& object, std::int64_t upto, const WorkFolder& work,

@@ -70,8 +70,16 @@ void PeerProgress::record_journal_read(const std::string& peer, std::int64_t seg
 }
 
 void PeerProgress::forget_all() {
+    ++forgotten_;
     cache_.use("UPDATE _nas_sync_peers SET merged = 0")->run();
     cache_.use("DELETE FROM _nas_sync_journal")->run();
+}
+
+std::optional<std::int64_t> PeerProgress::JournalReads::of(const std::string& peer) const {
+    if (progress_.forgotten_ != forgotten_) return progress_.journal_read(peer);
+    const auto it = read_.find(peer);
+    if (it == read_.end()) return std::nullopt;
+    return it->second;
 }
 
 }  // namespace nas_sync

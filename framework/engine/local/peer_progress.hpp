@@ -44,8 +44,25 @@ public:
     // Every peer is merged whole at the next sync, as on first contact.
     void forget_all();
 
+    // Every peer's journal progress read in one query, for a sync that reads
+    // its peers one after another (one query per peer is a tenth of an idle
+    // sync at 50 clients). A capture while merging one peer can forget every
+    // peer's progress (forget_all); from then on it reads each peer's anew.
+    class JournalReads {
+    public:
+        explicit JournalReads(const PeerProgress& progress)
+            : progress_(progress), forgotten_(progress.forgotten_), read_(progress.journal_reads()) {}
+        std::optional<std::int64_t> of(const std::string& peer) const;
+
+    private:
+        const PeerProgress& progress_;
+        std::uint64_t forgotten_;
+        std::map<std::string, std::int64_t> read_;
+    };
+
 private:
     mutable StatementCache cache_;
+    std::uint64_t forgotten_ = 0;  // forget_all calls, rolled back or not
 };
 
 }  // namespace nas_sync
