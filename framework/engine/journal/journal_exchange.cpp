@@ -43,15 +43,16 @@ SyncResult JournalExchange::sync() {
     const auto own = journals.find(me);
     ctx_.guard.check(client_objects, publisher_.own_objects(own != journals.end() ? own->second : PeerJournal{}), work);
     round_.check_clocks(result);
-    const PeerProgress::JournalReads progress(db.peers());
+    const auto journal_reads = db.peers().journal_reads_at_once();
     for (const auto& [peer, journal] : journals)
         if (peer != me && publishes_journal(journal)) {
-            const std::int64_t read = pull(peer, journal, progress.of(peer), work, result);
+            const std::int64_t read = pull(peer, journal, journal_reads.of(peer), work, result);
             result.peers.push_back({peer, journal.newest, unread_objects(journal, read)});
         }
 
     // Peers that publish only snapshots: the original's clients, snapshot-layout nas-sync.
     std::optional<std::uint64_t> own_snapshot_size;
+    const auto snapshot_reads = db.peers().snapshot_reads_at_once();
     for (const auto& object : client_objects) {
         const std::string peer = client_of_snapshot_object(object.name);
         const auto journal = journals.find(peer);
@@ -59,7 +60,7 @@ SyncResult JournalExchange::sync() {
         if (peer == me)
             own_snapshot_size = object.size;
         else
-            snapshots_.pull(peer, object, work, result);
+            snapshots_.pull(peer, snapshot_reads.of(peer), object, work, result);
     }
 
     round_.write_heartbeat();

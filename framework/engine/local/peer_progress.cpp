@@ -15,16 +15,23 @@ std::map<std::string, std::int64_t> PeerProgress::last_seen_ids() const {
     return out;
 }
 
+namespace {
+
+// merged, objectSize, objectModified from column `first` on.
+PeerProgress::SnapshotRead snapshot_read_at(Statement& s, int first) {
+    PeerProgress::SnapshotRead r;
+    r.merged = s.integer(first) != 0;
+    r.object_size = s.is_null(first + 1) ? -1 : s.integer(first + 1);
+    r.object_modified = s.is_null(first + 2) ? -1 : s.integer(first + 2);
+    return r;
+}
+
+}  // namespace
+
 PeerProgress::SnapshotRead PeerProgress::snapshot_read(const std::string& peer) const {
     auto s = cache_.use("SELECT merged, objectSize, objectModified FROM _nas_sync_peers WHERE clientId = ?");
     s->bind(1, peer);
-    SnapshotRead r;
-    if (s->step()) {
-        r.merged = s->integer(0) != 0;
-        r.object_size = s->is_null(1) ? -1 : s->integer(1);
-        r.object_modified = s->is_null(2) ? -1 : s->integer(2);
-    }
-    return r;
+    return s->step() ? snapshot_read_at(*s, 0) : SnapshotRead{};
 }
 
 void PeerProgress::record_snapshot_read(const std::string& peer, std::int64_t last_seen, std::int64_t object_size,
@@ -75,11 +82,17 @@ void PeerProgress::forget_all() {
     cache_.use("DELETE FROM _nas_sync_journal")->run();
 }
 
-std::optional<std::int64_t> PeerProgress::JournalReads::of(const std::string& peer) const {
-    if (progress_.forgotten_ != forgotten_) return progress_.journal_read(peer);
-    const auto it = read_.find(peer);
-    if (it == read_.end()) return std::nullopt;
-    return it->second;
+PeerProgress::ReadAtOnce<std::optional<std::int64_t>> PeerProgress::journal_reads_at_once() const {
+    std::map<std::string, std::optional<std::int64_t>> read;
+    for (const auto& [peer, segment] : journal_reads()) read.emplace(peer, segment);
+    return {*this, std::move(read), &PeerProgress::journal_read};
+}
+
+PeerProgress::ReadAtOnce<PeerProgress::SnapshotRead> PeerProgress::snapshot_reads_at_once() const {
+    std::map<std::string, SnapshotRead> read;
+    auto s = cache_.use("SELECT clientId, merged, objectSize, objectModified FROM _nas_sync_peers");
+    while (s->step()) read.emplace(s->text(0), snapshot_read_at(*s, 1));
+    return {*this, std::move(read), &PeerProgress::snapshot_read};
 }
 
 }  // namespace nas_sync

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "database/statement.hpp"
 
@@ -44,21 +45,31 @@ public:
     // Every peer is merged whole at the next sync, as on first contact.
     void forget_all();
 
-    // Every peer's journal progress read in one query, for a sync that reads
-    // its peers one after another (one query per peer is a tenth of an idle
-    // sync at 50 clients). A capture while merging one peer can forget every
-    // peer's progress (forget_all); from then on it reads each peer's anew.
-    class JournalReads {
+    // Every peer's progress of one kind read in one query, for a sync that
+    // reads its peers one after another (one query per peer is a tenth of an
+    // idle sync at 50 clients). A capture while merging one peer can forget
+    // every peer's progress (forget_all); from then on each peer's is read anew.
+    template <typename Read>
+    class ReadAtOnce {
     public:
-        explicit JournalReads(const PeerProgress& progress)
-            : progress_(progress), forgotten_(progress.forgotten_), read_(progress.journal_reads()) {}
-        std::optional<std::int64_t> of(const std::string& peer) const;
+        using ReadOne = Read (PeerProgress::*)(const std::string&) const;
+        ReadAtOnce(const PeerProgress& progress, std::map<std::string, Read> read, ReadOne read_one)
+            : progress_(progress), forgotten_(progress.forgotten_), read_(std::move(read)), read_one_(read_one) {}
+        // As the one-peer read returns it (Read{}: never read).
+        Read of(const std::string& peer) const {
+            if (progress_.forgotten_ != forgotten_) return (progress_.*read_one_)(peer);
+            const auto it = read_.find(peer);
+            return it != read_.end() ? it->second : Read{};
+        }
 
     private:
         const PeerProgress& progress_;
         std::uint64_t forgotten_;
-        std::map<std::string, std::int64_t> read_;
+        std::map<std::string, Read> read_;
+        ReadOne read_one_;
     };
+    ReadAtOnce<std::optional<std::int64_t>> journal_reads_at_once() const;
+    ReadAtOnce<SnapshotRead> snapshot_reads_at_once() const;
 
 private:
     mutable StatementCache cache_;

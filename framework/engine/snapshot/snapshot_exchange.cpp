@@ -15,9 +15,10 @@ SyncResult SnapshotExchange::sync() {
         if (client_of_snapshot_object(object.name) == ctx_.settings.client_id) own_size = object.size;
     ctx_.guard.check(objects, layout_.own_objects(own_size), work);
     round_.check_clocks(result);
+    const auto reads = ctx_.db.peers().snapshot_reads_at_once();
     for (const auto& object : objects) {
         const std::string peer = client_of_snapshot_object(object.name);
-        if (!peer.empty() && peer != ctx_.settings.client_id) layout_.pull(peer, object, work, result);
+        if (!peer.empty() && peer != ctx_.settings.client_id) layout_.pull(peer, reads.of(peer), object, work, result);
     }
     round_.write_heartbeat();
     layout_.publish(result, own_size, work);

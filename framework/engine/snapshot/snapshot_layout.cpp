@@ -24,18 +24,17 @@ std::string client_of_snapshot_object(const std::string& object_name) {
     return is_valid_client_id(id) ? id : "";
 }
 
-void SnapshotLayout::pull(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
-                          SyncResult& result) {
-    const bool read = read_copy(peer, object, work, result);
-    result.peers.push_back({peer, object.modified, read ? 0 : 1});
+void SnapshotLayout::pull(const std::string& peer, const PeerProgress::SnapshotRead& read, const ObjectInfo& object,
+                          const WorkFolder& work, SyncResult& result) {
+    const bool all_read = read_copy(peer, read, object, work, result);
+    result.peers.push_back({peer, object.modified, all_read ? 0 : 1});
 }
 
-bool SnapshotLayout::read_copy(const std::string& peer, const ObjectInfo& object, const WorkFolder& work,
-                               SyncResult& result) {
+bool SnapshotLayout::read_copy(const std::string& peer, const PeerProgress::SnapshotRead& read,
+                               const ObjectInfo& object, const WorkFolder& work, SyncResult& result) {
     auto& progress = ctx_.db.peers();
     const std::int64_t size = static_cast<std::int64_t>(object.size);
     const std::int64_t modified = to_ms(object.modified);
-    const auto read = progress.snapshot_read(peer);
     if (read.merged && read.object_size == size && read.object_modified == modified) {
         ++result.clients_synced;  // unchanged since we last read it
         return true;

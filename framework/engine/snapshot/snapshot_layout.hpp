@@ -12,6 +12,7 @@
 
 #include "engine/exchange/sync_context.hpp"
 #include "engine/exchange/sync_round.hpp"
+#include "engine/local/peer_progress.hpp"
 #include "engine/merge/peer_merge.hpp"
 #include "engine/peer/work_folder.hpp"
 #include "nas_sync/sync_result.hpp"
@@ -28,9 +29,10 @@ public:
     SnapshotLayout(SyncContext& context, SyncRound& round, PeerMerge& merge)
         : ctx_(context), round_(round), merge_(merge) {}
 
-    // Reads one peer's snapshot object (skipped when unchanged since last read),
-    // and adds the peer to result.peers.
-    void pull(const std::string& peer, const ObjectInfo& object, const WorkFolder& work, SyncResult& result);
+    // Reads one peer's snapshot object (skipped when unchanged since `read`,
+    // how we last read it), and adds the peer to result.peers.
+    void pull(const std::string& peer, const PeerProgress::SnapshotRead& read, const ObjectInfo& object,
+              const WorkFolder& work, SyncResult& result);
     // Publishes our copy (after its sequence note) when it holds changes of
     // our own it did not, or when our object on the share is missing or not
     // the size we wrote; when it changed only by merged states, at most every
@@ -44,7 +46,8 @@ public:
 
 private:
     // pull's reading: true when nothing of the peer's copy is left unread.
-    bool read_copy(const std::string& peer, const ObjectInfo& object, const WorkFolder& work, SyncResult& result);
+    bool read_copy(const std::string& peer, const PeerProgress::SnapshotRead& read, const ObjectInfo& object,
+                   const WorkFolder& work, SyncResult& result);
     // Whether the peer's sequence note says its copy holds nothing of its own
     // after `last_seen` (and has our schema version); false when it has no
     // note (being replaced, or an older client), or one that cannot be read
