@@ -175,10 +175,11 @@ void sync_all_at_once(std::vector<FleetClient>& fleet, int jobs) {
             }
         }
     };
-    std::vector<std::thread> threads;
-    for (int j = 1; j < jobs; ++j) threads.emplace_back(work);
-    work();
-    for (auto& t : threads) t.join();
+    {
+        std::vector<std::jthread> threads;  // joined when the block ends, also when starting one throws
+        for (int j = 1; j < jobs; ++j) threads.emplace_back(work);
+        work();
+    }
     if (failed) throw std::runtime_error("building the fleet: " + failure);
 }
 
