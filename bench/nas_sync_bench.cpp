@@ -159,7 +159,7 @@ FleetClient original_client(const fs::path& package, const fs::path& dir, const 
 // syncs in one thread only). Building a fleet is first contacts, M(M-1) of
 // them: at N=100k and M=50, over half an hour one at a time. The syncs of one
 // round read what the rounds before published, so two rounds leave everyone
-// having read everyone, whatever the order within a round.
+// having read everyone's rows, whatever the order within a round.
 void sync_all_at_once(std::vector<FleetClient>& fleet, int jobs) {
     std::atomic<std::size_t> next{0};
     std::atomic<bool> failed{false};
@@ -363,8 +363,8 @@ int main(int argc, char** argv) {
     app.add_option("--first-contacts", first_contacts, "First contacts per N and exchange (the median is taken)")
         ->check(CLI::PositiveNumber);
     app.add_option("--build-jobs", build_jobs,
-                   "Clients syncing at once while a fleet is built (the number of cores); the measured rounds "
-                   "sync one client at a time")
+                   "Clients syncing at once while an fs fleet is built (the number of cores; smb and nats fleets "
+                   "are built one client at a time); the measured rounds sync one client at a time")
         ->check(CLI::PositiveNumber);
     app.add_option("--work", work, "Scratch folder (needs room for M copies of the largest database)");
     app.add_flag("--keep", keep,
@@ -470,8 +470,15 @@ int main(int argc, char** argv) {
                                                     : original_client(package, dir, share.folder(), id));
                 }
                 if (!reuse) {
-                    for (int round = 0; round < 2; ++round)  // everyone has read everyone: steady state
-                        sync_all_at_once(fleet, build_jobs);
+                    // The first contacts, J at a time: fs fleets only (two clients of this process making
+                    // first contacts over NATS at once timed out creating the bucket's stream in one CI run,
+                    // not yet understood).
+                    if (build_jobs > 1 && transport == bench::ShareKind::fs)
+                        for (int round = 0; round < 2; ++round) sync_all_at_once(fleet, build_jobs);
+                    // Then one client at a time: in steady state (everyone has read everyone's journal and
+                    // its read progress, and removed what all have read), an idle sync moves nothing.
+                    for (int round = 0; round < 2; ++round)
+                        for (auto& sync : fleet) sync();
                     if (transport == bench::ShareKind::fs) std::ofstream(dir / "in-sync") << "";
                 }
 
