@@ -52,15 +52,18 @@ SyncResult JournalExchange::sync() {
 
     // Peers that publish only snapshots: the original's clients, snapshot-layout nas-sync.
     std::optional<std::uint64_t> own_snapshot_size;
-    const auto snapshot_reads = db.peers().snapshot_reads_at_once();
+    // Read at the first snapshot-only peer: a fleet of journal peers only makes no query for them.
+    std::optional<PeerProgress::ReadAtOnce<PeerProgress::SnapshotRead>> snapshot_reads;
     for (const auto& object : client_objects) {
         const std::string peer = client_of_snapshot_object(object.name);
         const auto journal = journals.find(peer);
         if (peer.empty() || (journal != journals.end() && publishes_journal(journal->second))) continue;
         if (peer == me)
             own_snapshot_size = object.size;
-        else
-            snapshots_.pull(peer, snapshot_reads.of(peer), object, work, result);
+        else {
+            if (!snapshot_reads) snapshot_reads.emplace(db.peers().snapshot_reads_at_once());
+            snapshots_.pull(peer, snapshot_reads->of(peer), object, work, result);
+        }
     }
 
     round_.write_heartbeat();
